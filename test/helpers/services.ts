@@ -1,0 +1,43 @@
+// Tests that need a server, a browser or ../shared skip with a printed reason on a developer's machine,
+// and fail under CI=true, where everything they need must be present.
+import net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+export const sharedDir = path.resolve(repoRoot, '../shared');
+export const inCI = process.env.CI === 'true';
+
+/** Returns true when `what` is available; otherwise skips (printing why) or, under CI=true, throws. */
+export async function needs(what: string, probe: () => Promise<string | undefined>): Promise<boolean> {
+  const missing = await probe().catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+  if (missing === undefined) return true;
+  if (inCI) throw new Error(`${what} is required under CI=true but is unavailable: ${missing}`);
+  console.warn(`skipping tests that need ${what}: ${missing}`);
+  return false;
+}
+
+export function tcpProbe(host: string, port: number): () => Promise<string | undefined> {
+  return () =>
+    new Promise((resolve) => {
+      const socket = net.connect({ host, port, timeout: 2000 });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(undefined);
+      });
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(`no answer from ${host}:${port}`);
+      });
+      socket.once('error', (e) => resolve(`cannot connect to ${host}:${port} (${e.message})`));
+    });
+}
+
+export function pathProbe(p: string): () => Promise<string | undefined> {
+  return async () => (fs.existsSync(p) ? undefined : `${p} does not exist`);
+}
+
+export const needsShared = () => needs('../shared (fixtures and the groceries dataset)', pathProbe(sharedDir));
+export const needsPostgres = () => needs('PostgreSQL at 127.0.0.1:5432', tcpProbe('127.0.0.1', 5432));
+export const needsMariaDB = () => needs('MariaDB at 127.0.0.1:3306', tcpProbe('127.0.0.1', 3306));
+export const needsChromium = () => needs('Chromium at /usr/bin/chromium', pathProbe('/usr/bin/chromium'));
