@@ -37,7 +37,8 @@ export function pathProbe(p: string): () => Promise<string | undefined> {
   return async () => (fs.existsSync(p) ? undefined : `${p} does not exist`);
 }
 
-export const needsShared = () => needs('../shared (fixtures and the groceries dataset)', pathProbe(sharedDir));
+export const needsShared = () =>
+  needs('../shared (fixtures and the groceries dataset)', pathProbe(sharedDir));
 export const needsPostgres = () => needs('PostgreSQL at 127.0.0.1:5432', tcpProbe('127.0.0.1', 5432));
 export const needsMariaDB = () => needs('MariaDB at 127.0.0.1:3306', tcpProbe('127.0.0.1', 3306));
 export const needsChromium = () => needs('Chromium at /usr/bin/chromium', pathProbe('/usr/bin/chromium'));

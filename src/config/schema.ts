@@ -1,0 +1,166 @@
+// The schema of lakehouse.yml. Every object is strict, so a misspelt key is an error rather than a silent default.
+import { z } from 'zod';
+
+const identifier = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,62}$/,
+    'a SQL identifier (letters, digits and _, not starting with a digit)',
+  );
+
+export const columnTypes = ['string', 'integer', 'double', 'boolean', 'date', 'timestamp'] as const;
+const decimalType = z.string().regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, 'decimal(precision,scale)');
+export const dateFormats = ['YYYY-MM-DD', 'DD-MM-YYYY', 'MM/DD/YYYY', 'DD/MM/YYYY', 'YYYYMMDD'] as const;
+
+const column = z.strictObject({
+  name: identifier,
+  /** Header name in the source file; defaults to `name`. */
+  source: z.string().min(1).optional(),
+  type: z.union([z.enum(columnTypes), decimalType]),
+  nullable: z.boolean().default(true),
+  /** For dates: how the source writes them. */
+  format: z.enum(dateFormats).optional(),
+});
+
+const dataset = z
+  .strictObject({
+    name: identifier,
+    source: z.strictObject({
+      path: z.string().min(1),
+      glob: z.string().min(1).default('*.csv'),
+      /** Generate synthetic grocery data here when the folder has no matching file (local sample only). */
+      sample: z.strictObject({ rows: z.number().int().positive(), seed: z.number().int() }).optional(),
+    }),
+    format: z.literal('csv'),
+    csv: z
+      .strictObject({
+        header: z.boolean().default(true),
+        delimiter: z.string().length(1).default(','),
+      })
+      .default({ header: true, delimiter: ',' }),
+    columns: z.array(column).min(1),
+    keys: z.array(identifier).default([]),
+    load: z.strictObject({
+      mode: z.enum(['append', 'merge']),
+      table: identifier.optional(),
+    }),
+  })
+  .superRefine((d, ctx) => {
+    const names = new Set(d.columns.map((c) => c.name));
+    d.keys.forEach((k, i) => {
+      if (!names.has(k))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keys', i],
+          message: `expected one of the dataset's columns (${[...names].join(', ')}), found "${k}"`,
+        });
+    });
+    if (d.load.mode === 'merge' && d.keys.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keys'],
+        message: 'expected at least one key column because load.mode is merge, found none',
+      });
+  });
+
+const pgliteTarget = z.strictObject({ engine: z.literal('pglite'), path: z.string().min(1) });
+const networkFields = {
+  /** A full connection string (a secret: give it as ${env:NAME}). */
+  connection: z.string().optional(),
+  host: z.string().optional(),
+  port: z.number().int().positive().optional(),
+  database: z.string().optional(),
+  user: z.string().optional(),
+  password: z.string().optional(),
+  schema: identifier.optional(),
+};
+const postgresTarget = z.strictObject({ engine: z.literal('postgres'), ...networkFields });
+const mysqlTarget = z.strictObject({ engine: z.literal('mysql'), ...networkFields });
+const sqlserverTarget = z.strictObject({
+  engine: z.literal('sqlserver'),
+  ...networkFields,
+  authentication: z
+    .enum(['sql', 'azure-ad-default', 'azure-ad-password', 'azure-ad-service-principal'])
+    .default('sql'),
+  encrypt: z.boolean().default(true),
+  trustServerCertificate: z.boolean().default(false),
+});
+export const sqlTarget = z.discriminatedUnion('engine', [
+  pgliteTarget,
+  postgresTarget,
+  mysqlTarget,
+  sqlserverTarget,
+]);
+
+const bucketUri = z
+  .string()
+  .regex(/^(file|gs):\/\/.+/, 'a bucket URI: file://<folder> or gs://<bucket>[/<prefix>]');
+
+const databricks = z.strictObject({
+  host: z.string().optional(),
+  token: z.string().optional(),
+  warehouseHttpPath: z.string().optional(),
+  workspaceFolder: z.string().optional(),
+});
+
+const profile = z.strictObject({
+  bucket: bucketUri,
+  sql: sqlTarget,
+  /** Folder of the local Delta tables (one folder per schema.table). */
+  delta: z.string().min(1).default('.lakehouse/delta'),
+  /** Where run manifests go. */
+  manifests: z.string().min(1).default('.lakehouse/manifests'),
+  databricks: databricks.optional(),
+});
+
+export const ingestSettings = z
+  .strictObject({
+    /** Object name template; placeholders: {dataset} {date} {file} {run_id} {sha}. */
+    destination: z.string().min(1).default('{dataset}/{file}'),
+    concurrency: z.number().int().min(1).max(64).default(8),
+    gzip: z.boolean().default(false),
+    resumableThresholdMB: z.number().positive().default(8),
+    skipUnchanged: z.boolean().default(true),
+  })
+  .default({
+    destination: '{dataset}/{file}',
+    concurrency: 8,
+    gzip: false,
+    resumableThresholdMB: 8,
+    skipUnchanged: true,
+  });
+
+export const loadSettings = z
+  .strictObject({ batchRows: z.number().int().min(1).default(10_000) })
+  .default({ batchRows: 10_000 });
+
+export const transformSettings = z
+  .strictObject({
+    notebooks: z.array(z.string().min(1)).default([]),
+    parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  })
+  .default({ notebooks: [], parameters: {} });
+
+export const appSettings = z
+  .strictObject({ port: z.number().int().positive().default(3000) })
+  .default({ port: 3000 });
+
+export const configSchema = z.strictObject({
+  project: identifier,
+  datasets: z.array(dataset).min(1, 'expected at least one dataset'),
+  ingest: ingestSettings,
+  load: loadSettings,
+  transform: transformSettings,
+  app: appSettings,
+  defaultProfile: z.string().default('local'),
+  profiles: z
+    .record(z.string(), profile)
+    .refine((p) => Object.keys(p).length > 0, 'expected at least one profile'),
+});
+
+export type LakehouseConfig = z.output<typeof configSchema>;
+export type DatasetConfig = LakehouseConfig['datasets'][number];
+export type ColumnConfig = DatasetConfig['columns'][number];
+export type ProfileConfig = z.output<typeof profile>;
+export type SqlTargetConfig = z.output<typeof sqlTarget>;
+export type IngestSettings = z.output<typeof ingestSettings>;

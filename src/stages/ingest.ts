@@ -1,0 +1,229 @@
+// Ingest: local files → bucket objects. Unchanged objects (same MD5) are skipped, and every write carries a
+// generation precondition, so a run never clobbers an object that someone else changed since it was listed.
+import path from 'node:path';
+import fsp from 'node:fs/promises';
+import { glob } from 'tinyglobby';
+import { checkObjectName, PreconditionFailedError, type Bucket, type BucketObject } from '../bucket/types.ts';
+import { md5OfFile } from '../bucket/file.ts';
+import { mapLimit } from '../util/concurrency.ts';
+import { consoleLogger, errorMessage, type Logger } from '../util/log.ts';
+import { noProgress, type Progress } from '../util/progress.ts';
+import { formatBytes } from '../util/table.ts';
+import type { RunInfo } from '../util/run.ts';
+import type { Manifest } from './manifest.ts';
+
+export const PLACEHOLDERS = ['dataset', 'date', 'file', 'run_id', 'sha'] as const;
+type Placeholder = (typeof PLACEHOLDERS)[number];
+
+export interface IngestSource {
+  dataset: string;
+  /** Folder the glob is relative to. */
+  path: string;
+  glob: string;
+}
+
+export interface IngestOptions {
+  sources: IngestSource[];
+  bucket: Bucket;
+  /** Object name template, e.g. `{dataset}/{file}`. */
+  destination: string;
+  run: RunInfo;
+  concurrency?: number;
+  gzip?: boolean;
+  skipUnchanged?: boolean;
+  dryRun?: boolean;
+  log?: Logger;
+  progress?: Progress;
+}
+
+export type ObjectStatus = 'uploaded' | 'skipped' | 'conflict' | 'failed' | 'planned';
+
+export interface IngestedObject {
+  dataset: string;
+  /** The local file, relative to its source folder. */
+  file: string;
+  name: string;
+  status: ObjectStatus;
+  reason: string;
+  size: number;
+  md5: string;
+  generation?: string;
+}
+
+export interface IngestManifest extends Manifest {
+  stage: 'ingest';
+  bucket: string;
+  destination: string;
+  objects: IngestedObject[];
+  totals: {
+    files: number;
+    uploaded: number;
+    skipped: number;
+    conflicts: number;
+    failed: number;
+    bytes: number;
+  };
+}
+
+/** Checks a destination template before anything is read or uploaded. */
+export function checkDestination(template: string): void {
+  for (const [, name] of template.matchAll(/\{([^}]*)\}/g))
+    if (!PLACEHOLDERS.includes(name as Placeholder))
+      throw new Error(
+        `destination template ${JSON.stringify(template)}: unknown placeholder {${name}} (expected ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`,
+      );
+  if (/[{}]/.test(template.replace(/\{[a-z_]+\}/g, '')))
+    throw new Error(`destination template ${JSON.stringify(template)}: unbalanced { or }`);
+}
+
+export function renderDestination(template: string, values: Record<Placeholder, string>): string {
+  const name = template.replace(/\{([a-z_]+)\}/g, (_, p: Placeholder) => values[p]);
+  return checkObjectName(name);
+}
+
+export async function ingest(options: IngestOptions): Promise<IngestManifest> {
+  const { bucket, run, log = consoleLogger, progress = noProgress } = options;
+  const startedAt = new Date().toISOString();
+  checkDestination(options.destination);
+  const planned = await planUploads(options);
+  log.info(
+    `ingest: ${planned.length} file(s), ${formatBytes(planned.reduce((s, p) => s + p.size, 0))} → ${bucket.uri}${options.dryRun ? ' (dry run)' : ''}`,
+  );
+
+  let done = 0;
+  let bytes = 0;
+  const objects = await mapLimit(planned, options.concurrency ?? 8, async (item) => {
+    const result = await uploadOne(item, options);
+    done++;
+    if (result.status === 'uploaded') bytes += result.size;
+    progress.update(`${done}/${planned.length} files, ${formatBytes(bytes)} uploaded`);
+    if (result.status !== 'planned')
+      log.info(`  ${result.status.padEnd(8)} ${result.name}: ${result.reason}`);
+    return result;
+  });
+  progress.done();
+
+  const count = (s: ObjectStatus) => objects.filter((o) => o.status === s).length;
+  return {
+    stage: 'ingest',
+    runId: run.id,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    dryRun: options.dryRun ?? false,
+    bucket: bucket.uri,
+    destination: options.destination,
+    objects,
+    totals: {
+      files: objects.length,
+      uploaded: count('uploaded'),
+      skipped: count('skipped'),
+      conflicts: count('conflict'),
+      failed: count('failed'),
+      bytes,
+    },
+  };
+}
+
+interface PlannedUpload {
+  dataset: string;
+  file: string;
+  localPath: string;
+  name: string;
+  size: number;
+}
+
+async function planUploads(options: IngestOptions): Promise<PlannedUpload[]> {
+  const planned: PlannedUpload[] = [];
+  for (const source of options.sources) {
+    const folder = path.resolve(source.path);
+    const stats = await fsp.stat(folder).catch(() => undefined);
+    if (!stats?.isDirectory())
+      throw new Error(
+        `dataset ${source.dataset}: source path ${source.path}: expected a folder, found ${stats ? 'a file' : 'nothing'}`,
+      );
+    const files = (await glob(source.glob, { cwd: folder, onlyFiles: true, dot: false })).sort();
+    if (files.length === 0)
+      options.log?.warn(`dataset ${source.dataset}: no file in ${source.path} matches ${source.glob}`);
+    for (const file of files) {
+      const localPath = path.join(folder, file);
+      const values = {
+        dataset: source.dataset,
+        date: options.run.date,
+        file: file.split(path.sep).join('/'),
+        run_id: options.run.id,
+        sha: options.run.sha,
+      };
+      let name: string;
+      try {
+        name = renderDestination(options.destination, values);
+      } catch (e) {
+        throw new Error(`dataset ${source.dataset}: file ${file}: ${errorMessage(e)}`, { cause: e });
+      }
+      planned.push({
+        dataset: source.dataset,
+        file: values.file,
+        localPath,
+        name,
+        size: (await fsp.stat(localPath)).size,
+      });
+    }
+  }
+  const seen = new Map<string, PlannedUpload>();
+  for (const p of planned) {
+    const other = seen.get(p.name);
+    if (other)
+      throw new Error(
+        `destination ${JSON.stringify(options.destination)} maps both ${other.file} and ${p.file} to object ${p.name}; add {file} to the template`,
+      );
+    seen.set(p.name, p);
+  }
+  return planned;
+}
+
+async function uploadOne(item: PlannedUpload, options: IngestOptions): Promise<IngestedObject> {
+  const { bucket } = options;
+  const md5 = await md5OfFile(item.localPath);
+  const base = { dataset: item.dataset, file: item.file, name: item.name, size: item.size, md5 };
+  let existing: BucketObject | undefined;
+  try {
+    existing = await bucket.stat(item.name);
+  } catch (e) {
+    return { ...base, status: 'failed', reason: `could not read the object's metadata: ${errorMessage(e)}` };
+  }
+  // A gzip upload stores other bytes than the file's, so the file's MD5 travels in the metadata.
+  const existingSourceMd5 = existing?.metadata['source-md5'] ?? existing?.md5;
+  if (existing && (options.skipUnchanged ?? true) && existingSourceMd5 === md5)
+    return {
+      ...base,
+      status: 'skipped',
+      reason: 'unchanged (MD5 matches the object)',
+      generation: existing.generation,
+    };
+  if (options.dryRun)
+    return {
+      ...base,
+      status: 'planned',
+      reason: existing ? `would replace generation ${existing.generation}` : 'would create',
+    };
+  try {
+    const written = await bucket.upload(item.localPath, item.name, {
+      ifGenerationMatch: existing?.generation ?? '0',
+      gzip: options.gzip,
+      metadata: { 'run-id': options.run.id, 'source-path': item.file, 'source-md5': md5 },
+    });
+    return {
+      ...base,
+      status: 'uploaded',
+      reason: existing ? `replaced generation ${existing.generation}` : 'new object',
+      generation: written.generation,
+    };
+  } catch (e) {
+    if (e instanceof PreconditionFailedError)
+      return {
+        ...base,
+        status: 'conflict',
+        reason: `${errorMessage(e)} (changed by someone else since it was listed)`,
+      };
+    return { ...base, status: 'failed', reason: errorMessage(e) };
+  }
+}

@@ -1,0 +1,46 @@
+// Every stage writes a run manifest (inputs, outputs, counts, checksums) that the next stage reads and the
+// summaries show: `<folder>/<stage>-<run id>.json`, and `<stage>-latest.json` for the next stage to find.
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { redact } from '../util/secrets.ts';
+
+export interface Manifest {
+  stage: string;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  dryRun: boolean;
+}
+
+export async function writeManifest(folder: string, manifest: Manifest): Promise<string> {
+  await fsp.mkdir(folder, { recursive: true });
+  const text = redact(JSON.stringify(manifest, null, 2)) + '\n';
+  const file = path.join(folder, `${manifest.stage}-${manifest.runId}.json`);
+  await fsp.writeFile(file, text);
+  // Replace "latest" atomically so a reader never sees half a manifest.
+  const latest = path.join(folder, `${manifest.stage}-latest.json`);
+  await fsp.writeFile(`${latest}.tmp`, text);
+  await fsp.rename(`${latest}.tmp`, latest);
+  return file;
+}
+
+export async function readManifest<T extends Manifest>(file: string): Promise<T> {
+  const text = await fsp.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new Error(
+      `manifest ${file}: ${e.code === 'ENOENT' ? 'not found (run the previous stage first)' : e.message}`,
+    );
+  });
+  return JSON.parse(text) as T;
+}
+
+export async function readLatestManifest<T extends Manifest>(
+  folder: string,
+  stage: string,
+): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(path.join(folder, `${stage}-latest.json`), 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
