@@ -69,21 +69,21 @@ export class ObjectNotFoundError extends Error {
  * Object names must stay inside the bucket prefix: no absolute names, no `..` or `.` segments, no empty
  * segments, no backslashes or control characters. GCS allows some of these, but a pipeline never needs them.
  */
+const NAME_RULES: [(name: string) => boolean, string][] = [
+  [(n) => n.length === 0, 'it is empty'],
+  [(n) => Buffer.byteLength(n) > 1024, 'it is longer than 1024 bytes'],
+  [(n) => n.startsWith('/'), 'it starts with /'],
+  [
+    (n) => n.split('/').some((s) => s === '..' || s === '.'),
+    'it has a "." or ".." segment that would escape the prefix',
+  ],
+  [(n) => n.split('/').includes(''), 'it has an empty segment (//) or ends with /'],
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  [(n) => /[\\\u0000-\u001f\u007f]/.test(n), 'it contains a backslash or a control character'],
+];
+
 export function checkObjectName(name: string): string {
-  const problem =
-    name.length === 0
-      ? 'it is empty'
-      : Buffer.byteLength(name) > 1024
-        ? 'it is longer than 1024 bytes'
-        : name.startsWith('/')
-          ? 'it starts with /'
-          : name.split('/').some((s) => s === '..' || s === '.')
-            ? 'it has a "." or ".." segment that would escape the prefix'
-            : name.split('/').some((s) => s === '')
-              ? 'it has an empty segment (//) or ends with /'
-              : /[\\\u0000-\u001f\u007f]/.test(name)
-                ? 'it contains a backslash or a control character'
-                : undefined;
+  const problem = NAME_RULES.find(([broken]) => broken(name))?.[1];
   if (problem) throw new Error(`invalid object name ${JSON.stringify(name)}: ${problem}`);
   return name;
 }
