@@ -1,0 +1,98 @@
+// The contract between the load plan (shared by every engine) and one SQL engine: a session that runs
+// statements and bulk-loads rows, and a dialect that writes the plan's statements in the engine's SQL.
+import type { ColumnConfig } from '../config/schema.ts';
+
+export type SqlEngine = 'pglite' | 'postgres' | 'mysql' | 'sqlserver';
+
+export type SqlValue = string | number | bigint | boolean | null | Date;
+
+export interface Statement {
+  sql: string;
+  params: SqlValue[];
+}
+
+export interface SqlSession {
+  readonly engine: SqlEngine;
+  readonly dialect: LoadDialect;
+  /** A description safe to print (no password). */
+  readonly description: string;
+  query<T = Record<string, unknown>>(statement: Statement | string): Promise<T[]>;
+  /** Runs a statement and returns the number of rows it changed. */
+  execute(statement: Statement | string): Promise<number>;
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** Streams rows into `table` through the engine's bulk path; returns the number of rows written. */
+  bulkLoad(table: StagingTable, rows: AsyncIterable<(string | null)[]>): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** What the load plan works on: the dataset's target, the shared audit and quarantine tables, and staging. */
+export interface LoadTables {
+  dataset: string;
+  target: string;
+  columns: readonly ColumnConfig[];
+  keys: readonly string[];
+  mode: 'append' | 'merge';
+  audit: string;
+  quarantine: string;
+  staging: StagingTable;
+}
+
+/**
+ * Staging holds every record of one object as text: the typed columns, the line number, and for a
+ * quarantined record its reason and raw text. Casting into the target happens in SQL, inside the transaction.
+ */
+export interface StagingTable {
+  name: string;
+  /** Column names in the order rows are given to bulkLoad. */
+  columns: readonly string[];
+}
+
+export const STAGING_META = ['lakehouse_line', 'lakehouse_reason', 'lakehouse_raw'] as const;
+export const LINEAGE = ['_source_object', '_source_line'] as const;
+export const AUDIT_TABLE = 'lakehouse_load_audit';
+export const QUARANTINE_TABLE = 'lakehouse_quarantine';
+
+export interface AuditRecord {
+  dataset: string;
+  target: string;
+  bucket: string;
+  objectName: string;
+  generation: string;
+  md5: string;
+  size: number;
+  runId: string;
+}
+
+export interface AuditCounts {
+  rowsIn: number;
+  rowsLoaded: number;
+  rowsQuarantined: number;
+  rowsReplaced: number;
+  blankLines: number;
+}
+
+export interface LoadDialect {
+  readonly engine: SqlEngine;
+  quote(identifier: string): string;
+  /** Schema-qualified, quoted table name. */
+  table(name: string): string;
+  /** DDL creating the target, audit and quarantine tables if they are missing. */
+  ensureTables(t: LoadTables): string[];
+  /** DDL creating the (temporary) staging table inside the transaction. */
+  createStaging(t: LoadTables): string[];
+  /** The last load of an object, to skip one already loaded: columns md5, generation, loaded_at. */
+  lastLoad(t: LoadTables, bucket: string, objectName: string): Statement;
+  /** Claims the object at the start of the transaction, so a concurrent load of it waits, then fails. */
+  insertAudit(t: LoadTables, record: AuditRecord): Statement;
+  finishAudit(t: LoadTables, record: AuditRecord, counts: AuditCounts): Statement;
+  /** Append mode: rows that an earlier generation of the same object loaded (the new one replaces them). */
+  deleteObjectRows(t: LoadTables, objectName: string): Statement;
+  deleteObjectQuarantine(t: LoadTables, bucket: string, objectName: string): Statement;
+  /** Merge mode: marks all but the last record of each key in staging as superseded. */
+  markSupersededKeys(t: LoadTables): Statement[];
+  /** Moves the good staged rows into the target (append or merge); returns rows applied. */
+  applyRows(t: LoadTables, objectName: string): Statement[];
+  insertQuarantine(t: LoadTables, record: AuditRecord): Statement;
+}
