@@ -1,17 +1,34 @@
-// Opens a session on the configured SQL store. Each engine's driver is imported only when it is used.
+// Opens a session on the configured SQL store. Each engine's driver is imported only when it is used, so that
+// the embedded default never loads a network driver and the load action's bundle never loads PGlite.
 import path from 'node:path';
 import type { SqlTargetConfig } from '../config/schema.ts';
+import type { SessionOptions } from './network-session.ts';
 import type { SqlSession } from './types.ts';
 
 export * from './types.ts';
+export type { SessionOptions } from './network-session.ts';
 
-export async function openSqlStore(target: SqlTargetConfig, baseDir = process.cwd()): Promise<SqlSession> {
+export async function openSqlStore(
+  target: SqlTargetConfig,
+  baseDir = process.cwd(),
+  options: SessionOptions = {},
+): Promise<SqlSession> {
   switch (target.engine) {
     case 'pglite': {
       const { openPglite } = await import('./pglite.ts');
       return openPglite(path.resolve(baseDir, target.path));
     }
-    default:
-      throw new Error(`sql.engine ${target.engine}: this build supports only pglite so far`);
+    case 'postgres': {
+      const { openPostgres } = await import('./postgres.ts');
+      return openPostgres(target, options);
+    }
+    case 'mysql': {
+      const { openMysql } = await import('./mysql.ts');
+      return openMysql(target, options);
+    }
+    case 'sqlserver': {
+      const { openSqlServer } = await import('./sqlserver.ts');
+      return openSqlServer(target, options);
+    }
   }
 }

@@ -7,10 +7,12 @@ import {
   type AuditRecord,
   type LoadDialect,
   type LoadTables,
+  type RowCheck,
   type SqlEngine,
   type Statement,
 } from './types.ts';
 import { checkIdentifier } from './identifiers.ts';
+import { keyColumn } from './dialect-common.ts';
 
 export class PostgresDialect implements LoadDialect {
   readonly engine: SqlEngine;
@@ -54,7 +56,9 @@ export class PostgresDialect implements LoadDialect {
       (c) => `${q(c.name)} ${this.columnType(c)}${c.nullable ? '' : ' NOT NULL'}`,
     );
     const key = t.mode === 'merge' ? [`PRIMARY KEY (${t.keys.map(q).join(', ')})`] : [];
+    const schema = this.schema === 'public' ? [] : [`CREATE SCHEMA IF NOT EXISTS ${q(this.schema)}`];
     return [
+      ...schema,
       `CREATE TABLE IF NOT EXISTS ${this.table(t.target)} (${[
         ...columns,
         `${q(LINEAGE[0])} TEXT NOT NULL`,
@@ -88,6 +92,15 @@ export class PostgresDialect implements LoadDialect {
     return [
       `CREATE TEMP TABLE ${q(t.staging.name)} (${[...meta, ...t.columns.map((c) => `${q(c.name)} TEXT`)].join(', ')}) ON COMMIT DROP`,
     ];
+  }
+
+  staging(t: LoadTables): string {
+    return this.quote(t.staging.name);
+  }
+
+  /** PostgreSQL's TEXT keys have no length limit worth checking; empty keys are rejected while parsing. */
+  markInvalidRows(): RowCheck[] {
+    return [];
   }
 
   lastLoad(t: LoadTables, bucket: string, objectName: string): Statement {
@@ -137,7 +150,8 @@ export class PostgresDialect implements LoadDialect {
   markSupersededKeys(t: LoadTables): Statement[] {
     const q = (n: string) => this.quote(n);
     const [line, reason] = [q(STAGING_META[0]), q(STAGING_META[1])];
-    const keys = t.keys.map(q).join(', ');
+    // Keys compare as the target compares them (1.5 = 1.50 as a decimal), so partition on the cast values.
+    const keys = t.keys.map((k) => `CAST(${q(k)} AS ${this.columnType(keyColumn(t, k))})`).join(', ');
     return [
       {
         sql: `UPDATE ${q(t.staging.name)} AS s SET ${reason} = 'duplicate key (' || CAST($1 AS TEXT) || '): superseded by line ' || d.keep
