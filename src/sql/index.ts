@@ -2,16 +2,19 @@
 // the embedded default never loads a network driver and the load action's bundle never loads PGlite.
 import path from 'node:path';
 import type { SqlTargetConfig } from '../config/schema.ts';
-import type { SessionOptions } from './network-session.ts';
+import type { MysqlSessionOptions } from './mysql.ts';
 import type { SqlSession } from './types.ts';
 
 export * from './types.ts';
 export type { SessionOptions } from './network-session.ts';
 
+/** Options for the network engines; `bulkPath` applies to MySQL only. */
+export type StoreOptions = MysqlSessionOptions;
+
 export async function openSqlStore(
   target: SqlTargetConfig,
   baseDir = process.cwd(),
-  options: SessionOptions = {},
+  options: StoreOptions = {},
 ): Promise<SqlSession> {
   switch (target.engine) {
     case 'pglite': {

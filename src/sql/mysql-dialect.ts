@@ -40,8 +40,9 @@ export class MysqlDialect implements LoadDialect {
     return this.schema ? `${this.quote(this.schema)}.${this.quote(name)}` : this.quote(name);
   }
 
+  /** Qualified like the other tables: a temporary table lives in a database too, and there may be no current one. */
   staging(t: LoadTables): string {
-    return this.quote(t.staging.name);
+    return this.table(t.staging.name);
   }
 
   /** Characters a text key column holds: as many as fit, together, in one index key. */
@@ -130,9 +131,9 @@ export class MysqlDialect implements LoadDialect {
     ];
     // A temporary table outlives a rollback (its DDL is not transactional): drop what a failed load left.
     return [
-      `DROP TEMPORARY TABLE IF EXISTS ${q(t.staging.name)}`,
-      `DROP TEMPORARY TABLE IF EXISTS ${q(keepTable(t))}`,
-      `CREATE TEMPORARY TABLE ${q(t.staging.name)} (${[...meta, ...t.columns.map((c) => `${q(c.name)} MEDIUMTEXT NULL`)].join(', ')}) ${TABLE_OPTIONS}`,
+      `DROP TEMPORARY TABLE IF EXISTS ${this.staging(t)}`,
+      `DROP TEMPORARY TABLE IF EXISTS ${this.table(keepTable(t))}`,
+      `CREATE TEMPORARY TABLE ${this.staging(t)} (${[...meta, ...t.columns.map((c) => `${q(c.name)} MEDIUMTEXT NULL`)].join(', ')}) ${TABLE_OPTIONS}`,
     ];
   }
 
@@ -190,7 +191,7 @@ export class MysqlDialect implements LoadDialect {
       .map((c) => ({
         problem: `bad value in ${c.source ?? c.name}`,
         statement: {
-          sql: `UPDATE ${q(t.staging.name)} SET ${q(REASON)} = ? WHERE ${q(REASON)} IS NULL AND CHAR_LENGTH(${q(c.name)}) > ?`,
+          sql: `UPDATE ${this.staging(t)} SET ${q(REASON)} = ? WHERE ${q(REASON)} IS NULL AND CHAR_LENGTH(${q(c.name)}) > ?`,
           params: [
             `${c.source ?? c.name}: longer than ${length} characters, the most a key column holds in MySQL`,
             length,
@@ -205,13 +206,13 @@ export class MysqlDialect implements LoadDialect {
     const keys = t.keys.map((k) => this.cast(keyColumn(t, k))).join(', ');
     return [
       {
-        sql: `CREATE TEMPORARY TABLE ${q(keepTable(t))} (PRIMARY KEY (${q(LINE)})) ENGINE=InnoDB AS
+        sql: `CREATE TEMPORARY TABLE ${this.table(keepTable(t))} (PRIMARY KEY (${q(LINE)})) ENGINE=InnoDB AS
           SELECT ${q(LINE)}, max(${q(LINE)}) OVER (PARTITION BY ${keys}) AS keep_line
-          FROM ${q(t.staging.name)} WHERE ${q(REASON)} IS NULL`,
+          FROM ${this.staging(t)} WHERE ${q(REASON)} IS NULL`,
         params: [],
       },
       {
-        sql: `UPDATE ${q(t.staging.name)} AS s JOIN ${q(keepTable(t))} AS d ON s.${q(LINE)} = d.${q(LINE)}
+        sql: `UPDATE ${this.staging(t)} AS s JOIN ${this.table(keepTable(t))} AS d ON s.${q(LINE)} = d.${q(LINE)}
           SET s.${q(REASON)} = CONCAT('duplicate key (', ?, '): superseded by line ', d.keep_line)
           WHERE d.${q(LINE)} <> d.keep_line`,
         params: [t.keys.join(', ')],
@@ -223,7 +224,7 @@ export class MysqlDialect implements LoadDialect {
     const q = (n: string) => this.quote(n);
     const names = [...t.columns.map((c) => q(c.name)), q(LINEAGE[0]), q(LINEAGE[1])];
     const values = [...t.columns.map((c) => this.cast(c)), '?', q(LINE)];
-    const insert = `INSERT INTO ${this.table(t.target)} (${names.join(', ')}) SELECT ${values.join(', ')} FROM ${q(t.staging.name)} WHERE ${q(REASON)} IS NULL ORDER BY ${q(LINE)}`;
+    const insert = `INSERT INTO ${this.table(t.target)} (${names.join(', ')}) SELECT ${values.join(', ')} FROM ${this.staging(t)} WHERE ${q(REASON)} IS NULL ORDER BY ${q(LINE)}`;
     if (t.mode === 'append') return [{ sql: insert, params: [objectName] }];
     const nonKeys = names.filter((n) => !t.keys.map(q).includes(n));
     return [
@@ -239,7 +240,7 @@ export class MysqlDialect implements LoadDialect {
     return {
       sql: `INSERT INTO ${this.table(t.quarantine)} (dataset, bucket, object_name, generation, line_number, raw_text, reason, run_id)
         SELECT ?, ?, ?, ?, ${q(LINE)}, COALESCE(${q(RAW)}, ''), ${q(REASON)}, ?
-        FROM ${q(t.staging.name)} WHERE ${q(REASON)} IS NOT NULL ORDER BY ${q(LINE)}`,
+        FROM ${this.staging(t)} WHERE ${q(REASON)} IS NOT NULL ORDER BY ${q(LINE)}`,
       params: [r.dataset, r.bucket, r.objectName, r.generation, r.runId],
     };
   }

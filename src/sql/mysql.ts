@@ -117,7 +117,7 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
     // mysql2 does not pass a stream error on: keep it, so the load fails with the parser's reason.
     source.on('error', (e) => (failure = e));
     const [result] = await connection.query<mysql.ResultSetHeader>({
-      sql: `LOAD DATA LOCAL INFILE 'lakehouse-staging.csv' INTO TABLE ${q(table.name)} CHARACTER SET utf8mb4
+      sql: `LOAD DATA LOCAL INFILE 'lakehouse-staging.csv' INTO TABLE ${this.dialect.table(table.name)} CHARACTER SET utf8mb4
         FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\\n'
         (${table.columns.map(q).join(', ')})`,
       infileStreamFactory: () => source,
@@ -142,7 +142,7 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
     const q = (n: string) => this.dialect.quote(n);
     const width = table.columns.length;
     const maxRows = Math.min(this.options.batchRows ?? 10_000, Math.floor(MAX_PLACEHOLDERS / width));
-    const head = `INSERT INTO ${q(table.name)} (${table.columns.map(q).join(', ')}) VALUES `;
+    const head = `INSERT INTO ${this.dialect.table(table.name)} (${table.columns.map(q).join(', ')}) VALUES `;
     const tuple = `(${Array(width).fill('?').join(', ')})`;
     let values: (string | null)[] = [];
     let bytes = 0;

@@ -39,12 +39,29 @@ const TRANSIENT_CODES = new Set([
 /** Azure SQL / SQL Server error numbers documented as transient (service busy, database moving, failover). */
 const TRANSIENT_SQLSERVER_NUMBERS = new Set([4060, 40197, 40501, 40613, 49918, 49919, 49920, 10928, 10929]);
 
+/** pg reports a connection that went away by message only. */
+const LOST_CONNECTION = /Connection terminated|not queryable|terminating connection|Connection lost/i;
+
+interface ErrorLike {
+  code?: unknown;
+  number?: unknown;
+  fatal?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  originalError?: unknown;
+}
+
 export function isTransient(e: unknown): boolean {
-  for (let cause = e as { code?: unknown; number?: unknown; cause?: unknown } | undefined; cause;) {
+  for (
+    let cause = e as ErrorLike | undefined;
+    cause;
+    cause = (cause.originalError ?? cause.cause) as ErrorLike
+  ) {
     if (typeof cause.code === 'string' && TRANSIENT_CODES.has(cause.code)) return true;
     if (typeof cause.number === 'number' && TRANSIENT_SQLSERVER_NUMBERS.has(cause.number)) return true;
-    const next = (cause as { originalError?: unknown }).originalError ?? cause.cause;
-    cause = next as typeof cause;
+    if (typeof cause.message === 'string' && LOST_CONNECTION.test(cause.message)) return true;
+    // mysql2 marks an error after which the connection is unusable as fatal.
+    if (cause.fatal === true) return true;
   }
   return false;
 }

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { SqlTargetConfig } from '../../src/config/schema.ts';
-import { openSqlStore } from '../../src/sql/index.ts';
+import { openSqlStore, type StoreOptions } from '../../src/sql/index.ts';
 import type { SqlSession } from '../../src/sql/types.ts';
 import { needsMariaDB, needsPostgres } from './services.ts';
 
@@ -14,6 +14,8 @@ export interface EngineUnderTest {
   available(): Promise<boolean>;
   /** The target config, in `namespace`. */
   target(namespace: string): SqlTargetConfig;
+  /** Options for openSqlStore (e.g. MySQL's bulk path). */
+  options?: StoreOptions;
   /** Empties `namespace` so that a test file starts from nothing. */
   reset(namespace: string): Promise<unknown>;
 }

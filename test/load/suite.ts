@@ -76,7 +76,7 @@ export function defineLoadSuite(engine: EngineUnderTest, namespace: string): voi
     await engine.reset(namespace);
     dir = await fsp.mkdtemp(path.join(os.tmpdir(), `load-${namespace}-`));
     bucket = new FileBucket(path.join(dir, 'bucket'));
-    session = await openSqlStore(engine.target(namespace));
+    session = await openSqlStore(engine.target(namespace), process.cwd(), engine.options);
   });
   afterAll(async () => {
     if (!state.available) return;
