@@ -150,7 +150,10 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
     const flush = async () => {
       const count = values.length / width;
       if (!count) return;
-      await connection.execute(head + Array(count).fill(tuple).join(', '), values);
+      const sql = head + Array(count).fill(tuple).join(', ');
+      await connection.execute(sql, values);
+      // A short last batch is a statement of its own: release it, or every object would leave one prepared.
+      if (count < maxRows) connection.unprepare(sql);
       total += count;
       values = [];
       bytes = 0;

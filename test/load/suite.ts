@@ -4,7 +4,9 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
 import { FileBucket } from '../../src/bucket/file.ts';
+import type { Bucket } from '../../src/bucket/types.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { DatasetConfig } from '../../src/config/schema.ts';
 import { openSqlStore } from '../../src/sql/index.ts';
@@ -242,6 +244,35 @@ export function defineLoadSuite(engine: EngineUnderTest, namespace: string): voi
       ).toBe(1);
     });
 
+    it("fails an object the parser rejects midway, with the parser's reason, through the bulk path", async (ctx) => {
+      if (skip()) return ctx.skip();
+      // The bad record comes after enough good ones to be mid-stream in every bulk path.
+      const good = Array.from({ length: 30_000 }, (_, i) => `${i},2015-08-01,tea\n`).join('');
+      await put('transactions/broken.csv', `Member_number,Date,itemDescription\n${good}`);
+      await put('transactions/no-header.csv', 'Member_number,Date\n1,2015-08-01\n');
+      const before = await count(`SELECT count(*) AS n FROM ${t('transactions')}`);
+      const result = await load(options({ objects: ['transactions/no-header.csv'] }));
+      expect(result.datasets[0]!.objects[0]).toMatchObject({
+        status: 'failed',
+        reason:
+          'header has no column "itemDescription" (expected Member_number, Date, itemDescription; found Member_number, Date) (rolled back: nothing from this object is visible)',
+      });
+      const broken = await load(
+        options({
+          objects: ['transactions/broken.csv'],
+          bucket: failingAfter(bucket, 'transactions/broken.csv', 200_000),
+        }),
+      );
+      expect(broken.datasets[0]!.objects[0]).toMatchObject({ status: 'failed' });
+      expect(broken.datasets[0]!.objects[0]!.reason).toMatch(/^disk read error after 200000 bytes/);
+      expect(await count(`SELECT count(*) AS n FROM ${t('transactions')}`)).toBe(before);
+      // The session is usable afterwards (a driver left mid-COPY or mid-LOAD DATA would not be).
+      expect((await load(options({ objects: ['transactions/broken.csv'] }))).totals).toMatchObject({
+        loaded: 1,
+        rowsLoaded: 30_000,
+      });
+    });
+
     it('plans without writing on a dry run', async (ctx) => {
       if (skip()) return ctx.skip();
       await put('transactions/dry.csv', 'Member_number,Date,itemDescription\n30,2015-07-01,tea\n');
@@ -473,4 +504,32 @@ function configWithNames(table: string, column: string): string {
     'profiles:',
     '  local: { bucket: "file://b", sql: { engine: pglite, path: p } }',
   ].join('\n');
+}
+
+/** The bucket, except that reading `objectName` fails after `afterBytes` (a disk or network error mid-read). */
+function failingAfter(bucket: Bucket, objectName: string, afterBytes: number): Bucket {
+  async function* fail(stream: Readable): AsyncGenerator<Buffer> {
+    let read = 0;
+    for await (const chunk of stream) {
+      const buffer = chunk as Buffer;
+      if (read + buffer.length > afterBytes) {
+        yield buffer.subarray(0, afterBytes - read);
+        stream.destroy();
+        throw new Error(`disk read error after ${afterBytes} bytes`);
+      }
+      read += buffer.length;
+      yield buffer;
+    }
+  }
+  return {
+    uri: bucket.uri,
+    list: (prefix) => bucket.list(prefix),
+    stat: (name) => bucket.stat(name),
+    upload: (localPath, name, o) => bucket.upload(localPath, name, o),
+    delete: (name, o) => bucket.delete(name, o),
+    read: async (name, o) => {
+      const stream = await bucket.read(name, o);
+      return name === objectName ? Readable.from(fail(stream)) : stream;
+    },
+  };
 }
