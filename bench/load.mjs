@@ -233,7 +233,13 @@ async function writeResults(rows) {
 
 \`node bench/load.mjs ${ROWS}\` on ${new Date().toISOString().slice(0, 10)}: one generated file of ${ROWS.toLocaleString('en-US')} rows
 (\`Member_number,Date,itemDescription\`, ${(size / 1024 / 1024).toFixed(1)} MB), Node ${process.version}, ${os.cpus().length} × ${cpu}.
-The servers are the machine's shared ones (other work may have been running).
+The servers are the machine's shared ones, and other work was running: the load average was
+${os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(
+    ', ',
+  )} (1, 5, 15 min) at the end, on ${os.cpus().length} cores. Compare rows within a run, not across runs.
 
 ${table}
 
