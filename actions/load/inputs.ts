@@ -67,8 +67,9 @@ export function readInputs(input: (name: string) => string): LoadInputs {
 export function connectionSecrets(connection: string | undefined): string[] {
   if (!connection) return [];
   const secrets = [connection];
-  const ado = /(?:^|;)\s*(?:password|pwd|client secret)\s*=\s*([^;]+)/gi;
-  for (const match of connection.matchAll(ado)) secrets.push(match[1]!.trim());
+  // ADO.NET values may be quoted ("…", '…') or braced ({…}) to hold a ';'.
+  const ado = /(?:^|;)\s*(?:password|pwd|client secret)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{([^}]*)\}|([^;]+))/gi;
+  for (const m of connection.matchAll(ado)) secrets.push((m[1] ?? m[2] ?? m[3] ?? m[4]!).trim());
   const url = /^[a-z][a-z0-9+.-]*:\/\/[^/:@]*:([^@]*)@/i.exec(connection);
   if (url?.[1]) secrets.push(url[1], decodeURIComponent(url[1]));
   return secrets;
