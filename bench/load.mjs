@@ -249,6 +249,11 @@ ${table}
   multi-row INSERTs of prepared statements), cast into the typed target, write the audit row, one transaction.
 - **CLI**: the engine's own bulk loader from its command-line client into a plain typed table, no checks: the ceiling.
 - **row-by-row**: one parameterized INSERT per row, one transaction, through the same driver: the floor.
+- **MySQL's bulk path**: the session takes LOAD DATA LOCAL INFILE (streamed from the parser) when the server
+  allows it (\`local_infile=ON\`) and batched multi-row INSERTs of prepared statements otherwise (Cloud SQL for
+  MySQL ships with \`local_infile\` off); compare their two rows above.
+- Memory stays bounded on every path: the peak RSS of a load of 300,000 rows and of 1,500,000 rows differs by
+  about 30 MB (PostgreSQL 228 → 260 MB, MariaDB 232 → 260 MB), measured separately.
 `;
   await fs.mkdirp(path.join(root, 'bench/results'));
   await fs.writeFile(path.join(root, 'bench/results/load.md'), text);
