@@ -174,9 +174,10 @@ export class PostgresDialect implements LoadDialect {
     const nonKeys = names.filter((n) => !t.keys.map(q).includes(n));
     return [
       {
-        sql: `MERGE INTO ${this.table(t.target)} AS t USING (${source}) AS s ON ${t.keys.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ')}
-          WHEN MATCHED THEN UPDATE SET ${nonKeys.map((n) => `${n} = s.${n}`).join(', ')}
-          WHEN NOT MATCHED THEN INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')})`,
+        // ON CONFLICT rather than MERGE: it runs on every PostgreSQL Cloud SQL offers (9.6+; MERGE needs 15), and
+        // it is safe against a concurrent insert of the same key, which MERGE is not.
+        sql: `INSERT INTO ${this.table(t.target)} (${names.join(', ')}) ${source}
+          ON CONFLICT (${t.keys.map(q).join(', ')}) DO UPDATE SET ${nonKeys.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}`,
         params: [objectName],
       },
     ];
