@@ -108,7 +108,8 @@ export function openWarehouse(config: WarehouseConfig): Warehouse {
           token: config.token,
           checkServerCertificate: config.checkServerCertificate ?? true,
           telemetryEnabled: false,
-          socketTimeout: timeoutMs,
+          // Longer than a query may take, so that a late answer still arrives and its statement can be cancelled.
+          socketTimeout: timeoutMs + 60_000,
           retryMaxAttempts: 3,
           retryDelayMin: 200,
           retryDelayMax: 2000,

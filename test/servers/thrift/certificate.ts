@@ -47,6 +47,7 @@ async function generate(): Promise<Certificate> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
       `the Thrift test server needs openssl on PATH to make its self-signed certificate: ${reason}`,
+      { cause: error },
     );
   }
   const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n?/.exec(stdout)?.[0];
