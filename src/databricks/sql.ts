@@ -251,6 +251,9 @@ function normalizeRows(rows: Record<string, unknown>[], types: Map<string, numbe
 
 function normalizeValue(value: unknown, type: number | undefined): WarehouseValue {
   if (value === null || value === undefined) return null;
+  const temporal = type === TTypeId.DATE_TYPE || type === TTypeId.TIMESTAMP_TYPE;
+  // Column-based results carry dates and timestamps as text; Arrow results as Dates (or epoch milliseconds).
+  if (temporal && typeof value === 'number') return new Date(value);
   if (type === TTypeId.DATE_TYPE && typeof value === 'string') return parseDate(value);
   if (type === TTypeId.TIMESTAMP_TYPE && typeof value === 'string') return parseTimestamp(value);
   if (type === TTypeId.DECIMAL_TYPE && typeof value === 'string') return Number(value);

@@ -59,6 +59,10 @@ describe('openWarehouse against the Thrift test server', () => {
     instance = await DuckDBInstance.create(':memory:');
     duck = await instance.connect();
     await duck.run(goldSetup);
+    await duck.run('CREATE SCHEMA gold');
+    await duck.run(
+      "CREATE TABLE gold.rules AS SELECT 'bread' AS antecedent, 'milk' AS consequent, 0.42 AS lift",
+    );
     server = await startThriftServer({ token: TOKEN, duckdb: instance });
     warehouse = openWarehouse(configFor(server));
   });
@@ -170,6 +174,26 @@ describe('openWarehouse against the Thrift test server', () => {
     expect(error.message).toContain('in: SELECT no_such_column FROM sales');
     // The session survives a SQL error.
     expect(await warehouse.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('opens the session in the configured catalog and schema, with a host given as a URL', async () => {
+    const inGold = openWarehouse(
+      configFor(server, { host: `https://${server.host}/`, catalog: 'memory', schema: 'gold' }),
+    );
+    try {
+      expect(await inGold.query('SELECT antecedent, consequent, lift FROM rules')).toEqual([
+        { antecedent: 'bread', consequent: 'milk', lift: 0.42 },
+      ]);
+    } finally {
+      await inGold.close();
+    }
+    const nowhere = openWarehouse(configFor(server, { schema: 'no_such_schema' }));
+    try {
+      const error = await failure(nowhere.query('SELECT 1'));
+      expect(error.message).toContain('no_such_schema');
+    } finally {
+      await nowhere.close();
+    }
   });
 
   it('rejects a parameter name that is not an identifier', async () => {

@@ -208,8 +208,10 @@ describe('TCLIService test server with the @databricks/sql driver', () => {
     expect(data[0]).toEqual({ id: 0, name: 'item 0', amount: 0 });
     expect(data[99_999]).toEqual({ id: 99_999, name: 'item 99999', amount: 49_999.5 });
     expect(new Set(data.map((r) => r.id)).size).toBe(100_000);
-    // Direct results carry the first 10 000 rows; nine more pages and a final empty one follow.
-    expect((server.calls.FetchResults ?? 0) - before).toBe(10);
+    // Pages of at most 10 000 rows: direct results may carry the first (when the statement is done within
+    // directResultsWaitMs), then the rest and a final empty page.
+    expect((server.calls.FetchResults ?? 0) - before).toBeGreaterThanOrEqual(10);
+    expect((server.calls.FetchResults ?? 0) - before).toBeLessThanOrEqual(11);
 
     const operation = await session.executeStatement('SELECT range AS id FROM range(25)', { maxRows: null });
     const first = await operation.fetchChunk({ maxRows: 10 });
@@ -242,6 +244,19 @@ describe('TCLIService test server with the @databricks/sql driver', () => {
       const { data } = await rows(session, 'SELECT 1 AS one');
       expect(data).toEqual([{ one: 1 }]);
       expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+      expect((server.calls.GetOperationStatus ?? 0) - before).toBeGreaterThanOrEqual(1);
+    } finally {
+      server.faults.queryDelayMs = 0;
+    }
+  });
+
+  it('reports a failure found while polling, with the message', async () => {
+    server.faults.queryDelayMs = 400;
+    const before = server.calls.GetOperationStatus ?? 0;
+    try {
+      await expect(rows(session, 'SELECT CAST(name AS INTEGER) AS n FROM people')).rejects.toMatchObject({
+        message: expect.stringContaining('Could not convert string'),
+      });
       expect((server.calls.GetOperationStatus ?? 0) - before).toBeGreaterThanOrEqual(1);
     } finally {
       server.faults.queryDelayMs = 0;

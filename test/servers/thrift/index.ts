@@ -117,6 +117,7 @@ export async function startThriftServer(options: ThriftServerOptions): Promise<T
 
   let port = await listen(server, options.port ?? 0);
   let refusing = false;
+  let closed = false;
   return {
     host,
     get port() {
@@ -131,11 +132,13 @@ export async function startThriftServer(options: ThriftServerOptions): Promise<T
       await stopListening(server, sockets);
     },
     async resume() {
-      if (!refusing) return;
+      if (!refusing || closed) return;
       port = await listen(server, port);
       refusing = false;
     },
     async close() {
+      if (closed) return;
+      closed = true;
       if (!refusing) await stopListening(server, sockets);
       refusing = true;
       await handler.closeAll();

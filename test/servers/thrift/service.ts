@@ -126,6 +126,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 }
+function waitUpTo(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -441,7 +446,7 @@ export class TCLIServiceHandler {
     const maxRows = req.getDirectResults ? numberFromInt64(req.getDirectResults.maxRows) : undefined;
     const handle = { operationId: operation.handle, operationType: type, hasResultSet: true };
     if (maxRows === undefined) return { status: success, operationHandle: handle };
-    await Promise.race([operation.done, sleep(this.options.directResultsWaitMs, operation.abort.signal)]);
+    await waitUpTo(operation.done, this.options.directResultsWaitMs);
     return {
       status: success,
       operationHandle: handle,
