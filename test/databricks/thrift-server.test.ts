@@ -23,6 +23,11 @@ async function connect(server: ThriftServer, token = TOKEN) {
 
 type Session = Awaited<ReturnType<DBSQLClient['openSession']>>;
 
+function defined<T>(value: T | undefined | null): T {
+  if (value === undefined || value === null) throw new Error('expected a value');
+  return value;
+}
+
 async function rows(session: Session, sql: string, options: Parameters<Session['executeStatement']>[1] = {}) {
   const operation = await session.executeStatement(sql, options);
   try {
@@ -312,6 +317,54 @@ describe('TCLIService test server with the @databricks/sql driver', () => {
     const catalogs = await session.getCatalogs();
     expect(await catalogs.fetchAll()).toContainEqual({ TABLE_CAT: 'memory' });
     await catalogs.close();
+  });
+
+  it('answers raw TCLIService calls: synchronous execution, errors as TStatus, unknown handles', async () => {
+    const { TStatusCode, TFetchOrientation } = thrift.TCLIService_types;
+    const driver = await client.getDriver();
+    const opened = await driver.openSession({});
+    expect(opened.status.statusCode).toBe(thrift.TCLIService_types.TStatusCode.SUCCESS_STATUS);
+    expect(opened.serverProtocolVersion).toBe(
+      thrift.TCLIService_types.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8,
+    );
+    const sessionHandle = defined(opened.sessionHandle);
+
+    const done = await driver.executeStatement({
+      sessionHandle,
+      statement: 'SELECT name FROM people ORDER BY id',
+      runAsync: false,
+    });
+    expect(done.status.statusCode).toBe(TStatusCode.SUCCESS_STATUS);
+    const operationHandle = defined(done.operationHandle);
+    const state = await driver.getOperationStatus({ operationHandle });
+    expect(state.operationState).toBe(thrift.TCLIService_types.TOperationState.FINISHED_STATE);
+    const page = await driver.fetchResults({
+      operationHandle,
+      orientation: TFetchOrientation.FETCH_NEXT,
+      maxRows: 1,
+    });
+    expect(page.hasMoreRows).toBe(true);
+    expect(page.results?.columns?.[0]?.stringVal?.values).toEqual(["O'Brien"]);
+    await driver.closeOperation({ operationHandle });
+
+    const runtime = await driver.executeStatement({
+      sessionHandle,
+      statement: 'SELECT CAST(name AS INTEGER) FROM people',
+      runAsync: false,
+    });
+    expect(runtime.status.statusCode).toBe(TStatusCode.ERROR_STATUS);
+    expect(runtime.status.errorMessage).toContain('Could not convert string');
+
+    const stranger = { sessionId: { guid: Buffer.alloc(16, 7), secret: Buffer.alloc(16, 7) } };
+    const unknown = await driver.executeStatement({ sessionHandle: stranger, statement: 'SELECT 1' });
+    expect(unknown.status.statusCode).toBe(TStatusCode.INVALID_HANDLE_STATUS);
+    expect(unknown.status.errorMessage).toBe(
+      'Invalid SessionHandle: SessionHandle [07070707-0707-0707-0707-070707070707]',
+    );
+
+    expect((await driver.closeSession({ sessionHandle })).status.statusCode).toBe(TStatusCode.SUCCESS_STATUS);
+    const closed = await driver.executeStatement({ sessionHandle, statement: 'SELECT 1' });
+    expect(closed.status.statusCode).toBe(TStatusCode.INVALID_HANDLE_STATUS);
   });
 
   it('rejects a wrong token with HTTP 401, without echoing it', async () => {

@@ -48,7 +48,10 @@ function enumeration<K extends string>(name: string, keys: readonly K[]): Record
   return result;
 }
 
-export const TProtocolVersion = enumeration('TProtocolVersion', ['SPARK_CLI_SERVICE_PROTOCOL_V8'] as const);
+export const TProtocolVersion = enumeration('TProtocolVersion', [
+  'SPARK_CLI_SERVICE_PROTOCOL_V1',
+  'SPARK_CLI_SERVICE_PROTOCOL_V8',
+] as const);
 export const TStatusCode = enumeration('TStatusCode', [
   'SUCCESS_STATUS',
   'ERROR_STATUS',

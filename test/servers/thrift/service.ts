@@ -224,11 +224,9 @@ export class TCLIServiceHandler {
       }
     }
     this.sessions.set(session.handle.guid.toString('hex'), session);
-    const clientVersion = numberFromInt64(req.client_protocol_i64) ?? req.client_protocol ?? undefined;
-    const v8 = TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8;
     return {
       status: success,
-      serverProtocolVersion: clientVersion === undefined ? v8 : Math.min(clientVersion, v8),
+      serverProtocolVersion: protocolVersionFor(req),
       sessionHandle: { sessionId: session.handle },
       canUseMultipleCatalogs: true,
       configuration: {},
@@ -650,6 +648,19 @@ export class TCLIServiceHandler {
       `the operation has no result: it is ${states[operation.state] ?? `in state ${operation.state}`}`,
     );
   }
+}
+
+// The lower of the client's Spark protocol version and V8; clients that send none (the generated request
+// defaults client_protocol to a Hive placeholder) get V8.
+function protocolVersionFor(req: {
+  client_protocol_i64?: Int64 | null;
+  client_protocol?: number | null;
+}): number {
+  const v8 = TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8;
+  const client = numberFromInt64(req.client_protocol_i64) ?? req.client_protocol ?? undefined;
+  return client !== undefined && client >= TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V1
+    ? Math.min(client, v8)
+    : v8;
 }
 
 function sharedQueue(connection: DuckDBConnection): SerialQueue {
