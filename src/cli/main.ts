@@ -123,32 +123,20 @@ async function runPipeline(ctx: PipelineContext): Promise<void> {
   await runLoadStage(ctx);
 }
 
-function positiveInt(name: string) {
+/** A numeric option parser that names the option and what it expects. */
+function numberOption(name: string, expected: string, valid: (n: number) => boolean) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1)
-      throw new ConfigError(`${name}: expected a positive whole number, found ${JSON.stringify(v)}`);
+    if (v.trim() === '' || !valid(n))
+      throw new ConfigError(`${name}: expected ${expected}, found ${JSON.stringify(v)}`);
     return n;
   };
 }
 
-function integer(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n))
-      throw new ConfigError(`${name}: expected a whole number, found ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
-function share(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!(n >= 0 && n <= 1))
-      throw new ConfigError(`${name}: expected a number from 0 to 1, found ${JSON.stringify(v)}`);
-    return n;
-  };
-}
+const positiveInt = (name: string) =>
+  numberOption(name, 'a positive whole number', (n) => Number.isInteger(n) && n > 0);
+const integer = (name: string) => numberOption(name, 'a whole number', Number.isInteger);
+const share = (name: string) => numberOption(name, 'a number from 0 to 1', (n) => n >= 0 && n <= 1);
 
 try {
   await program.parseAsync(process.argv);
