@@ -133,10 +133,15 @@ function numberOption(name: string, expected: string, valid: (n: number) => bool
   };
 }
 
-const positiveInt = (name: string) =>
-  numberOption(name, 'a positive whole number', (n) => Number.isInteger(n) && n > 0);
-const integer = (name: string) => numberOption(name, 'a whole number', Number.isInteger);
-const share = (name: string) => numberOption(name, 'a number from 0 to 1', (n) => n >= 0 && n <= 1);
+function positiveInt(name: string) {
+  return numberOption(name, 'a positive whole number', (n) => Number.isInteger(n) && n > 0);
+}
+function integer(name: string) {
+  return numberOption(name, 'a whole number', Number.isInteger);
+}
+function share(name: string) {
+  return numberOption(name, 'a number from 0 to 1', (n) => n >= 0 && n <= 1);
+}
 
 try {
   await program.parseAsync(process.argv);
