@@ -12,3 +12,15 @@ export type { DeltaTableOptions, HistoryEntry, SnapshotOptions, VacuumOptions, V
 export { DeltaTable, TableNotFoundError, openDeltaTable } from './table.ts';
 export type { RegisterViewOptions, ScanSqlOptions } from './view.ts';
 export { registerDeltaView, scanSql } from './view.ts';
+export type {
+  CommonWriteOptions,
+  DeleteResult,
+  MergeOptions,
+  MergeResult,
+  WriteMode,
+  WriteOptions,
+  WriteResult,
+} from './write.ts';
+export { deleteWhere, mergeDelta, writeDelta } from './write.ts';
+export { ConcurrentModificationError } from './transaction.ts';
+export { DEFAULT_CHECKPOINT_INTERVAL, writeCheckpoint } from './checkpoint.ts';
