@@ -93,7 +93,9 @@ export function parseCommit(text: string, where: string): Action[] {
     try {
       actions.push(JSON.parse(line) as Action);
     } catch (e) {
-      throw new Error(`${where}, line ${i + 1}: expected one JSON action per line, found invalid JSON (${String(e)})`);
+      throw new Error(
+        `${where}, line ${i + 1}: expected one JSON action per line, found invalid JSON (${String(e)})`,
+      );
     }
   }
   return actions;

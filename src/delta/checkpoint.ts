@@ -44,7 +44,10 @@ export function checkpointInterval(snapshot: Snapshot, override?: number): numbe
  * Writes the checkpoint of `snapshot` (its version's commit exists already), then `_last_checkpoint`. Both
  * replace any earlier file of the same name atomically: a checkpoint of a version always has the same content.
  */
-export async function writeCheckpoint(conn: DuckDBConnection, snapshot: Snapshot): Promise<{ version: number; size: number }> {
+export async function writeCheckpoint(
+  conn: DuckDBConnection,
+  snapshot: Snapshot,
+): Promise<{ version: number; size: number }> {
   const storage = snapshot.storage;
   const actions = stateActions(snapshot.state, Date.now() - tombstoneRetentionMs(snapshot));
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'delta-checkpoint-'));
@@ -61,7 +64,11 @@ export async function writeCheckpoint(conn: DuckDBConnection, snapshot: Snapshot
     );
     const target = checkpointPath(snapshot.version);
     await storage.put(target, await fs.readFile(parquet));
-    const last = { version: snapshot.version, size: actions.length, numOfAddFiles: snapshot.state.files.size };
+    const last = {
+      version: snapshot.version,
+      size: actions.length,
+      numOfAddFiles: snapshot.state.files.size,
+    };
     await storage.put(`${LOG_DIR}/_last_checkpoint`, JSON.stringify(last) + '\n');
     return { version: snapshot.version, size: actions.length };
   } finally {

@@ -53,7 +53,9 @@ export async function writeDataFiles(
   try {
     const select = [
       ...dataColumns.map((c) => `${c.expr} AS ${quoteIdent(c.field.name)}`),
-      ...partitionColumns.map((c) => `${partitionStringSql(c.expr, c.field.type)} AS ${quoteIdent(c.field.name)}`),
+      ...partitionColumns.map(
+        (c) => `${partitionStringSql(c.expr, c.field.type)} AS ${quoteIdent(c.field.name)}`,
+      ),
     ];
     const query = `SELECT ${select.join(', ')} FROM (${sourceSql}) AS __delta_source`;
     const options = ['FORMAT parquet', 'COMPRESSION snappy', 'RETURN_STATS true'];
@@ -68,7 +70,9 @@ export async function writeDataFiles(
     } else {
       target = path.join(root, `part-00000-${randomUUID()}-c000.snappy.parquet`);
     }
-    const reader = await conn.runAndReadAll(`COPY (${query}) TO ${quoteLiteral(target)} (${options.join(', ')})`);
+    const reader = await conn.runAndReadAll(
+      `COPY (${query}) TO ${quoteLiteral(target)} (${options.join(', ')})`,
+    );
     const now = Date.now();
     const fields = dataColumns.map((c) => c.field);
     const adds: AddFile[] = [];
@@ -82,7 +86,10 @@ export async function writeDataFiles(
       const size = Number(row.file_size_bytes);
       const partitionValues: Record<string, string | null> = {};
       const keys = new Map(
-        ((row.partition_keys as { key: string; value: string | null }[] | null) ?? []).map((e) => [e.key, e.value]),
+        ((row.partition_keys as { key: string; value: string | null }[] | null) ?? []).map((e) => [
+          e.key,
+          e.value,
+        ]),
       );
       for (const c of partitionColumns) partitionValues[c.field.name] = keys.get(c.field.name) ?? null;
       adds.push({

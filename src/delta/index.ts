@@ -8,7 +8,13 @@ export type { TableState, VersionedActions } from './replay.ts';
 export { replay } from './replay.ts';
 export type { ScanFile } from './snapshot.ts';
 export { Snapshot } from './snapshot.ts';
-export type { DeltaTableOptions, HistoryEntry, SnapshotOptions, VacuumOptions, VacuumResult } from './table.ts';
+export type {
+  DeltaTableOptions,
+  HistoryEntry,
+  SnapshotOptions,
+  VacuumOptions,
+  VacuumResult,
+} from './table.ts';
 export { DeltaTable, TableNotFoundError, openDeltaTable } from './table.ts';
 export type { RegisterViewOptions, ScanSqlOptions } from './view.ts';
 export { registerDeltaView, scanSql } from './view.ts';

@@ -81,13 +81,16 @@ export async function readCheckpoint(
 ): Promise<Action[]> {
   return withLocalFiles(storage, checkpoint.parts, async (files) => {
     const list = `[${files.map(quoteLiteral).join(', ')}]`;
-    const reader = await conn.runAndReadAll(`SELECT to_json(cp) FROM read_parquet(${list}, union_by_name = true) cp`);
+    const reader = await conn.runAndReadAll(
+      `SELECT to_json(cp) FROM read_parquet(${list}, union_by_name = true) cp`,
+    );
     const actions: Action[] = [];
     for (const [json] of reader.getRows()) {
       const row = JSON.parse(String(json)) as Record<string, unknown>;
       const action: Action = {};
       for (const key of ['protocol', 'metaData', 'add', 'remove', 'txn'] as const) {
-        if (row[key] !== null && row[key] !== undefined) (action as Record<string, unknown>)[key] = dropNulls(row[key]);
+        if (row[key] !== null && row[key] !== undefined)
+          (action as Record<string, unknown>)[key] = dropNulls(row[key]);
       }
       if (Object.keys(action).length > 0) actions.push(action);
     }

@@ -36,7 +36,9 @@ export function replay(base: TableState | undefined, commits: VersionedActions[]
   let version = base?.version ?? -1;
   for (const commit of commits) {
     if (commit.version !== version + 1 && !(base === undefined && version === -1)) {
-      throw new Error(`${where}: log versions are not contiguous: expected ${version + 1}, found ${commit.version}`);
+      throw new Error(
+        `${where}: log versions are not contiguous: expected ${version + 1}, found ${commit.version}`,
+      );
     }
     version = commit.version;
     for (const action of commit.actions) {
@@ -64,7 +66,9 @@ export function replay(base: TableState | undefined, commits: VersionedActions[]
 export function checkReadable(protocol: Protocol, where: string): void {
   if (protocol.minReaderVersion <= SUPPORTED_READER_VERSION) return;
   const unknown =
-    protocol.minReaderVersion === 3 ? (protocol.readerFeatures ?? []).filter((f) => !READER_FEATURES.has(f)) : null;
+    protocol.minReaderVersion === 3
+      ? (protocol.readerFeatures ?? []).filter((f) => !READER_FEATURES.has(f))
+      : null;
   if (unknown && unknown.length === 0) return;
   throw new Error(
     `${where}: the table needs Delta reader version ${protocol.minReaderVersion}` +
@@ -79,7 +83,8 @@ export function stateActions(state: TableState, tombstonesSince: number): Action
   for (const txn of state.txns.values()) actions.push({ txn });
   for (const add of state.files.values()) actions.push({ add: { ...add, dataChange: false } });
   for (const remove of state.tombstones.values()) {
-    if ((remove.deletionTimestamp ?? 0) >= tombstonesSince) actions.push({ remove: { ...remove, dataChange: false } });
+    if ((remove.deletionTimestamp ?? 0) >= tombstonesSince)
+      actions.push({ remove: { ...remove, dataChange: false } });
   }
   return actions;
 }

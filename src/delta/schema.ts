@@ -52,7 +52,9 @@ export function parseSchemaString(schemaString: string, where: string): StructTy
   }
   checkType(parsed, `${where}: schemaString`);
   if (typeof parsed !== 'object' || (parsed as StructType).type !== 'struct') {
-    throw new Error(`${where}: expected schemaString to be a struct type, found ${schemaString.slice(0, 80)}`);
+    throw new Error(
+      `${where}: expected schemaString to be a struct type, found ${schemaString.slice(0, 80)}`,
+    );
   }
   return parsed as StructType;
 }
@@ -63,7 +65,8 @@ function checkType(t: unknown, where: string): void {
     return;
   }
   const o = t as { type?: unknown } | null;
-  if (o === null || typeof o !== 'object') throw new Error(`${where}: expected a type, found ${JSON.stringify(t)}`);
+  if (o === null || typeof o !== 'object')
+    throw new Error(`${where}: expected a type, found ${JSON.stringify(t)}`);
   if (o.type === 'struct') {
     const fields = (o as StructType).fields;
     if (!Array.isArray(fields)) throw new Error(`${where}: struct without "fields"`);
@@ -112,7 +115,8 @@ export function duckdbType(t: DeltaType): string {
     if (!mapped) throw new Error(`unsupported Delta type "${t}"`);
     return mapped;
   }
-  if (t.type === 'struct') return `STRUCT(${t.fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`;
+  if (t.type === 'struct')
+    return `STRUCT(${t.fields.map((f) => `${quoteIdent(f.name)} ${duckdbType(f.type)}`).join(', ')})`;
   if (t.type === 'array') return `${duckdbType(t.elementType)}[]`;
   return `MAP(${duckdbType(t.keyType)}, ${duckdbType(t.valueType)})`;
 }
@@ -228,7 +232,12 @@ export function writeExpression(column: string, duckType: string, deltaType: Del
 export function schemaString(schema: StructType): string {
   return JSON.stringify({
     type: 'struct',
-    fields: schema.fields.map((f) => ({ name: f.name, type: f.type, nullable: f.nullable, metadata: f.metadata })),
+    fields: schema.fields.map((f) => ({
+      name: f.name,
+      type: f.type,
+      nullable: f.nullable,
+      metadata: f.metadata,
+    })),
   });
 }
 

@@ -41,7 +41,10 @@ export class Snapshot {
 
   /** The table schema (parsed on first use: log-only test tables may carry none). */
   get schema(): StructType {
-    this.parsedSchema ??= parseSchemaString(this.metadata.schemaString, `${this.storage.location} version ${this.version}`);
+    this.parsedSchema ??= parseSchemaString(
+      this.metadata.schemaString,
+      `${this.storage.location} version ${this.version}`,
+    );
     return this.parsedSchema;
   }
 

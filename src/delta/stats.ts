@@ -15,7 +15,11 @@ const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
  * (as Spark does); null counts for every top-level primitive column. Numbers are copied as DuckDB printed
  * them, so BIGINT and DECIMAL values keep every digit.
  */
-export function statsJson(numRecords: number, fields: StructField[], columns: Map<string, ColumnStats>): string {
+export function statsJson(
+  numRecords: number,
+  fields: StructField[],
+  columns: Map<string, ColumnStats>,
+): string {
   const mins: string[] = [];
   const maxs: string[] = [];
   const nulls: string[] = [];
@@ -93,13 +97,16 @@ function truncateMin(s: string): string {
 /** A prefix followed by the highest code point is above every string with that prefix (UTF-8 byte order). */
 function truncateMax(s: string): string {
   const chars = Array.from(s);
-  return chars.length <= STRING_PREFIX_LENGTH ? s : chars.slice(0, STRING_PREFIX_LENGTH).join('') + '\u{10FFFF}';
+  return chars.length <= STRING_PREFIX_LENGTH
+    ? s
+    : chars.slice(0, STRING_PREFIX_LENGTH).join('') + '\u{10FFFF}';
 }
 
 /** DuckDB's column_statistics result (MAP of quoted column name → MAP of stat → value) keyed by plain name. */
 export function columnStatsFromDuckDB(value: unknown): Map<string, ColumnStats> {
   const out = new Map<string, ColumnStats>();
-  for (const entry of (value as { key: string; value: { key: string; value: string | null }[] }[] | null) ?? []) {
+  for (const entry of (value as { key: string; value: { key: string; value: string | null }[] }[] | null) ??
+    []) {
     const name = unquoteTopLevel(entry.key);
     if (name === undefined) continue;
     const stats: ColumnStats = new Map();

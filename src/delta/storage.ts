@@ -54,12 +54,12 @@ export class LocalStorage implements DeltaStorage {
 
   async list(prefix: string, options: { recursive?: boolean } = {}): Promise<StoredFile[]> {
     const dir = this.localPath(prefix);
-    const entries = await fs.readdir(dir, { withFileTypes: true, recursive: options.recursive ?? false }).catch(
-      (e: NodeJS.ErrnoException) => {
+    const entries = await fs
+      .readdir(dir, { withFileTypes: true, recursive: options.recursive ?? false })
+      .catch((e: NodeJS.ErrnoException) => {
         if (e.code === 'ENOENT') return [];
         throw e;
-      },
-    );
+      });
     const files: StoredFile[] = [];
     for (const entry of entries) {
       if (!entry.isFile()) continue;

@@ -85,15 +85,23 @@ export class DeltaTable {
     let target = latest;
     if (options.version !== undefined) {
       if (!Number.isInteger(options.version) || options.version < 0 || options.version > latest) {
-        throw new Error(`${this.location}: version ${options.version} does not exist; the latest version is ${latest}`);
+        throw new Error(
+          `${this.location}: version ${options.version} does not exist; the latest version is ${latest}`,
+        );
       }
       target = options.version;
     } else if (options.timestamp !== undefined) {
       target = await this.versionAt(parseTimestamp(options.timestamp), listing);
     }
     const state = await this.stateAt(target, listing);
-    const info = listing.commits.has(target) ? commitInfoOf(await readCommit(this.storage, target)) : undefined;
-    return new Snapshot(this.storage, state, info?.timestamp ?? listing.commits.get(target)?.modificationTime);
+    const info = listing.commits.has(target)
+      ? commitInfoOf(await readCommit(this.storage, target))
+      : undefined;
+    return new Snapshot(
+      this.storage,
+      state,
+      info?.timestamp ?? listing.commits.get(target)?.modificationTime,
+    );
   }
 
   /** Commits, newest first (at most `limit`), as far back as the log still holds them. */
@@ -127,7 +135,8 @@ export class DeltaTable {
   async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
     const snapshot = await this.snapshot();
     const retentionHours = options.retentionHours ?? retentionOf(snapshot);
-    if (!(retentionHours >= 0)) throw new Error(`vacuum: retentionHours must be a number ≥ 0, found ${retentionHours}`);
+    if (!(retentionHours >= 0))
+      throw new Error(`vacuum: retentionHours must be a number ≥ 0, found ${retentionHours}`);
     if (retentionHours < DEFAULT_RETENTION_HOURS && !options.force) {
       throw new Error(
         `vacuum ${this.location}: a retention of ${retentionHours} hours is under the safe minimum of ` +
@@ -193,7 +202,9 @@ export class DeltaTable {
       const first = commits[0];
       throw new Error(
         `${this.location}: no version at or before ${new Date(timestamp).toISOString()}` +
-          (first ? `; the earliest available is version ${first.version} at ${new Date(first.timestamp).toISOString()}` : ''),
+          (first
+            ? `; the earliest available is version ${first.version} at ${new Date(first.timestamp).toISOString()}`
+            : ''),
       );
     }
     return found;
@@ -201,7 +212,8 @@ export class DeltaTable {
 
   private async listing(): Promise<LogListing> {
     const listing = await listLog(this.storage);
-    if (listing.commits.size === 0 && listing.checkpoints.length === 0) throw new TableNotFoundError(this.location);
+    if (listing.commits.size === 0 && listing.checkpoints.length === 0)
+      throw new TableNotFoundError(this.location);
     return listing;
   }
 
@@ -240,7 +252,11 @@ export class DeltaTable {
   private async checkpointState(checkpoint: Checkpoint): Promise<TableState> {
     const conn = this.conn ?? (await privateConnection());
     const actions = await readCheckpoint(conn, this.storage, checkpoint);
-    return replay(undefined, [{ version: checkpoint.version, actions }], `${this.location} checkpoint ${checkpoint.version}`);
+    return replay(
+      undefined,
+      [{ version: checkpoint.version, actions }],
+      `${this.location} checkpoint ${checkpoint.version}`,
+    );
   }
 }
 
@@ -276,7 +292,9 @@ export function parseTimestamp(value: Date | number | string): number {
   else if (/^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(text)) text = text.replace(' ', 'T') + 'Z';
   const ms = Date.parse(text.replace(' ', 'T'));
   if (Number.isNaN(ms)) {
-    throw new Error(`timestamp "${value}": expected ISO-8601 (e.g. 2024-05-01T12:00:00Z or 2024-05-01 12:00:00)`);
+    throw new Error(
+      `timestamp "${value}": expected ISO-8601 (e.g. 2024-05-01T12:00:00Z or 2024-05-01 12:00:00)`,
+    );
   }
   return ms;
 }
@@ -286,4 +304,3 @@ function privateConnection(): Promise<DuckDBConnection> {
   shared ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
   return shared;
 }
-

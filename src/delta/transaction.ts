@@ -43,7 +43,11 @@ export interface CommitOptions {
  * append checks the winning commits (a schema or protocol change, or the same application transaction,
  * conflicts) and tries the next version; anything else fails with a ConcurrentModificationError.
  */
-export async function commit(storage: DeltaStorage, request: CommitRequest, options: CommitOptions = {}): Promise<number> {
+export async function commit(
+  storage: DeltaStorage,
+  request: CommitRequest,
+  options: CommitOptions = {},
+): Promise<number> {
   const maxRetries = options.maxRetries ?? 50;
   const txnId = randomUUID();
   const appIds = new Set(request.actions.flatMap((a) => (a.txn ? [a.txn.appId] : [])));
@@ -80,7 +84,8 @@ export async function commit(storage: DeltaStorage, request: CommitRequest, opti
         version,
         version,
       );
-    if (!request.isBlindAppend) throw conflict(`${request.operation} is not a blind append, so it cannot be re-based`);
+    if (!request.isBlindAppend)
+      throw conflict(`${request.operation} is not a blind append, so it cannot be re-based`);
     if (attempt >= maxRetries) throw conflict(`gave up after ${maxRetries} retries`);
     // Check every commit that won since our last attempt, then retry after the newest.
     const latest = Math.max(...(await listLog(storage)).commits.keys());

@@ -15,7 +15,10 @@ export interface ScanSqlOptions {
 }
 
 /** Top-level column name → DuckDB type, for each file (from the Parquet footers). */
-async function fileColumns(conn: DuckDBConnection, files: ScanFile[]): Promise<Map<string, Map<string, string>>> {
+async function fileColumns(
+  conn: DuckDBConnection,
+  files: ScanFile[],
+): Promise<Map<string, Map<string, string>>> {
   const list = `[${files.map((f) => quoteLiteral(localPathOf(f))).join(', ')}]`;
   const reader = await conn.runAndReadAll(
     `SELECT file_name, name, duckdb_type, num_children FROM parquet_schema(${list})`,
@@ -45,7 +48,8 @@ async function fileColumns(conn: DuckDBConnection, files: ScanFile[]): Promise<M
 }
 
 function localPathOf(file: ScanFile): string {
-  if (!file.localPath) throw new Error(`file ${file.path}: DuckDB can only read tables on the local file system here`);
+  if (!file.localPath)
+    throw new Error(`file ${file.path}: DuckDB can only read tables on the local file system here`);
   return file.localPath;
 }
 
@@ -83,7 +87,11 @@ function columnSql(field: StructField, source: string, fileType: string | undefi
  * The SELECT that reads `snapshot` (every column typed per the Delta schema, in schema order). Files are
  * grouped by partition values and by the columns their Parquet schema has, one read_parquet per group.
  */
-export async function scanSql(conn: DuckDBConnection, snapshot: Snapshot, options: ScanSqlOptions = {}): Promise<string> {
+export async function scanSql(
+  conn: DuckDBConnection,
+  snapshot: Snapshot,
+  options: ScanSqlOptions = {},
+): Promise<string> {
   const files = snapshot.scan();
   const fields = snapshot.schema.fields;
   const partitionColumns = new Set(snapshot.partitionColumns);
@@ -116,14 +124,21 @@ export async function scanSql(conn: DuckDBConnection, snapshot: Snapshot, option
   for (const group of groups.values()) {
     const list = `[${group.files.map((f) => quoteLiteral(localPathOf(f))).join(', ')}]`;
     if (options.fileColumn) {
-      const byPath = group.files.map((f) => `WHEN ${quoteLiteral(localPathOf(f))} THEN ${quoteLiteral(f.actionPath)}`);
-      const fileExpr = group.files.length === 1 ? quoteLiteral(group.files[0]!.actionPath) : `CASE __delta_source_file ${byPath.join(' ')} END`;
+      const byPath = group.files.map(
+        (f) => `WHEN ${quoteLiteral(localPathOf(f))} THEN ${quoteLiteral(f.actionPath)}`,
+      );
+      const fileExpr =
+        group.files.length === 1
+          ? quoteLiteral(group.files[0]!.actionPath)
+          : `CASE __delta_source_file ${byPath.join(' ')} END`;
       parts.push(
         `SELECT ${group.select.join(', ')}, ${fileExpr} AS ${quoteIdent(options.fileColumn)} ` +
           `FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true, filename = '__delta_source_file')`,
       );
     } else {
-      parts.push(`SELECT ${group.select.join(', ')} FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true)`);
+      parts.push(
+        `SELECT ${group.select.join(', ')} FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true)`,
+      );
     }
   }
   return parts.join('\nUNION ALL\n');
@@ -148,7 +163,10 @@ export async function registerDeltaView(
   const sql = await scanSql(conn, snapshot);
   const parts = viewName.split('.');
   const temporary = options.temporary ?? true;
-  if (!temporary && parts.length === 2) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(parts[0]!)}`);
-  await conn.run(`CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${parts.map(quoteIdent).join('.')} AS ${sql}`);
+  if (!temporary && parts.length === 2)
+    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(parts[0]!)}`);
+  await conn.run(
+    `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${parts.map(quoteIdent).join('.')} AS ${sql}`,
+  );
   return snapshot;
 }

@@ -103,9 +103,12 @@ function checkNames(columns: { name: string }[], where: string): void {
   const seen = new Set<string>();
   for (const c of columns) {
     const key = c.name.toLowerCase();
-    if (seen.has(key)) throw new Error(`${where}: column "${c.name}" appears twice (Delta column names are case-insensitive)`);
+    if (seen.has(key))
+      throw new Error(`${where}: column "${c.name}" appears twice (Delta column names are case-insensitive)`);
     if (/[ ,;{}()\n\t=]/.test(c.name)) {
-      throw new Error(`${where}: column "${c.name}" has a character (space ,;{}()=) that Delta tables without column mapping do not allow`);
+      throw new Error(
+        `${where}: column "${c.name}" has a character (space ,;{}()=) that Delta tables without column mapping do not allow`,
+      );
     }
     seen.add(key);
   }
@@ -154,9 +157,14 @@ export function evolveSchema(
 export function checkCompatible(previous: StructType, next: StructType, where: string): void {
   for (const f of previous.fields) {
     const n = next.fields.find((x) => x.name === f.name);
-    if (!n) throw new Error(`${where}: column "${f.name}" would be dropped or renamed; only adding columns is supported`);
+    if (!n)
+      throw new Error(
+        `${where}: column "${f.name}" would be dropped or renamed; only adding columns is supported`,
+      );
     if (!sameType(f.type, n.type)) {
-      throw new Error(`${where}: column "${f.name}" would change type from ${typeName(f.type)} to ${typeName(n.type)}`);
+      throw new Error(
+        `${where}: column "${f.name}" would change type from ${typeName(f.type)} to ${typeName(n.type)}`,
+      );
     }
   }
   for (const n of next.fields) {
@@ -166,7 +174,12 @@ export function checkCompatible(previous: StructType, next: StructType, where: s
   }
 }
 
-function newMetadata(schema: StructType, partitionColumns: string[], options: WriteOptions, id?: string): Metadata {
+function newMetadata(
+  schema: StructType,
+  partitionColumns: string[],
+  options: WriteOptions,
+  id?: string,
+): Metadata {
   return {
     id: id ?? randomUUID(),
     ...(options.name !== undefined ? { name: options.name } : {}),
@@ -245,9 +258,15 @@ export async function writeDelta(
   const existing = await currentSnapshot(table);
   if (existing) checkWritable(existing);
   if (existing && mode === 'errorIfExists') {
-    throw new Error(`${where} already exists (version ${existing.version}); use mode append, overwrite or create`);
+    throw new Error(
+      `${where} already exists (version ${existing.version}); use mode append, overwrite or create`,
+    );
   }
-  if (existing && options.txn && (existing.txns.get(options.txn.appId)?.version ?? -1) >= options.txn.version) {
+  if (
+    existing &&
+    options.txn &&
+    (existing.txns.get(options.txn.appId)?.version ?? -1) >= options.txn.version
+  ) {
     return { version: existing.version, files: 0, rows: 0, committed: false };
   }
 
@@ -256,7 +275,9 @@ export async function writeDelta(
   if (options.byPosition && !replacing) {
     const names = existing.schema.fields.map((f) => f.name);
     if (columns.length > names.length) {
-      throw new Error(`${where}: the query gives ${columns.length} columns but the table has ${names.length} (${names.join(', ')})`);
+      throw new Error(
+        `${where}: the query gives ${columns.length} columns but the table has ${names.length} (${names.join(', ')})`,
+      );
     }
     columns = columns.map((c, i) => ({ ...c, name: names[i]! }));
   }
@@ -298,8 +319,17 @@ export async function writeDelta(
   const txnActions: Action[] = options.txn ? [{ txn: { ...options.txn, lastUpdated: now } }] : [];
   const operation =
     options.operation ??
-    (mode === 'create' ? (existing ? 'CREATE OR REPLACE TABLE AS SELECT' : 'CREATE TABLE AS SELECT') : 'WRITE');
-  const modeName = { create: 'Overwrite', append: 'Append', overwrite: 'Overwrite', errorIfExists: 'ErrorIfExists' }[mode];
+    (mode === 'create'
+      ? existing
+        ? 'CREATE OR REPLACE TABLE AS SELECT'
+        : 'CREATE TABLE AS SELECT'
+      : 'WRITE');
+  const modeName = {
+    create: 'Overwrite',
+    append: 'Append',
+    overwrite: 'Overwrite',
+    errorIfExists: 'ErrorIfExists',
+  }[mode];
   const request = (readVersion: number, withMetadata: boolean, blind: boolean): CommitRequest => ({
     readVersion,
     actions: [
@@ -338,23 +368,37 @@ export async function writeDelta(
     const fits =
       winner.partitionColumns.join(',') === partitionColumns.join(',') &&
       winner.schema.fields.length === schema.fields.length &&
-      winner.schema.fields.every((f, i) => f.name === schema.fields[i]!.name && sameType(f.type, schema.fields[i]!.type));
+      winner.schema.fields.every(
+        (f, i) => f.name === schema.fields[i]!.name && sameType(f.type, schema.fields[i]!.type),
+      );
     if (!fits) throw e;
     result = await commitAndCheckpoint(conn, table, request(winner.version, false, true), options);
   }
-  return { version: result.version, files: written.adds.length, rows: written.rows, committed: true, checkpoint: result.checkpoint };
+  return {
+    version: result.version,
+    files: written.adds.length,
+    rows: written.rows,
+    committed: true,
+    checkpoint: result.checkpoint,
+  };
 }
 
 function resolvePartitionColumns(partitionBy: string[], schema: StructType, where: string): string[] {
   const resolved = partitionBy.map((name) => {
     const field = schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
     if (!field) {
-      throw new Error(`${where}: partition column "${name}" is not in the query's columns (${schema.fields.map((f) => f.name).join(', ')})`);
+      throw new Error(
+        `${where}: partition column "${name}" is not in the query's columns (${schema.fields.map((f) => f.name).join(', ')})`,
+      );
     }
-    if (typeof field.type !== 'string') throw new Error(`${where}: partition column "${name}" must have a primitive type, found ${typeName(field.type)}`);
+    if (typeof field.type !== 'string')
+      throw new Error(
+        `${where}: partition column "${name}" must have a primitive type, found ${typeName(field.type)}`,
+      );
     return field.name;
   });
-  if (new Set(resolved).size !== resolved.length) throw new Error(`${where}: a partition column is listed twice`);
+  if (new Set(resolved).size !== resolved.length)
+    throw new Error(`${where}: a partition column is listed twice`);
   if (resolved.length > 0 && resolved.length >= schema.fields.length) {
     throw new Error(`${where}: every column is a partition column; at least one data column is needed`);
   }
@@ -480,7 +524,11 @@ export interface MergeResult extends WriteResult {
  * MERGE INTO the table (copy-on-write). Files holding target rows that match some source row are read into a
  * temporary table, DuckDB's own MERGE runs on it, and its rows replace those files; unmatched files stay.
  */
-export async function mergeDelta(conn: DuckDBConnection, location: string, options: MergeOptions): Promise<MergeResult> {
+export async function mergeDelta(
+  conn: DuckDBConnection,
+  location: string,
+  options: MergeOptions,
+): Promise<MergeResult> {
   const table = openDeltaTable(location, { conn });
   const snapshot = await existingSnapshot(table);
   const tail = parseMergeTail(trimQuery(options.statementTail));
@@ -496,7 +544,9 @@ export async function mergeDelta(conn: DuckDBConnection, location: string, optio
     const files = (await conn.runAndReadAll(matching)).getRows().map(([f]) => String(f));
     const cols = snapshot.schema.fields.map((f) => quoteIdent(f.name)).join(', ');
     const inList = files.length > 0 ? files.map(quoteLiteral).join(', ') : 'NULL';
-    await conn.run(`CREATE TEMP TABLE ${temp} AS SELECT ${cols} FROM ${view} WHERE ${FILE_COLUMN} IN (${inList})`);
+    await conn.run(
+      `CREATE TEMP TABLE ${temp} AS SELECT ${cols} FROM ${view} WHERE ${FILE_COLUMN} IN (${inList})`,
+    );
     try {
       const before = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${temp}`)).getRows()[0]![0]);
       const merged = await conn.runAndReadAll(
@@ -506,7 +556,15 @@ export async function mergeDelta(conn: DuckDBConnection, location: string, optio
       for (const [action] of merged.getRows()) counts[String(action)] = (counts[String(action)] ?? 0) + 1;
       const changed = counts.INSERT! + counts.UPDATE! + counts.DELETE!;
       if (changed === 0) {
-        return { version: snapshot.version, files: 0, rows: 0, committed: false, inserted: 0, updated: 0, deleted: 0 };
+        return {
+          version: snapshot.version,
+          files: 0,
+          rows: 0,
+          committed: false,
+          inserted: 0,
+          updated: 0,
+          deleted: 0,
+        };
       }
       const { data, partitions } = columnsOf(snapshot);
       const written = await writeDataFiles(conn, table.storage, `SELECT * FROM ${temp}`, data, partitions);
@@ -592,4 +650,3 @@ export function parseMergeTail(tail: string): MergeTail {
     matchesBySource: /\bNOT MATCHED BY SOURCE\b/.test(upper),
   };
 }
-
