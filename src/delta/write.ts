@@ -73,8 +73,11 @@ export interface WriteResult {
 }
 
 interface QueryColumn {
+  /** The table column it fills. */
   name: string;
   duckType: string;
+  /** Its name in the query (differs from `name` when matched by position). */
+  sourceName: string;
 }
 
 function trimQuery(query: string): string {
@@ -83,7 +86,9 @@ function trimQuery(query: string): string {
 
 async function describeQuery(conn: DuckDBConnection, query: string): Promise<QueryColumn[]> {
   const reader = await conn.runAndReadAll(`DESCRIBE SELECT * FROM (${query}) AS __delta_source`);
-  return reader.getRows().map(([name, type]) => ({ name: String(name), duckType: String(type) }));
+  return reader
+    .getRows()
+    .map(([name, type]) => ({ name: String(name), duckType: String(type), sourceName: String(name) }));
 }
 
 async function currentSnapshot(table: DeltaTable): Promise<Snapshot | undefined> {
@@ -214,10 +219,12 @@ function dataColumns(
   for (const field of schema.fields) {
     const source = sourceColumns.find((c) => c.name.toLowerCase() === field.name.toLowerCase());
     const expr = source
-      ? writeExpression(source.name, source.duckType, field.type)
+      ? writeExpression(source.sourceName, source.duckType, field.type)
       : `CAST(NULL AS ${duckdbType(field.type)})`;
     (partitionColumns.includes(field.name) ? partitions : data).push({ field, expr });
   }
+  // Folders nest in the order of metaData.partitionColumns, as Spark lays them out.
+  partitions.sort((a, b) => partitionColumns.indexOf(a.field.name) - partitionColumns.indexOf(b.field.name));
   return { data, partitions };
 }
 
@@ -425,7 +432,7 @@ function columnsOf(snapshot: Snapshot): { data: DataColumn[]; partitions: DataCo
   return dataColumns(
     snapshot.schema,
     snapshot.partitionColumns,
-    snapshot.schema.fields.map((f) => ({ name: f.name, duckType: duckdbType(f.type) })),
+    snapshot.schema.fields.map((f) => ({ name: f.name, duckType: duckdbType(f.type), sourceName: f.name })),
   );
 }
 
