@@ -58,6 +58,12 @@ export interface WriteOptions extends CommonWriteOptions {
   operationParameters?: Record<string, unknown>;
   /** Idempotent write: skipped when the table already holds this application's transaction at ≥ version. */
   txn?: { appId: string; version: number };
+  /**
+   * The table version the query read (when it reads this same table, e.g. through registerDeltaView). The
+   * write then fails with a ConcurrentModificationError if another version was committed since, instead of
+   * overwriting rows it never saw.
+   */
+  readVersion?: number;
 }
 
 export interface WriteResult {
@@ -264,6 +270,15 @@ export async function writeDelta(
   const source = trimQuery(query);
   const existing = await currentSnapshot(table);
   if (existing) checkWritable(existing);
+  if (options.readVersion !== undefined && (existing?.version ?? -1) !== options.readVersion) {
+    throw new ConcurrentModificationError(
+      `${where}: concurrent commit: the query read version ${options.readVersion}, but the table is at version ` +
+        `${existing?.version ?? -1} now. Re-read the table and run the operation again.`,
+      options.readVersion,
+      options.readVersion + 1,
+      existing?.version ?? -1,
+    );
+  }
   if (existing && mode === 'errorIfExists') {
     throw new Error(
       `${where} already exists (version ${existing.version}); use mode append, overwrite or create`,
