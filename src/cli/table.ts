@@ -28,13 +28,15 @@ function cell(value: unknown): string {
 
 function nonNegativeInteger(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, found "${value}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a whole number ≥ 0, found "${value}"`);
   return n;
 }
 
 function nonNegativeNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number of hours ≥ 0, found "${value}"`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number of hours ≥ 0, found "${value}"`);
   return n;
 }
 
@@ -46,7 +48,8 @@ export function createTableCommand(
   resolveTable: (name: string) => string,
   output: TableCommandOutput = process.stdout,
 ): Command {
-  const locate = (name: string) => (/[/\\]/.test(name) || name.startsWith('.') ? path.resolve(name) : resolveTable(name));
+  const locate = (name: string) =>
+    /[/\\]/.test(name) || name.startsWith('.') ? path.resolve(name) : resolveTable(name);
   const table = new Command('table').description('Inspect Delta tables: history, time travel, vacuum');
 
   table
@@ -80,7 +83,9 @@ export function createTableCommand(
     .command('show')
     .description('Show the rows of a table at its latest version, a version, or a timestamp')
     .argument('<table>', 'table name (e.g. gold.item_popularity) or folder')
-    .addOption(new Option('--version <n>', 'version to show').argParser(nonNegativeInteger).conflicts('timestamp'))
+    .addOption(
+      new Option('--version <n>', 'version to show').argParser(nonNegativeInteger).conflicts('timestamp'),
+    )
     .option('--timestamp <ts>', 'show the version current at this time (ISO-8601; no zone = UTC)')
     .option('--limit <n>', 'show at most n rows', nonNegativeInteger, 20)
     .action(async (name: string, opts: { version?: number; timestamp?: string; limit: number }) => {
@@ -93,13 +98,21 @@ export function createTableCommand(
         const snapshot = await registerDeltaView(conn, 'shown', location, at);
         const total = (await conn.runAndReadAll('SELECT count(*) FROM shown')).getRows()[0]![0];
         const reader = await conn.runAndReadAll(`SELECT * FROM shown LIMIT ${opts.limit}`);
-        const when = snapshot.timestamp === undefined ? '' : ` (${new Date(snapshot.timestamp).toISOString()})`;
+        const when =
+          snapshot.timestamp === undefined ? '' : ` (${new Date(snapshot.timestamp).toISOString()})`;
         output.write(
           `${location} version ${snapshot.version}${when}: ${String(total)} rows in ${snapshot.files.length} files` +
-            (snapshot.partitionColumns.length ? `, partitioned by ${snapshot.partitionColumns.join(', ')}` : '') +
+            (snapshot.partitionColumns.length
+              ? `, partitioned by ${snapshot.partitionColumns.join(', ')}`
+              : '') +
             '\n',
         );
-        output.write(formatTable(reader.columnNames(), reader.getRowsJson().map((r) => r.map(cell))));
+        output.write(
+          formatTable(
+            reader.columnNames(),
+            reader.getRowsJson().map((r) => r.map(cell)),
+          ),
+        );
         if (Number(total) > opts.limit) output.write(`… ${Number(total) - opts.limit} more rows (--limit)\n`);
       } finally {
         conn.closeSync();
@@ -111,7 +124,11 @@ export function createTableCommand(
     .command('vacuum')
     .description('Delete data files no longer referenced and older than the retention')
     .argument('<table>', 'table name (e.g. gold.item_popularity) or folder')
-    .option('--retain-hours <h>', 'keep files unreferenced for less than h hours (default 168)', nonNegativeNumber)
+    .option(
+      '--retain-hours <h>',
+      'keep files unreferenced for less than h hours (default 168)',
+      nonNegativeNumber,
+    )
     .option('--dry-run', 'list the files without deleting them')
     .option('--force', 'allow a retention under 168 hours')
     .action(async (name: string, opts: { retainHours?: number; dryRun?: boolean; force?: boolean }) => {

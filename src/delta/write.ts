@@ -378,7 +378,12 @@ export async function writeDelta(
   });
 
   const readVersion = existing?.version ?? -1;
-  const blindAppend = mode === 'append' && existing !== undefined && metadata === undefined;
+  // An append whose query read this table is not blind: re-basing it could miss rows committed meanwhile.
+  const blindAppend =
+    mode === 'append' &&
+    existing !== undefined &&
+    metadata === undefined &&
+    options.readVersion === undefined;
   let result: Awaited<ReturnType<typeof commitAndCheckpoint>>;
   try {
     result = await commitAndCheckpoint(conn, table, request(readVersion, true, blindAppend), options);

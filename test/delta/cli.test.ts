@@ -21,7 +21,9 @@ describe('lakehouse table', () => {
     warehouse = tempDir('delta-cli');
     const conn = await newConnection();
     const location = resolveTable('gold.item_popularity');
-    await writeDelta(conn, location, `SELECT * FROM (VALUES ('milk', 3), ('bread', 2)) v(item, n)`, { mode: 'create' });
+    await writeDelta(conn, location, `SELECT * FROM (VALUES ('milk', 3), ('bread', 2)) v(item, n)`, {
+      mode: 'create',
+    });
     await new Promise((r) => setTimeout(r, 15));
     await writeDelta(conn, location, `SELECT 'eggs' AS item, 7 AS n`, { mode: 'append' });
     await new Promise((r) => setTimeout(r, 15));
@@ -52,9 +54,14 @@ describe('lakehouse table', () => {
     expect(v1.split('\n').slice(3).sort().join('\n').trim()).toMatch(/^bread\s+2\neggs\s+7\nmilk\s+3$/);
 
     const history = await run('history', 'gold.item_popularity');
-    const v0time = history.split('\n').find((l) => l.startsWith('0 '))!.split(/\s+/)[1]!;
+    const v0time = history
+      .split('\n')
+      .find((l) => l.startsWith('0 '))!
+      .split(/\s+/)[1]!;
     expect(await run('show', 'gold.item_popularity', '--timestamp', v0time)).toMatch(/version 0 .*: 2 rows/);
-    expect(await run('show', 'gold.item_popularity', '--version', '1', '--limit', '1')).toMatch(/… 2 more rows/);
+    expect(await run('show', 'gold.item_popularity', '--version', '1', '--limit', '1')).toMatch(
+      /… 2 more rows/,
+    );
   });
 
   it('accepts a folder path instead of a name', async () => {
@@ -67,7 +74,9 @@ describe('lakehouse table', () => {
       /version 9 does not exist; the latest version is 2/,
     );
     await expect(run('history', 'gold.missing')).rejects.toThrow(/gold\/missing is not a Delta table/);
-    await expect(run('vacuum', 'gold.item_popularity', '--retain-hours', '1')).rejects.toThrow(/safe minimum of 168 hours/);
+    await expect(run('vacuum', 'gold.item_popularity', '--retain-hours', '1')).rejects.toThrow(
+      /safe minimum of 168 hours/,
+    );
   });
 
   it('vacuums: dry run lists, then --force deletes the unreferenced files', async () => {
