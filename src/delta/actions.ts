@@ -95,6 +95,7 @@ export function parseCommit(text: string, where: string): Action[] {
     } catch (e) {
       throw new Error(
         `${where}, line ${i + 1}: expected one JSON action per line, found invalid JSON (${String(e)})`,
+        { cause: e },
       );
     }
   }

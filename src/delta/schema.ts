@@ -48,7 +48,7 @@ export function parseSchemaString(schemaString: string, where: string): StructTy
   try {
     parsed = JSON.parse(schemaString);
   } catch (e) {
-    throw new Error(`${where}: schemaString is not JSON (${String(e)})`);
+    throw new Error(`${where}: schemaString is not JSON (${String(e)})`, { cause: e });
   }
   checkType(parsed, `${where}: schemaString`);
   if (typeof parsed !== 'object' || (parsed as StructType).type !== 'struct') {

@@ -179,9 +179,8 @@ describe('writing Delta tables', () => {
       const info = commitsOf(location)[after.version]!.find((a) => a.commitInfo)!.commitInfo!;
       expect(info).toMatchObject({ operation: 'DELETE', isBlindAppend: false, readVersion: before.version });
       expect(info.operationMetrics).toMatchObject({ numDeletedRows: '6' });
-      const removed = commitsOf(location)
-        [after.version]!.filter((a) => a.remove)
-        .map((a) => a.remove!.path);
+      const deleteCommit = commitsOf(location)[after.version]!;
+      const removed = deleteCommit.filter((a) => a.remove).map((a) => a.remove!.path);
       // Files without matching rows (e.g. the single-row appends) are untouched.
       const kept = before.files.filter((f) => !removed.includes(f.path));
       expect(kept.length).toBeGreaterThan(0);
