@@ -93,10 +93,10 @@ export class DeltaTable {
     } else if (options.timestamp !== undefined) {
       target = await this.versionAt(parseTimestamp(options.timestamp), listing);
     }
-    const state = await this.stateAt(target, listing);
-    const info = listing.commits.has(target)
-      ? commitInfoOf(await readCommit(this.storage, target))
-      : undefined;
+    const { state, last } = await this.stateAt(target, listing);
+    const targetActions =
+      last ?? (listing.commits.has(target) ? await readCommit(this.storage, target) : undefined);
+    const info = targetActions ? commitInfoOf(targetActions) : undefined;
     return new Snapshot(
       this.storage,
       state,
@@ -217,7 +217,11 @@ export class DeltaTable {
     return listing;
   }
 
-  private async stateAt(version: number, listing: LogListing): Promise<TableState> {
+  /** The state at `version`, and the actions of that version's commit when they were read on the way. */
+  private async stateAt(
+    version: number,
+    listing: LogListing,
+  ): Promise<{ state: TableState; last?: Action[] }> {
     const where = this.location;
     let base: TableState | undefined;
     const errors: string[] = [];
@@ -246,7 +250,7 @@ export class DeltaTable {
     const commits = await Promise.all(
       versions.map(async (v) => ({ version: v, actions: await readCommit(this.storage, v) })),
     );
-    return replay(base, commits, where);
+    return { state: replay(base, commits, where), last: commits.at(-1)?.actions };
   }
 
   private async checkpointState(checkpoint: Checkpoint): Promise<TableState> {
