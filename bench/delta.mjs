@@ -41,7 +41,9 @@ for (const n of sizes) {
     const plainFile = path.join(fresh(), 'data.parquet');
     await fs.mkdirp(path.dirname(plainFile));
     m.plainWrite.push(
-      await time(() => conn.run(`COPY (SELECT * FROM src) TO '${plainFile}' (FORMAT parquet, COMPRESSION snappy)`)),
+      await time(() =>
+        conn.run(`COPY (SELECT * FROM src) TO '${plainFile}' (FORMAT parquet, COMPRESSION snappy)`),
+      ),
     );
     const table = fresh();
     m.deltaWrite.push(await time(() => writeDelta(conn, table, 'SELECT * FROM src', { mode: 'create' })));
@@ -63,11 +65,15 @@ for (const n of sizes) {
     );
     m.partDelta.push(
       await time(() =>
-        writeDelta(conn, fresh(), 'SELECT *, month(day) AS month FROM src', { mode: 'create', partitionBy: ['month'] }),
+        writeDelta(conn, fresh(), 'SELECT *, month(day) AS month FROM src', {
+          mode: 'create',
+          partitionBy: ['month'],
+        }),
       ),
     );
   }
-  const summary = (f) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Array.isArray(v) ? f(v) : v]));
+  const summary = (f) =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Array.isArray(v) ? f(v) : v]));
   results.push({ best: summary(best), median: summary(median) });
   console.log(JSON.stringify(results.at(-1)));
   // Keep the disk small: 10M rows is about 100 MB a copy.
@@ -86,31 +92,33 @@ const lines = [
     `${repeat} runs of each, interleaved (plain, Delta, plain, Delta…). Rows: id BIGINT, item INTEGER, member VARCHAR, ` +
     'day DATE, amount DECIMAL(10,2).',
   '',
-  '- **write**: `COPY (SELECT * FROM src) TO \'x.parquet\'` against `writeDelta(conn, dir, \'SELECT * FROM src\', { mode: \'create\' })`',
+  "- **write**: `COPY (SELECT * FROM src) TO 'x.parquet'` against `writeDelta(conn, dir, 'SELECT * FROM src', { mode: 'create' })`",
   '  (describe the query, one `COPY … RETURN_STATS`, per-file statistics, commit with put-if-absent).',
-  '- **read**: an aggregate over every column, from `read_parquet(\'x.parquet\')` against',
+  "- **read**: an aggregate over every column, from `read_parquet('x.parquet')` against",
   '  `registerDeltaView` (list and replay the log, read the Parquet footers, create the view) plus the same aggregate.',
-  '- **partitioned write**: `COPY … (PARTITION_BY (month))` against `writeDelta(…, { partitionBy: [\'month\'] })`.',
+  "- **partitioned write**: `COPY … (PARTITION_BY (month))` against `writeDelta(…, { partitionBy: ['month'] })`.",
   '',
   ...['best', 'median'].flatMap((kind) => [
     `### ${kind === 'best' ? 'Best' : 'Median'} of ${repeat} runs`,
     '',
     '| rows | plain write | Delta write | write overhead | plain read | Delta read | read overhead | partitioned plain | partitioned Delta | overhead |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...results.map(({ [kind]: r }) =>
-      [
-        r.n.toLocaleString('en'),
-        ms(r.plainWrite),
-        ms(r.deltaWrite),
-        pct(r.deltaWrite, r.plainWrite),
-        ms(r.plainRead),
-        ms(r.deltaRead),
-        pct(r.deltaRead, r.plainRead),
-        ms(r.partPlain),
-        ms(r.partDelta),
-        pct(r.partDelta, r.partPlain),
-      ].join(' | '),
-    ).map((line) => `| ${line} |`),
+    ...results
+      .map(({ [kind]: r }) =>
+        [
+          r.n.toLocaleString('en'),
+          ms(r.plainWrite),
+          ms(r.deltaWrite),
+          pct(r.deltaWrite, r.plainWrite),
+          ms(r.plainRead),
+          ms(r.deltaRead),
+          pct(r.deltaRead, r.plainRead),
+          ms(r.partPlain),
+          ms(r.partDelta),
+          pct(r.partDelta, r.partPlain),
+        ].join(' | '),
+      )
+      .map((line) => `| ${line} |`),
     '',
   ]),
 ];

@@ -24,16 +24,18 @@ export interface WrittenFiles {
 }
 
 /**
- * Serialised partition value (protocol "Partition Value Serialization") as SQL: NULL (and "") for nulls, which
- * DuckDB then writes as the `__HIVE_DEFAULT_PARTITION__` folder, as Spark does.
+ * The expression to partition by. DuckDB names the folder after the value as it prints it, which for integers,
+ * dates, booleans and decimals is already the protocol's serialisation ("Partition Value Serialization");
+ * other types are formatted here. Nulls (and empty strings, as Spark does) go to `__HIVE_DEFAULT_PARTITION__`.
  */
-function partitionStringSql(expr: string, type: DeltaType): string {
-  let text: string;
-  if (type === 'timestamp') text = `strftime(timezone('UTC', ${expr}), '%Y-%m-%d %H:%M:%S.%f')`;
-  else if (type === 'timestamp_ntz') text = `strftime(${expr}, '%Y-%m-%d %H:%M:%S.%f')`;
-  else if (type === 'binary') text = `decode(${expr})`;
-  else text = `CAST(${expr} AS VARCHAR)`;
-  return `NULLIF(${text}, '')`;
+function partitionBySql(expr: string, type: DeltaType): string {
+  if (typeof type === 'string' && /^(byte|short|integer|long|date|boolean|decimal\(.*\))$/.test(type))
+    return expr;
+  if (type === 'string') return `NULLIF(${expr}, '')`;
+  if (type === 'timestamp') return `strftime(timezone('UTC', ${expr}), '%Y-%m-%d %H:%M:%S.%f')`;
+  if (type === 'timestamp_ntz') return `strftime(${expr}, '%Y-%m-%d %H:%M:%S.%f')`;
+  if (type === 'binary') return `NULLIF(decode(${expr}), '')`;
+  return `NULLIF(CAST(${expr} AS VARCHAR), '')`;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function writeDataFiles(
     const select = [
       ...dataColumns.map((c) => `${c.expr} AS ${quoteIdent(c.field.name)}`),
       ...partitionColumns.map(
-        (c) => `${partitionStringSql(c.expr, c.field.type)} AS ${quoteIdent(c.field.name)}`,
+        (c) => `${partitionBySql(c.expr, c.field.type)} AS ${quoteIdent(c.field.name)}`,
       ),
     ];
     const query = `SELECT ${select.join(', ')} FROM (${sourceSql}) AS __delta_source`;
@@ -91,7 +93,7 @@ export async function writeDataFiles(
           e.value,
         ]),
       );
-      for (const c of partitionColumns) partitionValues[c.field.name] = keys.get(c.field.name) ?? null;
+      for (const c of partitionColumns) partitionValues[c.field.name] = keys.get(c.field.name) || null;
       adds.push({
         path: encodeActionPath(relative),
         partitionValues,

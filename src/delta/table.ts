@@ -134,14 +134,17 @@ export class DeltaTable {
    */
   async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
     const snapshot = await this.snapshot();
-    const retentionHours = options.retentionHours ?? retentionOf(snapshot);
-    if (!(retentionHours >= 0))
+    // Like Delta, the table's delta.deletedFileRetentionDuration (7 days by default) is the safe minimum.
+    const minimum = retentionOf(snapshot);
+    const retentionHours = options.retentionHours ?? minimum;
+    if (!(retentionHours >= 0)) {
       throw new Error(`vacuum: retentionHours must be a number ≥ 0, found ${retentionHours}`);
-    if (retentionHours < DEFAULT_RETENTION_HOURS && !options.force) {
+    }
+    if (retentionHours < minimum && !options.force) {
       throw new Error(
         `vacuum ${this.location}: a retention of ${retentionHours} hours is under the safe minimum of ` +
-          `${DEFAULT_RETENTION_HOURS} hours (7 days); files still needed by readers of older versions or by ` +
-          'running writers could be deleted. Pass force to do it anyway.',
+          `${minimum} hours (delta.deletedFileRetentionDuration, 7 days unless set); files still needed by ` +
+          'readers of older versions or by running writers could be deleted. Pass force to do it anyway.',
       );
     }
     const cutoff = Date.now() - retentionHours * 3_600_000;

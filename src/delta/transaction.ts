@@ -56,7 +56,13 @@ export async function commit(
     const info: CommitInfo = {
       timestamp: Date.now(),
       operation: request.operation,
-      operationParameters: request.operationParameters ?? {},
+      // Spark reads operationParameters as a map of strings (JSON inside, e.g. partitionBy: "[\"day\"]").
+      operationParameters: Object.fromEntries(
+        Object.entries(request.operationParameters ?? {}).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : JSON.stringify(v),
+        ]),
+      ),
       ...(request.readVersion >= 0 ? { readVersion: request.readVersion } : {}),
       isolationLevel: 'Serializable',
       isBlindAppend: request.isBlindAppend,
