@@ -178,16 +178,17 @@ describe('statistics', () => {
     );
     expect(json).toContain('"big":-9223372036854775808');
     expect(json).toContain('"d":-12345678901234567890.0123456789');
+    expect(json).toContain('"big":9223372036854775807');
     expect(JSON.parse(json)).toEqual({
       numRecords: 3,
       minValues: {
-        big: -9223372036854775808,
-        d: -12345678901234567890.0123456789,
+        big: expect.any(Number),
+        d: expect.any(Number),
         ts: '2024-01-01T10:00:00.123Z',
         s: 'a'.repeat(32),
       },
       maxValues: {
-        big: 9223372036854775807,
+        big: expect.any(Number),
         d: 1.5,
         ts: '2024-01-01T10:00:00.000Z',
         s: 'z'.repeat(32) + '\u{10FFFF}',
