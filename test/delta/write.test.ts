@@ -260,6 +260,43 @@ describe('writing Delta tables', () => {
     );
   });
 
+  it('merges with Spark semantics for INSERT * and UPDATE SET * (by name), and NOT MATCHED BY SOURCE', async () => {
+    const location = path.join(tempDir('delta-merge-star'), 't');
+    await writeDelta(
+      conn,
+      location,
+      `SELECT * FROM (VALUES (1, 'a', 10), (2, 'b', 20), (3, 'c', 30)) v(id, name, qty)`,
+      {
+        mode: 'create',
+      },
+    );
+    await writeDelta(conn, location, `SELECT 9 AS id, 'z' AS name, 90 AS qty`, { mode: 'append' });
+    const star = await mergeDelta(conn, location, {
+      targetAlias: 't',
+      statementTail: `USING (SELECT * FROM (VALUES (11, 2, 'B'), (40, 4, 'd')) v(qty, id, name)) s ON t.id = s.id
+        WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *`,
+    });
+    expect(star).toMatchObject({ updated: 1, inserted: 1, deleted: 0 });
+    // Only the first file held a matching row; the appended file was not rewritten.
+    const merged = commitsOf(location)[star.version]!;
+    expect(merged.filter((a) => a.remove)).toHaveLength(1);
+    expect(await read(location)).toEqual([
+      '{"id":1,"name":"a","qty":10}',
+      '{"id":2,"name":"B","qty":11}',
+      '{"id":3,"name":"c","qty":30}',
+      '{"id":4,"name":"d","qty":40}',
+      '{"id":9,"name":"z","qty":90}',
+    ]);
+    const bySource = await mergeDelta(conn, location, {
+      targetAlias: 'tgt',
+      statementTail: `USING (SELECT 1 AS id) AS src ON tgt.id = src.id WHEN NOT MATCHED BY SOURCE AND tgt.qty > 20 THEN DELETE`,
+    });
+    expect(bySource).toMatchObject({ deleted: 3, committed: true });
+    expect(await read(location)).toEqual(['{"id":1,"name":"a","qty":10}', '{"id":2,"name":"B","qty":11}']);
+    checkLog(location);
+    await checkStats(conn, location);
+  });
+
   it('matches columns by position for INSERT INTO, and skips an application transaction already committed', async () => {
     const location = path.join(tempDir('delta-insert'), 't');
     await writeDelta(conn, location, `SELECT 1 AS id, 'a' AS name`, { mode: 'create' });
@@ -371,7 +408,15 @@ describe('writing Delta tables', () => {
       source: `(SELECT 'ON' AS x, id FROM s WHERE a IN (SELECT 1)) AS s`,
       condition: `t.id = s.id AND s.x = 'WHEN'`,
       matchesBySource: false,
+      duckdbTail: expect.any(String),
     });
+    expect(
+      parseMergeTail(
+        `USING s ON t.k = s.k WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED AND s.x = 'INSERT *' THEN INSERT *`,
+      ).duckdbTail,
+    ).toBe(
+      `USING s ON t.k = s.k WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED AND s.x = 'INSERT *' THEN INSERT BY NAME`,
+    );
     expect(
       parseMergeTail('USING src ON t.k = src.k WHEN NOT MATCHED BY SOURCE THEN DELETE').matchesBySource,
     ).toBe(true);
