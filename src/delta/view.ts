@@ -8,43 +8,12 @@ import type { SnapshotOptions } from './table.ts';
 import { openDeltaTable } from './table.ts';
 
 const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
+// Types whose Hive folder value DuckDB casts exactly as the protocol serialises them.
+const HIVE_TYPED = /^(byte|short|integer|long|float|double|boolean|date|decimal\(\d+,\d+\))$/;
 
 export interface ScanSqlOptions {
   /** Adds a column with this name holding each row's file path as written in the log (for rewrites). */
   fileColumn?: string;
-}
-
-/** Top-level column name → DuckDB type, for each file (from the Parquet footers). */
-async function fileColumns(
-  conn: DuckDBConnection,
-  files: ScanFile[],
-): Promise<Map<string, Map<string, string>>> {
-  const list = `[${files.map((f) => quoteLiteral(localPathOf(f))).join(', ')}]`;
-  const reader = await conn.runAndReadAll(
-    `SELECT file_name, name, duckdb_type, num_children FROM parquet_schema(${list})`,
-  );
-  const out = new Map<string, Map<string, string>>();
-  // parquet_schema lists each file's schema tree depth first; the root's direct children are the columns.
-  let current: Map<string, string> | undefined;
-  let pending: number[] = [];
-  for (const [fileName, name, type, children] of reader.getRows()) {
-    const file = String(fileName);
-    if (!out.has(file)) {
-      current = new Map();
-      out.set(file, current);
-      pending = [];
-      // The root: its children are the top level.
-      pending.push(Number(children ?? 0));
-      continue;
-    }
-    const depth = pending.length;
-    if (depth === 1) current!.set(String(name), String(type ?? 'STRUCT'));
-    pending[depth - 1]!--;
-    const n = Number(children ?? 0);
-    if (n > 0) pending.push(n);
-    while (pending.length > 0 && pending[pending.length - 1] === 0) pending.pop();
-  }
-  return out;
 }
 
 function localPathOf(file: ScanFile): string {
@@ -53,39 +22,69 @@ function localPathOf(file: ScanFile): string {
   return file.localPath;
 }
 
-/** SQL for a partition value: the serialised string cast to the column's type (protocol "Partition Value Serialization"). */
-export function partitionValueSql(value: string | null, type: DeltaType): string {
-  const target = duckdbType(type);
-  if (value === null || value === HIVE_NULL) return `CAST(NULL AS ${target})`;
-  if (type === 'binary') return `encode(${quoteLiteral(value)})`;
-  if (type === 'timestamp') {
-    // "2021-09-08 11:11:11[.ffffff]" carries no zone and is read as UTC; ISO-8601 with a zone keeps it.
-    if (/[zZ]$|[+-]\d\d(:?\d\d)?$/.test(value.trim()) && value.includes('T')) {
-      return `CAST(${quoteLiteral(value)} AS TIMESTAMPTZ)`;
-    }
-    return `timezone('UTC', CAST(${quoteLiteral(value)} AS TIMESTAMP))`;
-  }
-  return `CAST(${quoteLiteral(value)} AS ${target})`;
+/**
+ * SQL turning a serialised partition value (VARCHAR: a Hive folder value or the log's string) into the column's
+ * type, per the protocol's "Partition Value Serialization". An empty string is null. A timestamp without a zone
+ * ("2021-09-08 11:11:11") is read as UTC, as is the ISO form with Z.
+ */
+export function partitionValueSql(text: string, type: DeltaType): string {
+  const value = `NULLIF(${text}, '')`;
+  if (type === 'binary') return `encode(${value})`;
+  if (type === 'timestamp')
+    return `timezone('UTC', CAST(rtrim(replace(${value}, 'T', ' '), 'Zz') AS TIMESTAMP))`;
+  if (type === 'string') return value;
+  return `CAST(${value} AS ${duckdbType(type)})`;
 }
 
-/** Reads `field` from a file column `source` of DuckDB type `fileType` (undefined when the file lacks it). */
+/** Reads `field` from the scan's column `source` of DuckDB type `fileType` (undefined when no file has it). */
 function columnSql(field: StructField, source: string, fileType: string | undefined): string {
   const target = duckdbType(field.type);
-  const name = quoteIdent(source);
+  const name = `d.${quoteIdent(source)}`;
   const alias = quoteIdent(field.name);
   if (fileType === undefined) return `CAST(NULL AS ${target}) AS ${alias}`;
-  if (fileType === target && source === field.name) return name;
   // Spark's INT96 and non-UTC-adjusted timestamps read as TIMESTAMP; they hold UTC wall-clock time.
   if (target === 'TIMESTAMPTZ' && fileType.startsWith('TIMESTAMP') && !fileType.includes('TIME ZONE')) {
     return `timezone('UTC', CAST(${name} AS TIMESTAMP)) AS ${alias}`;
   }
-  if (target === 'TIMESTAMPTZ' && fileType === 'TIMESTAMP WITH TIME ZONE') return `${name} AS ${alias}`;
+  if (fileType === target || (target === 'TIMESTAMPTZ' && fileType === 'TIMESTAMP WITH TIME ZONE')) {
+    return `${name} AS ${alias}`;
+  }
   return `CAST(${name} AS ${target}) AS ${alias}`;
 }
 
 /**
- * The SELECT that reads `snapshot` (every column typed per the Delta schema, in schema order). Files are
- * grouped by partition values and by the columns their Parquet schema has, one read_parquet per group.
+ * True when every file sits in Hive-style folders naming exactly its partition values from the log (as Spark
+ * and this module write them), so DuckDB can take the values from the paths and prune files by them.
+ */
+function pathsCarryPartitionValues(files: ScanFile[], partitionColumns: string[], root: string): boolean {
+  if (root.split('/').some((segment) => segment.includes('='))) return false;
+  return files.every((file) => {
+    if (file.path.startsWith('/')) return false;
+    const segments = file.path.split('/').slice(0, -1);
+    if (segments.length !== partitionColumns.length) return false;
+    return segments.every((segment, i) => {
+      const eq = segment.indexOf('=');
+      const column = partitionColumns[i]!;
+      if (eq < 0 || segment.slice(0, eq) !== column) return false;
+      let value: string | null;
+      try {
+        value = decodeURIComponent(segment.slice(eq + 1));
+      } catch {
+        return false;
+      }
+      if (value === '') return false;
+      if (value === HIVE_NULL) value = null;
+      // DuckDB reads a folder value "NULL" (any case) as null; the string "null" then needs the join.
+      if (value?.toLowerCase() === 'null') return false;
+      return value === file.partitionValues[column];
+    });
+  });
+}
+
+/**
+ * The SELECT that reads `snapshot`: every column typed per the Delta schema, in schema order. One read_parquet
+ * over all files (union_by_name: columns that older files lack read as NULL); partition values come from the
+ * Hive folders when they match the log, otherwise from a join with the log's values.
  */
 export async function scanSql(
   conn: DuckDBConnection,
@@ -94,54 +93,67 @@ export async function scanSql(
 ): Promise<string> {
   const files = snapshot.scan();
   const fields = snapshot.schema.fields;
-  const partitionColumns = new Set(snapshot.partitionColumns);
-  const fileColumn = options.fileColumn ? `, ${quoteLiteral('')} AS ${quoteIdent(options.fileColumn)}` : '';
+  const partitionColumns = snapshot.partitionColumns;
+  const partitionSet = new Set(partitionColumns);
+  const fileColumn = options.fileColumn ? quoteIdent(options.fileColumn) : undefined;
   if (files.length === 0) {
     const cols = fields.map((f) => `CAST(NULL AS ${duckdbType(f.type)}) AS ${quoteIdent(f.name)}`);
-    return `SELECT ${cols.join(', ')}${fileColumn} WHERE false`;
+    return `SELECT ${cols.join(', ')}${fileColumn ? `, CAST(NULL AS VARCHAR) AS ${fileColumn}` : ''} WHERE false`;
   }
-  const columnsByFile = await fileColumns(conn, files);
-  const groups = new Map<string, { select: string[]; files: ScanFile[] }>();
-  for (const file of files) {
-    const present = columnsByFile.get(localPathOf(file)) ?? new Map<string, string>();
-    const lowerCase = new Map([...present].map(([k, v]) => [k.toLowerCase(), { name: k, type: v }]));
-    const select = fields.map((field) => {
-      if (partitionColumns.has(field.name)) {
-        return `${partitionValueSql(file.partitionValues[field.name] ?? null, field.type)} AS ${quoteIdent(field.name)}`;
+  const list = `[${files.map((f) => quoteLiteral(localPathOf(f))).join(', ')}]`;
+  const described = await conn.runAndReadAll(
+    `DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false)`,
+  );
+  const fileTypes = new Map<string, { name: string; type: string }>();
+  for (const [name, type] of described.getRows()) {
+    fileTypes.set(String(name).toLowerCase(), { name: String(name), type: String(type) });
+  }
+
+  const root = snapshot.storage.localPath?.('') ?? '';
+  const hive =
+    partitionColumns.length > 0 && !fileColumn && pathsCarryPartitionValues(files, partitionColumns, root);
+  const join = fileColumn !== undefined || (partitionColumns.length > 0 && !hive);
+  const hiveTypes = new Map<string, string>();
+  const select = fields.map((field) => {
+    if (partitionSet.has(field.name)) {
+      const source = `${hive ? 'd' : 'm'}.${quoteIdent(field.name)}`;
+      // Typed Hive columns let DuckDB skip files by a filter on them; the rest are converted from VARCHAR.
+      if (hive && typeof field.type === 'string' && HIVE_TYPED.test(field.type)) {
+        hiveTypes.set(field.name, duckdbType(field.type));
+        return `${source} AS ${quoteIdent(field.name)}`;
       }
-      const exact = present.get(field.name);
-      if (exact !== undefined) return columnSql(field, field.name, exact);
-      // Spark resolves column names case-insensitively.
-      const other = lowerCase.get(field.name.toLowerCase());
-      return columnSql(field, other?.name ?? field.name, other?.type);
-    });
-    const key = select.join(', ');
-    const group = groups.get(key) ?? { select, files: [] };
-    group.files.push(file);
-    groups.set(key, group);
-  }
-  const parts: string[] = [];
-  for (const group of groups.values()) {
-    const list = `[${group.files.map((f) => quoteLiteral(localPathOf(f))).join(', ')}]`;
-    if (options.fileColumn) {
-      const byPath = group.files.map(
-        (f) => `WHEN ${quoteLiteral(localPathOf(f))} THEN ${quoteLiteral(f.actionPath)}`,
-      );
-      const fileExpr =
-        group.files.length === 1
-          ? quoteLiteral(group.files[0]!.actionPath)
-          : `CASE __delta_source_file ${byPath.join(' ')} END`;
-      parts.push(
-        `SELECT ${group.select.join(', ')}, ${fileExpr} AS ${quoteIdent(options.fileColumn)} ` +
-          `FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true, filename = '__delta_source_file')`,
-      );
-    } else {
-      parts.push(
-        `SELECT ${group.select.join(', ')} FROM read_parquet(${list}, hive_partitioning = false, union_by_name = true)`,
-      );
+      hiveTypes.set(field.name, 'VARCHAR');
+      return `${partitionValueSql(source, field.type)} AS ${quoteIdent(field.name)}`;
     }
+    // Spark resolves column names case-insensitively.
+    const inFiles = fileTypes.get(field.name.toLowerCase());
+    return columnSql(field, inFiles?.name ?? field.name, inFiles?.type);
+  });
+  if (fileColumn) select.push(`m.__delta_action_path AS ${fileColumn}`);
+
+  const args = [list, 'union_by_name = true'];
+  if (hive) {
+    const types = [...hiveTypes].map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`).join(', ');
+    args.push('hive_partitioning = true', `hive_types = {${types}}`);
+  } else {
+    args.push('hive_partitioning = false');
   }
-  return parts.join('\nUNION ALL\n');
+  if (join) args.push(`filename = '__delta_source_file'`);
+  let sql = `SELECT ${select.join(', ')} FROM read_parquet(${args.join(', ')}) AS d`;
+  if (join) {
+    const rows = files.map((f) =>
+      [localPathOf(f), f.actionPath, ...partitionColumns.map((c) => f.partitionValues[c] ?? null)]
+        .map((v) => (v === null ? 'NULL' : quoteLiteral(v)))
+        .join(', '),
+    );
+    const names = ['__delta_local_path', '__delta_action_path', ...partitionColumns.map(quoteIdent)].join(
+      ', ',
+    );
+    sql +=
+      ` JOIN (VALUES ${rows.map((r) => `(${r})`).join(', ')}) AS m(${names})` +
+      ' ON d.__delta_source_file = m.__delta_local_path';
+  }
+  return sql;
 }
 
 export interface RegisterViewOptions extends SnapshotOptions {
