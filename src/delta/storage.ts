@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 
 export interface StoredFile {
   /** Path relative to the table root, with `/` separators. */
@@ -113,7 +114,7 @@ export class LocalStorage implements DeltaStorage {
 
 /** Storage for a table location: a local path or a `file://` URL. */
 export function storageFor(location: string): DeltaStorage {
-  if (location.startsWith('file://')) return new LocalStorage(new URL(location).pathname);
+  if (location.startsWith('file://')) return new LocalStorage(fileURLToPath(location));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
     throw new Error(
       `Delta table location ${location}: only local paths and file:// URLs are supported; ` +

@@ -157,7 +157,11 @@ export async function scanSql(
 }
 
 export interface RegisterViewOptions extends SnapshotOptions {
-  /** A TEMP view (default) lives in this connection only; otherwise a view in the database (schema created if needed). */
+  /**
+   * A TEMP view lives in this connection only (the default for a plain name); otherwise the view is created in
+   * the database, in its schema (created if needed; the default for `schema.name`, since TEMP views cannot live
+   * in another schema).
+   */
   temporary?: boolean;
 }
 
@@ -174,9 +178,11 @@ export async function registerDeltaView(
   const snapshot = await openDeltaTable(location, { conn }).snapshot(options);
   const sql = await scanSql(conn, snapshot);
   const parts = viewName.split('.');
-  const temporary = options.temporary ?? true;
-  if (!temporary && parts.length === 2)
-    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(parts[0]!)}`);
+  if (parts.length > 2 || parts.some((p) => p === '')) {
+    throw new Error(`registerDeltaView: expected a view name "name" or "schema.name", found "${viewName}"`);
+  }
+  const temporary = options.temporary ?? parts.length === 1;
+  if (parts.length === 2) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(parts[0]!)}`);
   await conn.run(
     `CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${parts.map(quoteIdent).join('.')} AS ${sql}`,
   );

@@ -399,6 +399,24 @@ describe('writing Delta tables', () => {
     expect(await table.history(1)).toHaveLength(1);
   });
 
+  it('registers views by plain or schema-qualified name, pinned to their version', async () => {
+    const location = path.join(tempDir('delta-views'), 't');
+    await writeDelta(conn, location, 'SELECT 1 AS id', { mode: 'create' });
+    const snapshot = await registerDeltaView(conn, 'gold.item_popularity', location);
+    await registerDeltaView(conn, 'plain_name', location);
+    await writeDelta(conn, location, 'SELECT 2 AS id', { mode: 'append' });
+    expect(snapshot.version).toBe(0);
+    expect(await rowsOf(conn, 'SELECT * FROM gold.item_popularity')).toEqual(['{"id":1}']);
+    expect(await rowsOf(conn, 'SELECT * FROM plain_name')).toEqual(['{"id":1}']);
+    expect(
+      await rowsOf(
+        conn,
+        `SELECT schema_name, temporary FROM duckdb_views() WHERE view_name IN ('item_popularity', 'plain_name')`,
+      ),
+    ).toEqual(['{"schema_name":"gold","temporary":false}', '{"schema_name":"main","temporary":true}']);
+    await expect(registerDeltaView(conn, 'a.b.c', location)).rejects.toThrow(/expected a view name/);
+  });
+
   it('splits a MERGE tail at its top-level keywords', () => {
     expect(
       parseMergeTail(
