@@ -254,15 +254,16 @@ function normalise(t: DeltaType): unknown {
 
 const INTEGER_WIDTH: Record<string, number> = { byte: 1, short: 2, integer: 4, long: 8 };
 
-/** True when a value of type `from` can be stored in a column of type `to` without loss (Spark's safe upcasts). */
+/** True when a value of type `from` may be stored in a column of type `to` (cast on write, column type unchanged). */
 export function canWiden(from: DeltaType, to: DeltaType): boolean {
   if (sameType(from, to)) return true;
   if (typeof from !== 'string' || typeof to !== 'string') return false;
   const fw = INTEGER_WIDTH[from];
   const tw = INTEGER_WIDTH[to];
   if (fw !== undefined && tw !== undefined) return fw <= tw;
-  if (from === 'float' && to === 'double') return true;
-  if (fw !== undefined && to === 'double') return fw <= 4;
+  // Like Spark's ANSI store assignment, integers and decimals go into float/double columns (DuckDB types a literal
+  // such as 0.5 as DECIMAL).
+  if (to === 'double' || to === 'float') return from === 'float' || fw !== undefined || DECIMAL.test(from);
   const fd = DECIMAL.exec(from);
   const td = DECIMAL.exec(to);
   if (fd && td) {

@@ -6,8 +6,14 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import fs from 'node:fs';
 import path from 'node:path';
 import { needsShared, sharedDir } from '../helpers/services.ts';
-import { openDeltaTable, registerDeltaView } from '../../src/delta/index.ts';
-import { newConnection, rowsOf } from './helpers.ts';
+import {
+  deleteWhere,
+  mergeDelta,
+  openDeltaTable,
+  registerDeltaView,
+  writeDelta,
+} from '../../src/delta/index.ts';
+import { copyTable, newConnection, rowsOf } from './helpers.ts';
 
 const ok = await needsShared();
 const root = path.join(sharedDir, 'fixtures/delta');
@@ -297,6 +303,32 @@ describe.skipIf(!ok)('reading Spark-written Delta tables', () => {
     await expect(table.snapshot({ version: 3 })).rejects.toThrow(
       /version 3 does not exist; the latest version is 2/,
     );
+  });
+
+  it('appends to, deletes from and merges into a copy of a Spark-written partitioned table', async () => {
+    const location = copyTable(path.join(root, 'dat/basic_partitioned/delta'));
+    await writeDelta(conn, location, `SELECT 'f' AS letter, 7 AS number, 7.7 AS a_float`, { mode: 'append' });
+    await deleteWhere(conn, location, `letter = 'a' AND number = 4`);
+    await mergeDelta(conn, location, {
+      targetAlias: 't',
+      statementTail: `USING (SELECT 'b' AS letter, 2 AS number, 0.5 AS a_float) s ON t.number = s.number WHEN MATCHED THEN UPDATE SET a_float = s.a_float`,
+    });
+    await registerDeltaView(conn, 'copy', location);
+    const expected = path.join(root, 'dat/basic_partitioned/expected/latest/table_content.parquet');
+    expect(await rowsOf(conn, 'SELECT * FROM copy')).toEqual(
+      await rowsOf(
+        conn,
+        `SELECT letter, number, CASE WHEN number = 2 THEN 0.5 ELSE a_float END AS a_float FROM '${expected}' WHERE number <> 4 ` +
+          `UNION ALL SELECT 'f', 7, 7.7`,
+      ),
+    );
+    expect((await openDeltaTable(location).history()).map((h) => h.operation)).toEqual([
+      'MERGE',
+      'DELETE',
+      'WRITE',
+      'WRITE',
+      'WRITE',
+    ]);
   });
 
   it('says a folder without a log is not a Delta table', async () => {

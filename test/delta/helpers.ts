@@ -26,8 +26,16 @@ export async function scalar(conn: DuckDBConnection, sql: string): Promise<unkno
   return reader.getRowsJson()[0]?.[0];
 }
 
+const created: string[] = [];
+process.on('exit', () => {
+  for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  created.push(dir);
+  return dir;
 }
 
 /** Copies a fixture table to a temporary folder (tests never write under ../shared). */
