@@ -251,6 +251,43 @@ async function commitAndCheckpoint(
   }
 }
 
+interface SchemaPlan {
+  schema: StructType;
+  partitionColumns: string[];
+  /** The metaData action to commit, when the write creates, replaces or evolves the table. */
+  metadata: Metadata | undefined;
+}
+
+/** The table's schema and partitioning after the write, checking that the query's columns fit. */
+function planSchema(
+  existing: Snapshot | undefined,
+  replacing: boolean,
+  incoming: StructField[],
+  options: WriteOptions,
+  where: string,
+): SchemaPlan {
+  if (replacing || !existing) {
+    const schema: StructType = { type: 'struct', fields: incoming };
+    const partitionColumns = resolvePartitionColumns(options.partitionBy ?? [], schema, where);
+    return {
+      schema,
+      partitionColumns,
+      metadata: newMetadata(schema, partitionColumns, options, existing?.metadata.id),
+    };
+  }
+  const partitionColumns = existing.partitionColumns;
+  if (options.partitionBy && options.partitionBy.join(',') !== partitionColumns.join(',')) {
+    throw new Error(
+      `${where} is partitioned by [${partitionColumns.join(', ')}], but the write asks for [${options.partitionBy.join(', ')}]; ` +
+        "use mode 'create' to replace the table with a new partitioning",
+    );
+  }
+  const { schema, added } = evolveSchema(existing.schema, incoming, options.schemaEvolution ?? 'none', where);
+  if (added.length === 0) return { schema, partitionColumns, metadata: undefined };
+  checkCompatible(existing.schema, schema, where);
+  return { schema, partitionColumns, metadata: { ...existing.metadata, schemaString: schemaString(schema) } };
+}
+
 /**
  * Writes the rows of the DuckDB query `query` (evaluated on `conn`) to the Delta table at `location` as one
  * new version. Returns the version, the number of data files and rows written.
@@ -311,28 +348,7 @@ export async function writeDelta(
     metadata: {},
   }));
 
-  let schema: StructType;
-  let partitionColumns: string[];
-  let metadata: Metadata | undefined;
-  if (replacing) {
-    schema = { type: 'struct', fields: incoming };
-    partitionColumns = resolvePartitionColumns(options.partitionBy ?? [], schema, where);
-    metadata = newMetadata(schema, partitionColumns, options, existing?.metadata.id);
-  } else {
-    partitionColumns = existing.partitionColumns;
-    if (options.partitionBy && options.partitionBy.join(',') !== partitionColumns.join(',')) {
-      throw new Error(
-        `${where} is partitioned by [${partitionColumns.join(', ')}], but the write asks for [${options.partitionBy.join(', ')}]; ` +
-          "use mode 'create' to replace the table with a new partitioning",
-      );
-    }
-    const evolved = evolveSchema(existing.schema, incoming, options.schemaEvolution ?? 'none', where);
-    schema = evolved.schema;
-    if (evolved.added.length > 0) {
-      checkCompatible(existing.schema, schema, where);
-      metadata = { ...existing.metadata, schemaString: schemaString(schema) };
-    }
-  }
+  const { schema, partitionColumns, metadata } = planSchema(existing, replacing, incoming, options, where);
 
   const { data, partitions } = dataColumns(schema, partitionColumns, columns);
   const written = await writeDataFiles(conn, table.storage, source, data, partitions);
