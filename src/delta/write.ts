@@ -351,6 +351,9 @@ export async function writeDelta(
   const { schema, partitionColumns, metadata } = planSchema(existing, replacing, incoming, options, where);
 
   const { data, partitions } = dataColumns(schema, partitionColumns, columns);
+  if (existing && mode !== 'append' && mode !== 'create') checkNotAppendOnly(existing, mode);
+  const rows = [...data, ...partitions].map((c) => `${c.expr} AS ${quoteIdent(c.field.name)}`).join(', ');
+  await checkInvariants(conn, `SELECT ${rows} FROM (${source}) AS __delta_source`, schema, where);
   const written = await writeDataFiles(conn, table.storage, source, data, partitions);
   const now = Date.now();
   const removes = existing && mode !== 'append' ? existing.files.map((f) => removeOf(f, now)) : [];
@@ -478,6 +481,51 @@ async function existingSnapshot(table: DeltaTable): Promise<Snapshot> {
   return snapshot;
 }
 
+/** Writer version 2: a table with delta.appendOnly = true only takes appends. */
+function checkNotAppendOnly(snapshot: Snapshot, operation: string): void {
+  if (snapshot.property('delta.appendOnly')?.toLowerCase() === 'true') {
+    throw new Error(
+      `${snapshot.storage.location} is append-only (delta.appendOnly = true): ${operation} would remove data; only appends are allowed`,
+    );
+  }
+}
+
+/**
+ * Writer version 2: NOT NULL columns and column invariants (field metadata `delta.invariants`, a SQL boolean
+ * expression) must hold for every row written. `relation` is SQL giving the rows with the table's column names.
+ */
+async function checkInvariants(
+  conn: DuckDBConnection,
+  relation: string,
+  schema: StructType,
+  where: string,
+): Promise<void> {
+  const checks: { sql: string; what: string }[] = [];
+  for (const field of schema.fields) {
+    if (!field.nullable)
+      checks.push({
+        sql: `${quoteIdent(field.name)} IS NOT NULL`,
+        what: `column "${field.name}" is NOT NULL`,
+      });
+    const invariant = field.metadata['delta.invariants'];
+    if (typeof invariant === 'string') {
+      const expression = (JSON.parse(invariant) as { expression?: { expression?: string } }).expression
+        ?.expression;
+      if (expression)
+        checks.push({ sql: `(${expression})`, what: `invariant of column "${field.name}": ${expression}` });
+    }
+  }
+  if (checks.length === 0) return;
+  const counts = checks
+    .map((c, i) => `count(*) FILTER (WHERE NOT coalesce(${c.sql}, false)) AS v${i}`)
+    .join(', ');
+  const row = (await conn.runAndReadAll(`SELECT ${counts} FROM (${relation}) AS __delta_rows`)).getRows()[0]!;
+  checks.forEach((c, i) => {
+    if (Number(row[i]) > 0)
+      throw new Error(`${where}: ${Number(row[i])} rows break the ${c.what}; nothing was written`);
+  });
+}
+
 export interface DeleteResult extends WriteResult {
   deletedRows: number;
 }
@@ -491,6 +539,7 @@ export async function deleteWhere(
 ): Promise<DeleteResult> {
   const table = openDeltaTable(location, { conn });
   const snapshot = await existingSnapshot(table);
+  checkNotAppendOnly(snapshot, 'DELETE');
   const predicate = `(${predicateSql})`;
   return withTargetView(conn, snapshot, async (view) => {
     const counts = await conn.runAndReadAll(
@@ -614,9 +663,15 @@ export async function mergeDelta(
         };
       }
       const { data, partitions } = columnsOf(snapshot);
-      const written = await writeDataFiles(conn, table.storage, `SELECT * FROM ${temp}`, data, partitions);
+      // With inserts only, the matched files are unchanged: keep them and write just the new rows, which DuckDB
+      // appended after the `before` rows that the temporary table was created with.
+      const insertsOnly = counts.UPDATE! + counts.DELETE! === 0;
+      if (!insertsOnly) checkNotAppendOnly(snapshot, 'MERGE');
+      const output = insertsOnly ? `SELECT * FROM ${temp} WHERE rowid >= ${before}` : `SELECT * FROM ${temp}`;
+      await checkInvariants(conn, output, snapshot.schema, table.location);
+      const written = await writeDataFiles(conn, table.storage, output, data, partitions);
       const now = Date.now();
-      const removed = files.map((f) => removeOf(snapshot.state.files.get(f)!, now));
+      const removed = insertsOnly ? [] : files.map((f) => removeOf(snapshot.state.files.get(f)!, now));
       const result = await commitAndCheckpoint(
         conn,
         table,
@@ -629,7 +684,7 @@ export async function mergeDelta(
             numTargetRowsInserted: counts.INSERT!,
             numTargetRowsUpdated: counts.UPDATE!,
             numTargetRowsDeleted: counts.DELETE!,
-            numTargetRowsCopied: before - counts.UPDATE! - counts.DELETE!,
+            numTargetRowsCopied: insertsOnly ? 0 : before - counts.UPDATE! - counts.DELETE!,
             numOutputRows: written.rows,
             numTargetFilesRemoved: removed.length,
             numTargetFilesAdded: written.adds.length,

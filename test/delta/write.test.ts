@@ -297,6 +297,83 @@ describe('writing Delta tables', () => {
     await checkStats(conn, location);
   });
 
+  it('merges inserts only without rewriting the matched files', async () => {
+    const location = path.join(tempDir('delta-merge-insert'), 't');
+    await writeDelta(conn, location, `SELECT * FROM (VALUES (1, 'a'), (2, 'b')) v(id, name)`, {
+      mode: 'create',
+    });
+    const result = await mergeDelta(conn, location, {
+      targetAlias: 't',
+      statementTail: `USING (SELECT * FROM (VALUES (2, 'x'), (3, 'c')) v(id, name)) s ON t.id = s.id WHEN NOT MATCHED THEN INSERT *`,
+    });
+    expect(result).toMatchObject({ inserted: 1, updated: 0, deleted: 0, rows: 1 });
+    expect(commitsOf(location)[result.version]!.filter((a) => a.remove)).toEqual([]);
+    expect(await read(location)).toEqual([
+      '{"id":1,"name":"a"}',
+      '{"id":2,"name":"b"}',
+      '{"id":3,"name":"c"}',
+    ]);
+  });
+
+  it('respects delta.appendOnly, NOT NULL columns and column invariants (writer version 2)', async () => {
+    const location = path.join(tempDir('delta-writer2'), 't');
+    const schema = {
+      type: 'struct',
+      fields: [
+        { name: 'id', type: 'integer', nullable: false, metadata: {} },
+        {
+          name: 'qty',
+          type: 'integer',
+          nullable: true,
+          metadata: { 'delta.invariants': JSON.stringify({ expression: { expression: 'qty > 0' } }) },
+        },
+      ],
+    };
+    // A table as Spark creates it with CREATE TABLE … (id INT NOT NULL, qty INT CHECK …) TBLPROPERTIES (appendOnly).
+    const v0 = [
+      { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
+      {
+        metaData: {
+          id: '5d3a4c1e-0b7a-4b8e-9a51-2f1e2d3c4b5a',
+          format: { provider: 'parquet', options: {} },
+          schemaString: JSON.stringify(schema),
+          partitionColumns: [],
+          configuration: { 'delta.appendOnly': 'true' },
+          createdTime: Date.now(),
+        },
+      },
+    ];
+    fs.mkdirSync(path.join(location, '_delta_log'), { recursive: true });
+    fs.writeFileSync(
+      path.join(location, '_delta_log', '00000000000000000000.json'),
+      v0.map((a) => JSON.stringify(a)).join('\n'),
+    );
+    await expect(
+      writeDelta(conn, location, 'SELECT NULL::INTEGER AS id, 1 AS qty', { mode: 'append' }),
+    ).rejects.toThrow(/1 rows break the column "id" is NOT NULL; nothing was written/);
+    await expect(writeDelta(conn, location, 'SELECT 1 AS id, 0 AS qty', { mode: 'append' })).rejects.toThrow(
+      /invariant of column "qty": qty > 0/,
+    );
+    expect(fs.readdirSync(location).filter((f) => f.endsWith('.parquet'))).toEqual([]);
+    await writeDelta(conn, location, 'SELECT 1 AS id, 5 AS qty', { mode: 'append' });
+    await expect(
+      writeDelta(conn, location, 'SELECT 2 AS id, 5 AS qty', { mode: 'overwrite' }),
+    ).rejects.toThrow(/append-only \(delta.appendOnly = true\): overwrite would remove data/);
+    await expect(deleteWhere(conn, location, 'id = 1')).rejects.toThrow(/append-only/);
+    await expect(
+      mergeDelta(conn, location, {
+        targetAlias: 't',
+        statementTail: 'USING (SELECT 1 AS id) s ON t.id = s.id WHEN MATCHED THEN UPDATE SET qty = 9',
+      }),
+    ).rejects.toThrow(/append-only .*MERGE/);
+    await mergeDelta(conn, location, {
+      targetAlias: 't',
+      statementTail:
+        'USING (SELECT 1 AS id, 7 AS qty UNION ALL SELECT 2, 8) s ON t.id = s.id WHEN NOT MATCHED THEN INSERT *',
+    });
+    expect(await read(location)).toEqual(['{"id":1,"qty":5}', '{"id":2,"qty":8}']);
+  });
+
   it('matches columns by position for INSERT INTO, and skips an application transaction already committed', async () => {
     const location = path.join(tempDir('delta-insert'), 't');
     await writeDelta(conn, location, `SELECT 1 AS id, 'a' AS name`, { mode: 'create' });
