@@ -14,6 +14,8 @@ const HIVE_TYPED = /^(byte|short|integer|long|float|double|boolean|date|decimal\
 export interface ScanSqlOptions {
   /** Adds a column with this name holding each row's file path as written in the log (for rewrites). */
   fileColumn?: string;
+  /** Reads only these files (paths as written in the log). */
+  onlyFiles?: Set<string>;
 }
 
 function localPathOf(file: ScanFile): string {
@@ -91,7 +93,7 @@ export async function scanSql(
   snapshot: Snapshot,
   options: ScanSqlOptions = {},
 ): Promise<string> {
-  const files = snapshot.scan();
+  const files = snapshot.scan().filter((f) => !options.onlyFiles || options.onlyFiles.has(f.actionPath));
   const fields = snapshot.schema.fields;
   const partitionColumns = snapshot.partitionColumns;
   const partitionSet = new Set(partitionColumns);

@@ -13,7 +13,6 @@ import {
   deltaTypeFor,
   duckdbType,
   quoteIdent,
-  quoteLiteral,
   sameType,
   schemaString,
   typeName,
@@ -555,14 +554,15 @@ export async function deleteWhere(
     if (affected.length === 0) {
       return { version: snapshot.version, files: 0, rows: 0, committed: false, deletedRows: 0 };
     }
-    const rewrite = affected.filter((f) => f.deleted < f.total).map((f) => quoteLiteral(f.path));
+    // Only the files holding deleted rows are read again and rewritten without them.
+    const rewrite = new Set(affected.filter((f) => f.deleted < f.total).map((f) => f.path));
     const { data, partitions } = columnsOf(snapshot);
     const written =
-      rewrite.length > 0
+      rewrite.size > 0
         ? await writeDataFiles(
             conn,
             table.storage,
-            `SELECT * FROM ${view} WHERE ${FILE_COLUMN} IN (${rewrite.join(', ')}) AND NOT coalesce(${predicate}, false)`,
+            `SELECT * FROM (${await scanSql(conn, snapshot, { onlyFiles: rewrite })}) AS kept WHERE NOT coalesce(${predicate}, false)`,
             data,
             partitions,
           )
@@ -638,11 +638,9 @@ export async function mergeDelta(
       ? `SELECT DISTINCT ${FILE_COLUMN} FROM ${view}`
       : `SELECT DISTINCT ${alias}.${FILE_COLUMN} FROM ${view} AS ${alias} JOIN ${tail.source} ON ${tail.condition}`;
     const files = (await conn.runAndReadAll(matching)).getRows().map(([f]) => String(f));
-    const cols = snapshot.schema.fields.map((f) => quoteIdent(f.name)).join(', ');
-    const inList = files.length > 0 ? files.map(quoteLiteral).join(', ') : 'NULL';
-    await conn.run(
-      `CREATE TEMP TABLE ${temp} AS SELECT ${cols} FROM ${view} WHERE ${FILE_COLUMN} IN (${inList})`,
-    );
+    // Only the affected files are read into the temporary table that DuckDB's MERGE then changes.
+    const affected = await scanSql(conn, snapshot, { onlyFiles: new Set(files) });
+    await conn.run(`CREATE TEMP TABLE ${temp} AS ${affected}`);
     try {
       const before = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${temp}`)).getRows()[0]![0]);
       const merged = await conn.runAndReadAll(
