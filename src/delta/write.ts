@@ -19,6 +19,7 @@ import {
   writeExpression,
 } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
+import type { DeltaStorage } from './storage.ts';
 import type { DeltaTable } from './table.ts';
 import { openDeltaTable } from './table.ts';
 import type { CommitRequest } from './transaction.ts';
@@ -293,7 +294,7 @@ function planSchema(
  */
 export async function writeDelta(
   conn: DuckDBConnection,
-  location: string,
+  location: string | DeltaStorage,
   query: string,
   options: WriteOptions = {},
 ): Promise<WriteResult> {
@@ -532,7 +533,7 @@ export interface DeleteResult extends WriteResult {
 /** Deletes the rows for which the DuckDB predicate `predicateSql` is true, rewriting only the files that hold them. */
 export async function deleteWhere(
   conn: DuckDBConnection,
-  location: string,
+  location: string | DeltaStorage,
   predicateSql: string,
   options: CommonWriteOptions = {},
 ): Promise<DeleteResult> {
@@ -622,7 +623,7 @@ export interface MergeResult extends WriteResult {
  */
 export async function mergeDelta(
   conn: DuckDBConnection,
-  location: string,
+  location: string | DeltaStorage,
   options: MergeOptions,
 ): Promise<MergeResult> {
   const table = openDeltaTable(location, { conn });
