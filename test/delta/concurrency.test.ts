@@ -96,7 +96,11 @@ describe('concurrent writers', () => {
   it('several processes appending and overwriting at once lose no commit, overwrite no file, and readers always see a consistent table', async () => {
     const location = path.join(tempDir('delta-processes'), 't');
     const conn = await newConnection();
-    await writeDelta(conn, location, `SELECT 'seed' AS writer, 0 AS seq`, { mode: 'create' });
+    // Partitioned by writer: appenders and the compactor create files in the same folders at once.
+    await writeDelta(conn, location, `SELECT 'seed' AS writer, 0 AS seq`, {
+      mode: 'create',
+      partitionBy: ['writer'],
+    });
     const appenders = ['a', 'b', 'c'];
     const perWriter = 8;
     const running = [
