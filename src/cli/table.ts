@@ -43,6 +43,8 @@ function nonNegativeNumber(value: string): number {
 /**
  * The `table` command. `resolveTable` maps a table name such as `gold.item_popularity` to its folder; an
  * argument that looks like a path (has a `/`, or starts with `.`) is used as the folder directly.
+ * `table show --version N` needs the root program to call `.enablePositionalOptions()` if it has its own
+ * `--version`, or commander gives the option to the root.
  */
 export function createTableCommand(
   resolveTable: (name: string) => string,

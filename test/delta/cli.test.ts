@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Command } from 'commander';
 import { createTableCommand } from '../../src/cli/table.ts';
 import { writeDelta } from '../../src/delta/index.ts';
 import { newConnection, tempDir } from './helpers.ts';
@@ -62,6 +63,14 @@ describe('lakehouse table', () => {
     expect(await run('show', 'gold.item_popularity', '--version', '1', '--limit', '1')).toMatch(
       /… 2 more rows/,
     );
+  });
+
+  it('keeps its --version option under a root program that has its own --version (positional options)', async () => {
+    let out = '';
+    const program = new Command('lakehouse').version('9.9.9').enablePositionalOptions();
+    program.addCommand(createTableCommand(resolveTable, { write: (s) => void (out += s) }));
+    await program.parseAsync(['table', 'show', 'gold.item_popularity', '--version', '0'], { from: 'user' });
+    expect(out).toMatch(/version 0 .*: 2 rows/);
   });
 
   it('accepts a folder path instead of a name', async () => {
