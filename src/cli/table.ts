@@ -133,7 +133,10 @@ export function createTableCommand(
     )
     .option('--dry-run', 'list the files without deleting them')
     .option('--force', 'allow a retention under 168 hours')
-    .action(async (name: string, opts: { retainHours?: number; dryRun?: boolean; force?: boolean }) => {
+    .action(async (name: string, _opts: unknown, command: Command) => {
+      // With the root's own --dry-run (commander reads root options after subcommands too), the flag lands
+      // on the root: read the options merged with the parents' so a dry run never deletes.
+      const opts = command.optsWithGlobals<{ retainHours?: number; dryRun?: boolean; force?: boolean }>();
       const location = locate(name);
       const result = await openDeltaTable(location).vacuum({
         retentionHours: opts.retainHours,

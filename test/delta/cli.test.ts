@@ -73,6 +73,15 @@ describe('lakehouse table', () => {
     expect(out).toMatch(/version 0 .*: 2 rows/);
   });
 
+  it('honours --dry-run when the root program has its own --dry-run (never deletes by mistake)', async () => {
+    let out = '';
+    const program = new Command('lakehouse').option('-n, --dry-run', 'change nothing', false);
+    program.addCommand(createTableCommand(resolveTable, { write: (s) => void (out += s) }));
+    const args = ['table', 'vacuum', 'gold.item_popularity', '--retain-hours', '0', '--force', '--dry-run'];
+    await program.parseAsync(args, { from: 'user' });
+    expect(out).toMatch(/would delete 2 files/);
+  });
+
   it('accepts a folder path instead of a name', async () => {
     const folder = path.relative(process.cwd(), resolveTable('gold.item_popularity'));
     expect(await run('show', folder.startsWith('.') ? folder : `./${folder}`)).toMatch(/version 2/);
