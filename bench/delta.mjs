@@ -3,7 +3,7 @@
 // Benchmark (not a test): writing and reading N rows as a Delta table through src/delta, against DuckDB's
 // plain `COPY … TO '….parquet'` and `read_parquet` of the same rows.
 //
-//   node --import tsx bench/delta.mjs [--sizes=100000,1000000,10000000] [--repeat=3] [--out=bench/results/delta.md]
+//   node --import tsx bench/delta.mjs [--sizes=100000,1000000,10000000] [--repeat=3] [--threads=all,1] [--out=bench/results/delta.md]
 import { argv, fs, os, path } from 'zx';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { registerDeltaView, writeDelta } from '../src/delta/index.ts';
@@ -14,7 +14,12 @@ const sizes = String(argv.sizes ?? '100000,1000000,10000000')
 const repeat = Number(argv.repeat ?? 3);
 const out = argv.out ?? path.join(import.meta.dirname, 'results/delta.md');
 
+// DuckDB thread settings to run: `all` (DuckDB's default, one per core) and 1, which makes the CPU time nearly
+// independent of other load on the machine.
+const threadSettings = String(argv.threads ?? 'all,1').split(',');
+
 const conn = await (await DuckDBInstance.create(':memory:')).connect();
+const allThreads = (await conn.runAndReadAll("SELECT current_setting('threads')")).getRows()[0][0];
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'delta-bench-'));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -95,20 +100,24 @@ const pairs = [
 ];
 
 const results = [];
-for (const n of sizes) {
-  await conn.run(`CREATE OR REPLACE TABLE src AS ${source(n)}`);
-  const times = Object.fromEntries(pairs.map((p) => [p.name, { plain: [], delta: [] }]));
-  for (let r = 0; r < repeat; r++) {
-    const ctx = {};
-    for (const pair of pairs) {
-      times[pair.name].plain.push(await time(() => pair.plain(ctx)));
-      times[pair.name].delta.push(await time(() => pair.delta(ctx)));
+for (const setting of threadSettings) {
+  const threads = setting === 'all' ? Number(allThreads) : Number(setting);
+  await conn.run(`SET threads = ${threads}`);
+  for (const n of sizes) {
+    await conn.run(`CREATE OR REPLACE TABLE src AS ${source(n)}`);
+    const times = Object.fromEntries(pairs.map((p) => [p.name, { plain: [], delta: [] }]));
+    for (let r = 0; r < repeat; r++) {
+      const ctx = {};
+      for (const pair of pairs) {
+        times[pair.name].plain.push(await time(() => pair.plain(ctx)));
+        times[pair.name].delta.push(await time(() => pair.delta(ctx)));
+      }
     }
+    results.push({ threads, n, times });
+    console.log(JSON.stringify({ threads, n, times }));
+    // Keep the disk small: 10M rows is about 100 MB a copy.
+    for (const d of await fs.readdir(work)) await fs.remove(path.join(work, d));
   }
-  results.push({ n, times });
-  console.log(JSON.stringify({ n, times }));
-  // Keep the disk small: 10M rows is about 100 MB a copy.
-  for (const d of await fs.readdir(work)) await fs.remove(path.join(work, d));
 }
 await fs.remove(work);
 
@@ -130,22 +139,28 @@ const lines = [
   '',
   ...pairs.map((p) => `- **${p.name}**: ${p.what}.`),
   '',
-  '| step | rows | plain wall (best) | Delta wall (best) | overhead | plain wall (median) | Delta wall (median) | overhead | plain CPU (best) | Delta CPU (best) | overhead |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...pairs.flatMap((p) =>
-    results.map(({ n, times }) => {
-      const t = times[p.name];
-      const wall = (xs) => xs.map((x) => x.wall);
-      const cpu = (xs) => xs.map((x) => x.cpu);
-      const cells = [
-        [best(wall(t.plain)), best(wall(t.delta))],
-        [median(wall(t.plain)), median(wall(t.delta))],
-        [best(cpu(t.plain)), best(cpu(t.delta))],
-      ].flatMap(([plain, delta]) => [ms(plain), ms(delta), pct(delta, plain)]);
-      return `| ${p.name} | ${n.toLocaleString('en')} | ${cells.join(' | ')} |`;
-    }),
-  ),
-  '',
+  ...[...new Set(results.map((r) => r.threads))].flatMap((threads) => [
+    `### DuckDB with ${threads} thread${threads === 1 ? '' : 's'}`,
+    '',
+    '| step | rows | plain wall (best) | Delta wall (best) | overhead | plain wall (median) | Delta wall (median) | overhead | plain CPU (best) | Delta CPU (best) | overhead |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...pairs.flatMap((p) =>
+      results
+        .filter((r) => r.threads === threads)
+        .map(({ n, times }) => {
+          const t = times[p.name];
+          const wall = (xs) => xs.map((x) => x.wall);
+          const cpu = (xs) => xs.map((x) => x.cpu);
+          const cells = [
+            [best(wall(t.plain)), best(wall(t.delta))],
+            [median(wall(t.plain)), median(wall(t.delta))],
+            [best(cpu(t.plain)), best(cpu(t.delta))],
+          ].flatMap(([plain, delta]) => [ms(plain), ms(delta), pct(delta, plain)]);
+          return `| ${p.name} | ${n.toLocaleString('en')} | ${cells.join(' | ')} |`;
+        }),
+    ),
+    '',
+  ]),
   '## Where the overhead comes from',
   '',
   '- The rows go through the same DuckDB `COPY` (write) and the same Parquet scan (read) in both columns, so the',
