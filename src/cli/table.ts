@@ -4,20 +4,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import path from 'node:path';
 import { openDeltaTable, registerDeltaView } from '../delta/index.ts';
 import type { SnapshotOptions } from '../delta/index.ts';
+import { textTable } from '../util/table.ts';
 
 export interface TableCommandOutput {
   write(text: string): void;
-}
-
-/** Renders rows as an aligned text table. */
-export function formatTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
 function cell(value: unknown): string {
@@ -63,22 +53,18 @@ export function createTableCommand(
       const location = locate(name);
       const history = await openDeltaTable(location).history(opts.limit);
       output.write(`${location}\n`);
-      output.write(
-        formatTable(
-          ['version', 'timestamp', 'operation', 'parameters', 'metrics'],
-          history.map((h) => [
-            String(h.version),
-            new Date(h.timestamp).toISOString(),
-            h.operation,
-            Object.entries(h.operationParameters)
-              .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-              .join(' '),
-            Object.entries(h.operationMetrics)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(' '),
-          ]),
-        ),
-      );
+      const rows = history.map((h) => ({
+        version: String(h.version),
+        timestamp: new Date(h.timestamp).toISOString(),
+        operation: h.operation,
+        parameters: Object.entries(h.operationParameters)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' '),
+        metrics: Object.entries(h.operationMetrics)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      }));
+      output.write(`${textTable(rows, ['version', 'timestamp', 'operation', 'parameters', 'metrics'])}\n`);
     });
 
   table
@@ -109,12 +95,11 @@ export function createTableCommand(
               : '') +
             '\n',
         );
-        output.write(
-          formatTable(
-            reader.columnNames(),
-            reader.getRowsJson().map((r) => r.map(cell)),
-          ),
-        );
+        const columns = reader.columnNames();
+        const rows = reader
+          .getRowsJson()
+          .map((r) => Object.fromEntries(columns.map((c, i) => [c, cell(r[i])])));
+        output.write(`${textTable(rows, columns)}\n`);
         if (Number(total) > opts.limit) output.write(`… ${Number(total) - opts.limit} more rows (--limit)\n`);
       } finally {
         conn.closeSync();

@@ -36,7 +36,7 @@ describe('lakehouse table', () => {
     const lines = out.trim().split('\n');
     expect(lines[0]).toBe(resolveTable('gold.item_popularity'));
     expect(lines[1]).toMatch(/^version\s+timestamp\s+operation\s+parameters\s+metrics$/);
-    expect(lines.slice(3).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([
+    expect(lines.slice(3).map((l) => l.trim().split(/\s+/).slice(0, 3))).toEqual([
       ['2', expect.stringMatching(/^\d{4}-\d\d-\d\dT/), 'WRITE'],
       ['1', expect.any(String), 'WRITE'],
       ['0', expect.any(String), 'CREATE'],
@@ -48,7 +48,7 @@ describe('lakehouse table', () => {
   it('shows the rows at the latest version, at a version and at a timestamp', async () => {
     const latest = await run('show', 'gold.item_popularity');
     expect(latest).toMatch(/version 2 \(.*\): 1 rows in 1 files\n/);
-    expect(latest).toMatch(/item\s+n\n-+\s+-+\ntea\s+1\n$/);
+    expect(latest).toMatch(/item\s+n\n─+\s+─+\ntea\s+1\n$/);
 
     const v1 = await run('show', 'gold.item_popularity', '--version', '1');
     expect(v1).toMatch(/version 1 .*: 3 rows in 2 files/);
@@ -57,6 +57,7 @@ describe('lakehouse table', () => {
     const history = await run('history', 'gold.item_popularity');
     const v0time = history
       .split('\n')
+      .map((l) => l.trim())
       .find((l) => l.startsWith('0 '))!
       .split(/\s+/)[1]!;
     expect(await run('show', 'gold.item_popularity', '--timestamp', v0time)).toMatch(/version 0 .*: 2 rows/);
