@@ -1,23 +1,23 @@
 // The gs:// backend: a GCS bucket (and optional prefix) through @google-cloud/storage.
 //
-// Retries: transient failures (408, 429, 5xx, connection resets) are retried with exponential backoff and jitter,
-// and every retry is logged with the object it concerns. Inside a resumable session the client itself resumes
-// from the last byte the server persisted (its `retryOptions`, reported through `retryableErrorFn`); everything
-// else is retried here, where the attempt can be logged. Uploads are retried only with an `ifGenerationMatch`
-// precondition: such a write is idempotent, because a repeat cannot replace anything but the generation the caller
-// saw.
+// Retries: transient failures (408, 429, 5xx, connection resets) are retried here, with exponential backoff and
+// jitter, and each retry is logged with the object it concerns. The client's own retries are off: it retries
+// requests that got no response without telling anyone, a failed status query inside a resumable session makes it
+// abandon the session (and later throw from a timer, outside any caller), and its retry switch is shared state
+// that writes without preconditions turn off for everyone in flight. A broken resumable session is resumed here
+// instead: ask the session how many bytes it has, then continue from there. Uploads are retried only with an
+// `ifGenerationMatch` precondition: such a write is idempotent, because a repeat cannot replace anything but the
+// generation the caller saw.
 //
 // Integrity: the bytes sent are hashed on the way out (MD5 and CRC32C) and compared with the `md5Hash` and `crc32c`
 // the service computed; a mismatch removes the object (with a generation precondition) and retries.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import zlib from 'node:zlib';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  IdempotencyStrategy,
   RETRYABLE_ERR_FN_DEFAULT,
   Storage,
   type Bucket as GcsApiBucket,
@@ -98,8 +98,6 @@ export class GcsBucket implements Bucket {
   private readonly resumableThreshold: number;
   private readonly chunkSize: number;
   private readonly log: Logger;
-  /** Names the object an operation concerns, so the client's retry callback can say which. */
-  private readonly operation = new AsyncLocalStorage<string>();
 
   constructor(uri: string, options: GcsBucketOptions = {}) {
     const { bucket, prefix } = parseGcsUri(uri);
@@ -117,29 +115,9 @@ export class GcsBucket implements Bucket {
       ...(options.credentials ? { credentials: options.credentials } : {}),
       ...(options.projectId ? { projectId: options.projectId } : {}),
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
-      retryOptions: {
-        autoRetry: true,
-        maxRetries: this.retry.maxAttempts - 1,
-        retryDelayMultiplier: this.retry.multiplier,
-        // The client's retry helpers refuse a ceiling below their one-second floor.
-        maxRetryDelay: Math.max(1, this.retry.maxDelayMs / 1000),
-        totalTimeout: this.retry.totalTimeoutMs / 1000,
-        // RetryConditional makes the client switch retries off on the shared client while a write without a
-        // precondition is in flight, which races with parallel uploads. Here every retried write has one.
-        idempotencyStrategy: IdempotencyStrategy.RetryAlways,
-        retryableErrorFn: (err) => this.clientWillRetry(err),
-      },
+      // Every retry happens in `withRetries` (see the top of this file).
+      retryOptions: { autoRetry: false },
     });
-    // Requests other than uploads are retried by `withRetries`, which logs each attempt; the client would retry
-    // those that got no response at all without telling anyone.
-    type Interceptor = Storage['interceptors'][number];
-    const noClientRetries: Interceptor['request'] = (reqOpts) =>
-      // Uploads (no `uri`: the resumable session's own requests) keep the client's retries.
-      ({
-        ...reqOpts,
-        ...(typeof (reqOpts as { uri?: unknown }).uri === 'string' ? { maxRetries: 0 } : {}),
-      }) as ReturnType<Interceptor['request']>;
-    this.storage.interceptors.push({ request: noClientRetries });
     this.api = this.storage.bucket(bucket);
   }
 
@@ -181,8 +159,24 @@ export class GcsBucket implements Bucket {
     const { size } = await fsp.stat(localPath);
     const resumable = options.resumable ?? size >= this.resumableThreshold;
     const precondition = options.ifGenerationMatch;
+    const source = () => [
+      fs.createReadStream(localPath, { highWaterMark: MiB }),
+      ...(options.gzip ? [zlib.createGzip()] : []),
+    ];
     let session: string | undefined;
-    const attempt = async (attemptNumber: number): Promise<BucketObject> => {
+    let persisted = 0;
+
+    const attempt = async (attemptNumber: number, progressed: () => void): Promise<BucketObject> => {
+      let offset = 0;
+      if (session) {
+        const status = await querySession(session);
+        if (status.state === 'done')
+          return this.verifyUpload(name, status.metadata, await digestsOf(source()));
+        if (status.state === 'gone') session = undefined;
+        else offset = status.persisted;
+        if (offset > persisted) progressed();
+        persisted = offset;
+      }
       const file = this.api.file(key);
       const sent = new Digests();
       // A fresh options object per attempt: the client writes into the one it is given.
@@ -197,8 +191,8 @@ export class GcsBucket implements Bucket {
           metadata: { ...options.metadata },
         },
         ...(resumable ? { chunkSize: this.chunkSize } : {}),
-        // Resuming the session: the client asks the server how far it got and skips what it already has.
-        ...(resumable && session ? { uri: session } : {}),
+        // Continue the session from the first byte it lacks; the client takes the data from there on.
+        ...(session ? { uri: session, offset } : {}),
         // Generations exceed 2^53 in principle; the client copies the value into the query string as it is.
         ...(precondition !== undefined
           ? { preconditionOpts: { ifGenerationMatch: precondition as unknown as number } }
@@ -206,17 +200,11 @@ export class GcsBucket implements Bucket {
       });
       sink.on('uri', (uri: string) => (session = uri));
       try {
-        await pipeline([
-          fs.createReadStream(localPath, { highWaterMark: MiB }),
-          ...(options.gzip ? [zlib.createGzip()] : []),
-          sent.stream(),
-          sink,
-        ]);
+        // Everything is hashed, including what the session already has; only the rest is sent.
+        await pipeline([...source(), sent.stream(), skipBytes(offset), sink]);
       } catch (e) {
         if (statusOf(e) === 412)
           return this.afterPreconditionFailure(name, precondition ?? '?', sent, attemptNumber, e);
-        // A session the server no longer knows cannot be resumed: start a new one.
-        if (statusOf(e) === 404 || statusOf(e) === 410) session = undefined;
         throw e;
       }
       return this.verifyUpload(name, file.metadata, sent);
@@ -345,27 +333,36 @@ export class GcsBucket implements Bucket {
   }
 
   /** Runs `work`, retrying transient failures with exponential backoff and jitter, and logs each retry. */
+  /**
+   * Runs `work`, retrying transient failures with exponential backoff and jitter, and logs each retry. The budget
+   * (attempts and time) counts failures in a row: work that reports progress (a resumed session that has more
+   * bytes than before) starts it afresh, so a long upload is not failed by a few faults spread over its length.
+   */
   private async withRetries<T>(
     what: string,
-    work: (attempt: number) => Promise<T>,
+    work: (attempt: number, progressed: () => void) => Promise<T>,
     retryable = true,
   ): Promise<T> {
-    const started = Date.now();
-    return this.operation.run(what, async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await work(attempt);
-        } catch (e) {
-          const delay = this.backoff(attempt);
-          const outOfTime = Date.now() - started + delay > this.retry.totalTimeoutMs;
-          if (!retryable || !isTransient(e) || attempt >= this.retry.maxAttempts || outOfTime) throw e;
-          this.log.warn(
-            `${this.uri}: ${what}: ${describe(e)}; retry ${attempt}/${this.retry.maxAttempts - 1} in ${delay} ms`,
-          );
-          await new Promise((r) => setTimeout(r, delay));
-        }
+    let failures = 0;
+    let since = Date.now();
+    const progressed = () => {
+      failures = 0;
+      since = Date.now();
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work(attempt, progressed);
+      } catch (e) {
+        failures++;
+        const delay = this.backoff(failures);
+        const outOfTime = Date.now() - since + delay > this.retry.totalTimeoutMs;
+        if (!retryable || !isTransient(e) || failures >= this.retry.maxAttempts || outOfTime) throw e;
+        this.log.warn(
+          `${this.uri}: ${what}: ${describe(e)}; retry ${failures}/${this.retry.maxAttempts - 1} in ${delay} ms`,
+        );
+        await new Promise((r) => setTimeout(r, delay));
       }
-    });
+    }
   }
 
   /** Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out. */
@@ -375,16 +372,6 @@ export class GcsBucket implements Bucket {
       this.retry.initialDelayMs * this.retry.multiplier ** (attempt - 1),
     );
     return Math.round(step / 2 + Math.random() * (step / 2));
-  }
-
-  /** The client's retry decision inside a resumable session, logged. */
-  private clientWillRetry(err: unknown): boolean {
-    const retry = RETRYABLE_ERR_FN_DEFAULT(err as Parameters<typeof RETRYABLE_ERR_FN_DEFAULT>[0]);
-    if (retry)
-      this.log.warn(
-        `${this.uri}: ${this.operation.getStore() ?? 'request'}: ${describe(err)}; the client retries with backoff`,
-      );
-    return retry;
   }
 }
 
@@ -419,9 +406,56 @@ class Digests {
   }
 }
 
+type SessionStatus =
+  { state: 'open'; persisted: number } | { state: 'done'; metadata: FileMetadata } | { state: 'gone' };
+
+/**
+ * Asks a resumable session how far it got (PUT with `Content-Range: bytes *\/*`). The session URI is its own
+ * credential, so this needs no client; the client library has no public call for it.
+ */
+async function querySession(uri: string): Promise<SessionStatus> {
+  const res = await fetch(uri, { method: 'PUT', headers: { 'content-range': 'bytes */*' } });
+  const body = await res.text();
+  if (res.status === 308) {
+    const range = /^bytes=0-(\d+)$/.exec(res.headers.get('range') ?? '');
+    return { state: 'open', persisted: range ? Number(range[1]) + 1 : 0 };
+  }
+  if (res.status === 200 || res.status === 201)
+    return { state: 'done', metadata: JSON.parse(body) as FileMetadata };
+  if (res.status === 404 || res.status === 410) return { state: 'gone' };
+  throw Object.assign(new Error(`resumable session status: HTTP ${res.status}: ${body.slice(0, 200)}`), {
+    code: res.status,
+  });
+}
+
+/** Drops the first `count` bytes: the part a resumed session already has. */
+function skipBytes(count: number): Transform {
+  let left = count;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (left >= chunk.length) {
+        left -= chunk.length;
+        return done();
+      }
+      const rest = left > 0 ? chunk.subarray(left) : chunk;
+      left = 0;
+      done(null, rest);
+    },
+  });
+}
+
+async function digestsOf(source: NodeJS.ReadableStream[]): Promise<Digests> {
+  const digests = new Digests();
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  await pipeline([...source, digests.stream(), discard]);
+  return digests;
+}
+
 function statusOf(e: unknown): number | undefined {
   const err = e as { code?: unknown; status?: unknown; response?: { status?: unknown } } | undefined;
-  for (const value of [err?.code, err?.status, err?.response?.status])
+  // The client reports a failed request inside a resumable session as "Retry limit exceeded ... status: 503".
+  const fromMessage = /^Retry limit exceeded.*?\bstatus: (\d{3})/.exec((e as Error)?.message ?? '')?.[1];
+  for (const value of [err?.code, err?.status, err?.response?.status, fromMessage])
     if (typeof value === 'number') return value;
     else if (typeof value === 'string' && /^\d{3}$/.test(value)) return Number(value);
   return undefined;
@@ -430,9 +464,8 @@ function statusOf(e: unknown): number | undefined {
 function isTransient(e: unknown): boolean {
   if (e instanceof PreconditionFailedError || e instanceof ObjectNotFoundError) return false;
   if (e instanceof IntegrityError) return true;
-  // The client breaks off a resumable session when a status query fails; resuming it continues where it was.
-  if (e instanceof RangeError && /offset is lower than the number of bytes written/.test(e.message))
-    return true;
+  // With its retries off, the client ends a resumable session's request this way on a transient failure.
+  if (e instanceof Error && /^Retry limit exceeded/.test(e.message)) return true;
   if ([408, 429, 500, 502, 503, 504].includes(statusOf(e) ?? 0)) return true;
   const err = e as { code?: unknown; cause?: { code?: unknown } };
   if (typeof err?.code === 'string' && TRANSIENT_CODES.has(err.code)) return true;
@@ -440,16 +473,25 @@ function isTransient(e: unknown): boolean {
   return RETRYABLE_ERR_FN_DEFAULT(e as Parameters<typeof RETRYABLE_ERR_FN_DEFAULT>[0]);
 }
 
-/** One line about a failure, for the retry log: status or code, and the message without session URLs. */
+/** One line about a failure, for logs: status or code, and the service's message, without session URLs. */
 function describe(e: unknown): string {
-  const err = e as { code?: unknown; message?: unknown; name?: unknown } | undefined;
+  const err = e as
+    { code?: unknown; message?: unknown; name?: unknown; cause?: { code?: unknown } } | undefined;
   const status = statusOf(e);
-  const code = typeof err?.code === 'string' && !/^\d+$/.test(err.code) ? err.code : undefined;
+  const code = [err?.code, err?.cause?.code].find(
+    (c): c is string => typeof c === 'string' && !/^\d+$/.test(c),
+  );
   const label = status ? `HTTP ${status}` : (code ?? (typeof err?.name === 'string' ? err.name : 'error'));
-  // A resumable session URL lets anyone holding it write to the object: keep its id out of logs.
-  const message = errorMessage(typeof err?.message === 'string' ? err.message : '')
+  let message = typeof err?.message === 'string' ? err.message : '';
+  // The JSON API's own message, when the error carries the response body.
+  message = /"message":\s*"((?:[^"\\]|\\.)*)"/.exec(message)?.[1] ?? message;
+  message = errorMessage(message)
     .split('\n')[0]!
+    .replace(/^Retry limit exceeded - (status: \d+ - )?/, '') // the client's wording, though it does not retry here
+    .replace(/request to \S+ failed, reason: /, '')
+    .replace(/ - code: \w+$/, '')
+    // A resumable session URL lets anyone holding it write to the object: keep its id out of logs.
     .replace(/(upload_id=)[^&\s]+/g, '$1***')
     .slice(0, 300);
-  return message && !message.includes(label) ? `${label}: ${message}` : label;
+  return message && !message.includes(label) ? `${label}: ${message}` : message || label;
 }

@@ -205,7 +205,7 @@ describe('GcsBucket retries and integrity', () => {
     expect(retries[0]).toMatch(
       /^warning: gs:\/\/test-bucket\/raw: stat r\/r.csv: HTTP 503: .*; retry 1\/7 in \d+ ms$/,
     );
-    expect(retries[1]).toMatch(/stat r\/r.csv: ECONNRESET/);
+    expect(retries[1]).toMatch(/stat r\/r.csv: read ECONNRESET/);
     expect(retries.slice(2).join('\n')).toMatch(
       /upload r\/r.csv: HTTP 429[^]*upload r\/r.csv: .*ECONNRESET[^]*upload r\/r.csv: HTTP 408/,
     );

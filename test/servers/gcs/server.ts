@@ -521,23 +521,30 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
         `invalid Content-Range ${JSON.stringify(x.req.headers['content-range'])}`,
       );
     }
-    if (range.total !== undefined) {
-      if (session.total !== undefined && session.total !== range.total)
-        throw new HttpError(400, 'invalid', `the object size was ${session.total}, now ${range.total}`);
-      session.total = range.total;
+    if (range.total !== undefined && session.total !== undefined && session.total !== range.total) {
+      await drain(x);
+      throw new HttpError(
+        400,
+        'invalid',
+        `the object size was given as ${session.total}, now ${range.total}`,
+      );
     }
+    let total = range.total ?? session.total;
     if (range.start === undefined) {
       // A status query: `bytes */*` or `bytes */<size>`.
       await drain(x);
-      if (session.total !== undefined && session.received === session.total) return finishSession(x, session);
+      session.total = total;
+      if (total !== undefined && session.received === total) return finishSession(x, session);
       return reply(x, 308, undefined, rangeHeader(session));
     }
-    if (range.start > session.received)
+    if (range.start > session.received) {
+      await drain(x);
       throw new HttpError(
         400,
         'invalid',
         `Content-Range starts at byte ${range.start} but the session has ${session.received} bytes; ask with Content-Range: bytes */*`,
       );
+    }
 
     const before = session.received;
     // Bytes the session already has (a client resending after a broken request) are skipped.
@@ -564,7 +571,7 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
     } finally {
       await sink.close();
     }
-    session.received = before + written;
+    const received = before + written;
     const length = range.end === undefined ? undefined : range.end - range.start + 1;
     if (length !== undefined && x.record.bytesIn !== length)
       throw await failChunk(
@@ -572,26 +579,27 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
         before,
         `Content-Range says ${length} bytes, the body had ${x.record.bytesIn}`,
       );
-    if (range.end === undefined && session.total === undefined) session.total = session.received;
-    if (session.total !== undefined && session.received > session.total)
+    // `bytes <start>-*/*`: this request carries the rest of the object, whatever its size.
+    if (range.end === undefined && total === undefined) total = received;
+    if (total !== undefined && received > total)
       throw await failChunk(
         session,
         before,
-        `the session has ${session.received} bytes, more than the object size ${session.total}`,
+        `the session would have ${received} bytes, more than the object size ${total}`,
       );
-    if (session.total !== undefined && session.received === session.total) return finishSession(x, session);
-    if (range.end === undefined)
-      throw await failChunk(
-        session,
-        before,
-        `the body ended at byte ${session.received} of ${session.total}`,
-      );
-    if (written % RESUMABLE_QUANTUM !== 0)
-      throw await failChunk(
-        session,
-        before,
-        `a chunk that is not the last must be a multiple of ${RESUMABLE_QUANTUM} bytes, found ${written}`,
-      );
+    if (total === undefined || received < total) {
+      if (range.end === undefined)
+        throw await failChunk(session, before, `the body ended at byte ${received} of ${total}`);
+      if (written % RESUMABLE_QUANTUM !== 0)
+        throw await failChunk(
+          session,
+          before,
+          `a chunk that is not the last must be a multiple of ${RESUMABLE_QUANTUM} bytes, found ${written}`,
+        );
+    }
+    session.received = received;
+    session.total = total;
+    if (total !== undefined && received === total) return finishSession(x, session);
     return reply(x, 308, undefined, rangeHeader(session));
   }
 
