@@ -39,12 +39,12 @@ import {
 import { consoleLogger, errorMessage, type Logger } from '../util/log.ts';
 
 export interface RetryPolicy {
-  /** Attempts per request, the first included. */
+  /** Attempts per request, the first included; for a resumable upload, attempts in a row without progress. */
   maxAttempts: number;
   initialDelayMs: number;
   multiplier: number;
   maxDelayMs: number;
-  /** Give up retrying once this much time has passed since the first attempt. */
+  /** Stop retrying once this much time has passed without progress. */
   totalTimeoutMs: number;
 }
 
@@ -84,7 +84,10 @@ const TRANSIENT_CODES = new Set([
   'EPIPE',
   'ETIMEDOUT',
   'ECONNABORTED',
+  'EAI_AGAIN',
   'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 export class GcsBucket implements Bucket {
@@ -332,7 +335,6 @@ export class GcsBucket implements Bucket {
     });
   }
 
-  /** Runs `work`, retrying transient failures with exponential backoff and jitter, and logs each retry. */
   /**
    * Runs `work`, retrying transient failures with exponential backoff and jitter, and logs each retry. The budget
    * (attempts and time) counts failures in a row: work that reports progress (a resumed session that has more
@@ -356,13 +358,28 @@ export class GcsBucket implements Bucket {
         failures++;
         const delay = this.backoff(failures);
         const outOfTime = Date.now() - since + delay > this.retry.totalTimeoutMs;
-        if (!retryable || !isTransient(e) || failures >= this.retry.maxAttempts || outOfTime) throw e;
+        if (!retryable || !isTransient(e) || failures >= this.retry.maxAttempts || outOfTime)
+          throw this.finalError(what, e, attempt);
         this.log.warn(
           `${this.uri}: ${what}: ${describe(e)}; retry ${failures}/${this.retry.maxAttempts - 1} in ${delay} ms`,
         );
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+  }
+
+  /** Our own errors pass as they are; the client's become one line that names the bucket and the operation. */
+  private finalError(what: string, e: unknown, attempts: number): unknown {
+    if (
+      e instanceof PreconditionFailedError ||
+      e instanceof ObjectNotFoundError ||
+      e instanceof IntegrityError
+    )
+      return e;
+    return new Error(
+      `${this.uri}: ${what} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${describe(e)}`,
+      { cause: e },
+    );
   }
 
   /** Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out. */
@@ -411,7 +428,8 @@ type SessionStatus =
 
 /**
  * Asks a resumable session how far it got (PUT with `Content-Range: bytes *\/*`). The session URI is its own
- * credential, so this needs no client; the client library has no public call for it.
+ * credential (requests to it need no Authorization header), and the client library has no public call for this,
+ * so it is a plain fetch. Unlike the client, fetch does not follow HTTPS_PROXY.
  */
 async function querySession(uri: string): Promise<SessionStatus> {
   const res = await fetch(uri, { method: 'PUT', headers: { 'content-range': 'bytes */*' } });
