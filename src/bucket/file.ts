@@ -188,7 +188,7 @@ export async function digestFile(file: string): Promise<{ md5: string; sha256: s
   const md5 = crypto.createHash('md5');
   const sha256 = crypto.createHash('sha256');
   let size = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+  for await (const chunk of fs.createReadStream(file)) {
     md5.update(chunk as Buffer);
     sha256.update(chunk as Buffer);
     size += (chunk as Buffer).length;

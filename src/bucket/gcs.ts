@@ -162,8 +162,10 @@ export class GcsBucket implements Bucket {
     const { size } = await fsp.stat(localPath);
     const resumable = options.resumable ?? size >= this.resumableThreshold;
     const precondition = options.ifGenerationMatch;
+    // Large reads for large files; a small file should not cost a 1 MiB buffer per read.
+    const highWaterMark = Math.min(MiB, Math.max(64 * 1024, size));
     const source = () => [
-      fs.createReadStream(localPath, { highWaterMark: MiB }),
+      fs.createReadStream(localPath, { highWaterMark }),
       ...(options.gzip ? [zlib.createGzip()] : []),
     ];
     let session: string | undefined;
