@@ -85,8 +85,14 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, lines: LineCounte
         : `${prefix}: expected ${issue.expected}, found ${found}`;
     case 'invalid_value':
       return `${prefix}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${found}`;
-    case 'invalid_union':
+    case 'invalid_union': {
+      // A discriminated union reports the whole object as input; the discriminator's value is what was wrong.
+      const discriminator = (issue as { discriminator?: string }).discriminator;
+      const options = (issue as { options?: unknown[] }).options;
+      if (discriminator && options && issue.input && typeof issue.input === 'object')
+        return `${prefix}: expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}, found ${describeValue((issue.input as Record<string, unknown>)[discriminator])}`;
       return `${prefix}: expected ${unionExpectation(issue)}, found ${found}`;
+    }
     case 'invalid_format':
       return `${prefix}: expected ${issue.message.replace(/^Invalid string: must match pattern .*$/, 'a valid value')}, found ${found}`;
     case 'too_small':

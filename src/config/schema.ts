@@ -9,14 +9,21 @@ const identifier = z
   );
 
 export const columnTypes = ['string', 'integer', 'double', 'boolean', 'date', 'timestamp'] as const;
-const decimalType = z.string().regex(/^decimal\(\s*\d{1,2}\s*,\s*\d{1,2}\s*\)$/, 'decimal(precision,scale)');
+export type ColumnType = (typeof columnTypes)[number] | `decimal(${number},${number})`;
+const columnType = z
+  .string()
+  .regex(
+    /^(string|integer|double|boolean|date|timestamp|decimal\(\d{1,2},\d{1,2}\))$/,
+    `one of ${columnTypes.join(', ')} or decimal(precision,scale)`,
+  )
+  .transform((v) => v as ColumnType);
 export const dateFormats = ['YYYY-MM-DD', 'DD-MM-YYYY', 'MM/DD/YYYY', 'DD/MM/YYYY', 'YYYYMMDD'] as const;
 
 const column = z.strictObject({
   name: identifier,
   /** Header name in the source file; defaults to `name`. */
   source: z.string().min(1).optional(),
-  type: z.union([z.enum(columnTypes), decimalType]),
+  type: columnType,
   nullable: z.boolean().default(true),
   /** For dates: how the source writes them. */
   format: z.enum(dateFormats).optional(),

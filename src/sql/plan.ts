@@ -59,9 +59,15 @@ export async function loadObject(
     problems: {},
     ...NO_COUNTS,
   };
-  const [last] = await session.query<{ md5: string; generation: string; loaded_at: Date | string }>(
-    dialect.lastLoad(tables, bucketUri, object.name),
-  );
+  const [last] = await session
+    .query<{ md5: string; generation: string; loaded_at: Date | string }>(
+      dialect.lastLoad(tables, bucketUri, object.name),
+    )
+    .catch((e: unknown) => {
+      // A dry run creates no tables, so on a new store there is no audit table yet: nothing was loaded.
+      if (options.dryRun) return [];
+      throw e;
+    });
   if (last && last.md5 === object.md5)
     return {
       ...base,

@@ -1,0 +1,161 @@
+// The `lakehouse` command. Each subcommand loads lakehouse.yml (with --config/--profile), builds the pipeline
+// context and calls one function of ./pipeline.ts; any error ends the process with a readable message and exit 1.
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ConfigError, configPath, loadConfig } from '../config/load.ts';
+import { generateGroceries } from '../generate/groceries.ts';
+import { consoleLogger, errorMessage } from '../util/log.ts';
+import { currentRun } from '../util/run.ts';
+import { createTableCommand } from './table.ts';
+import {
+  ensureSamples,
+  printStatus,
+  runIngestStage,
+  runLoadStage,
+  type PipelineContext,
+} from './pipeline.ts';
+
+interface GlobalOptions {
+  config: string;
+  profile?: string;
+  dryRun: boolean;
+  dataset: string[];
+}
+
+const program = new Command('lakehouse')
+  .description('A GitHub-Actions-native data pipeline: files → bucket → SQL store → Delta tables → app')
+  .option('-c, --config <file>', 'the config file', 'lakehouse.yml')
+  .option(
+    '-p, --profile <name>',
+    'the profile in the config (default: its defaultProfile, or $LAKEHOUSE_PROFILE)',
+  )
+  .option('-n, --dry-run', 'print the plan and change nothing', false)
+  .addOption(
+    new Option('-d, --dataset <name>', 'only this dataset (repeatable)')
+      .argParser((v: string, previous: string[] = []) => [...previous, v])
+      .default([]),
+  )
+  .showHelpAfterError();
+
+function context(command: Command): PipelineContext {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  return {
+    resolved: loadConfig(options.config, options.profile),
+    run: currentRun(),
+    log: consoleLogger,
+    dryRun: options.dryRun,
+    datasets: options.dataset,
+  };
+}
+
+program
+  .command('generate')
+  .description('write synthetic grocery transactions (Member_number,Date,itemDescription), one CSV per month')
+  .requiredOption(
+    '--rows <n>',
+    'lines to write after the headers, dirty ones included',
+    positiveInt('--rows'),
+  )
+  .option('--seed <n>', 'random seed: the same seed gives the same files', integer('--seed'), 42)
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--dirty <share>', 'share of dirty lines, 0–1', share('--dirty'), 0.01)
+  .addOption(
+    new Option('--split <how>', 'one file per month or a single file')
+      .choices(['month', 'single'])
+      .default('month'),
+  )
+  .action(
+    async (o: { rows: number; seed: number; out: string; dirty: number; split: 'month' | 'single' }) => {
+      const result = await generateGroceries({
+        rows: o.rows,
+        seed: o.seed,
+        outDir: o.out,
+        dirtyShare: o.dirty,
+        split: o.split,
+      });
+      console.log(
+        `wrote ${result.lines.toLocaleString('en-US')} lines (${result.baskets.toLocaleString('en-US')} baskets) to ${result.files.length} file(s) in ${path.resolve(o.out)}; dirty: ${JSON.stringify(result.dirty)}`,
+      );
+    },
+  );
+
+program
+  .command('ingest')
+  .description('upload the datasets’ source files to the bucket (unchanged files are skipped)')
+  .action(async (_o, command: Command) => {
+    await runIngestStage(context(command));
+  });
+
+program
+  .command('load')
+  .description('load bucket objects into the SQL store, each exactly once')
+  .action(async (_o, command: Command) => {
+    await runLoadStage(context(command));
+  });
+
+program
+  .command('status')
+  .description('what is in the bucket, what is loaded, and what is waiting')
+  .action(async (_o, command: Command) => {
+    await printStatus(context(command));
+  });
+
+program
+  .command('run')
+  .description('run every stage in order: (sample) → ingest → load')
+  .action(async (_o, command: Command) => {
+    await runPipeline(context(command));
+  });
+
+program
+  .command('start')
+  .description('what `npm start` does: run the pipeline on the sample data')
+  .action(async (_o, command: Command) => {
+    await runPipeline(context(command));
+  });
+
+program.addCommand(
+  createTableCommand((name) => {
+    // `schema.table` lives at <profile's delta folder>/<schema>/<table>.
+    const options = program.opts<GlobalOptions>();
+    const resolved = loadConfig(options.config, options.profile);
+    return path.join(configPath(resolved, resolved.profile.delta), ...name.split('.'));
+  }),
+);
+
+async function runPipeline(ctx: PipelineContext): Promise<void> {
+  ctx.log.info(
+    `lakehouse run ${ctx.run.id}: profile ${ctx.resolved.profileName}${ctx.dryRun ? ' (dry run)' : ''}`,
+  );
+  await ensureSamples(ctx);
+  await runIngestStage(ctx);
+  await runLoadStage(ctx);
+}
+
+/** A numeric option parser that names the option and what it expects. */
+function numberOption(name: string, expected: string, valid: (n: number) => boolean) {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !valid(n))
+      throw new ConfigError(`${name}: expected ${expected}, found ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+function positiveInt(name: string) {
+  return numberOption(name, 'a positive whole number', (n) => Number.isInteger(n) && n > 0);
+}
+function integer(name: string) {
+  return numberOption(name, 'a whole number', Number.isInteger);
+}
+function share(name: string) {
+  return numberOption(name, 'a number from 0 to 1', (n) => n >= 0 && n <= 1);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  console.error(`lakehouse: ${errorMessage(e)}`);
+  if (process.env.LAKEHOUSE_DEBUG && e instanceof Error) console.error(e.stack);
+  process.exitCode = 1;
+}

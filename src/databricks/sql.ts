@@ -1,0 +1,355 @@
+// A small client for a Databricks SQL warehouse over @databricks/sql (Thrift over HTTPS): one connection and one
+// session reused for every query, opened on first use and reopened when the warehouse forgets it; a timeout on
+// every query; errors that say where and why but never carry the token.
+//
+// Values come back as DuckDB's JavaScript values do on the app's local path (`getRowObjectsJS()`), with 64-bit
+// integers as numbers, so that both paths give identical rows:
+//   - TINYINT, SMALLINT, INT, BIGINT, FLOAT, DOUBLE: number (BIGINT beyond 2^53 loses precision);
+//   - DECIMAL: number (as DuckDB gives; exact text is not kept, so keep money in cents if it must be exact);
+//   - DATE: a Date at midnight UTC; TIMESTAMP: a Date in UTC, to the millisecond (microseconds truncated toward
+//     zero, as DuckDB does);
+//   - STRING: string; BOOLEAN: boolean; NULL: null;
+//   - ARRAY, STRUCT, MAP: parsed JSON as Spark writes it (numbers, strings, booleans; dates inside them stay text).
+// `fromDuckDB` applies the same rule to DuckDB's values, for the local path.
+import { DBSQLClient, thrift } from '@databricks/sql';
+import type { LogLevel } from '@databricks/sql';
+
+type Session = Awaited<ReturnType<DBSQLClient['openSession']>>;
+type Operation = Awaited<ReturnType<Session['executeStatement']>>;
+
+export type WarehouseParam = string | number | boolean | Date | null;
+export type WarehouseValue =
+  string | number | boolean | Date | null | WarehouseValue[] | { [key: string]: WarehouseValue };
+export type WarehouseRow = Record<string, WarehouseValue>;
+
+export interface WarehouseConfig {
+  /** The workspace host name, e.g. adb-123.4.azuredatabricks.net (a leading https:// is dropped). */
+  host: string;
+  /** The warehouse's HTTP path, e.g. /sql/1.0/warehouses/abc123. */
+  httpPath: string;
+  token: string;
+  /** Defaults to 443. */
+  port?: number;
+  /** Defaults to true; false accepts any certificate (only for a local test server). */
+  checkServerCertificate?: boolean;
+  /** Each query, connecting included, must finish within this (default 30 000 ms); then it is cancelled. */
+  queryTimeoutMs?: number;
+  /** Initial catalog and schema of the session (Unity Catalog names). */
+  catalog?: string;
+  schema?: string;
+}
+
+export interface Warehouse {
+  /** Runs one statement; `:name` markers in `sql` take the values of `params` (bound, never spliced). */
+  query<T = WarehouseRow>(sql: string, params?: Record<string, WarehouseParam>): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Why a query failed: the app serves its last good data on `unreachable` and `timeout`. */
+export type WarehouseErrorReason = 'unauthorized' | 'unreachable' | 'timeout' | 'query' | 'closed';
+
+export class WarehouseError extends Error {
+  override name = 'WarehouseError';
+  readonly reason: WarehouseErrorReason;
+  constructor(reason: WarehouseErrorReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+const ENV_NAMES = ['DATABRICKS_HOST', 'DATABRICKS_HTTP_PATH', 'DATABRICKS_TOKEN'] as const;
+
+/** Reads DATABRICKS_HOST, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN; an empty value counts as missing. */
+export function warehouseConfigFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): WarehouseConfig {
+  const missing = ENV_NAMES.filter((name) => !env[name]?.trim());
+  if (missing.length > 0) {
+    const list = missing.join(', ');
+    throw new Error(
+      `missing environment variable${missing.length > 1 ? 's' : ''} ${list}: ` +
+        `a Databricks SQL warehouse needs ${ENV_NAMES.join(', ')}`,
+    );
+  }
+  return {
+    host: (env.DATABRICKS_HOST as string).trim(),
+    httpPath: (env.DATABRICKS_HTTP_PATH as string).trim(),
+    token: (env.DATABRICKS_TOKEN as string).trim(),
+  };
+}
+
+const TTypeId = thrift.TCLIService_types.TTypeId;
+const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CLOSE_WAIT_MS = 5000;
+
+export function openWarehouse(config: WarehouseConfig): Warehouse {
+  const host = config.host.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
+  const port = config.port ?? 443;
+  const path = config.httpPath.startsWith('/') ? config.httpPath : `/${config.httpPath}`;
+  const timeoutMs = config.queryTimeoutMs ?? 30_000;
+  const where = `https://${host}${port === 443 ? '' : `:${port}`}${path}`;
+  const scrub = scrubber(config.token);
+  if (!host) throw new Error('openWarehouse: host is empty');
+  if (!config.token) throw new Error(`openWarehouse: no token for ${where}`);
+
+  let connection: Promise<{ client: DBSQLClient; session: Session }> | undefined;
+  let closed = false;
+
+  function connect(): Promise<{ client: DBSQLClient; session: Session }> {
+    const attempt = (connection ??= (async () => {
+      const client = new DBSQLClient({
+        logger: { log: (level: LogLevel, message: string) => logDriver(level, scrub(message)) },
+      });
+      try {
+        await client.connect({
+          host,
+          port,
+          path,
+          token: config.token,
+          checkServerCertificate: config.checkServerCertificate ?? true,
+          telemetryEnabled: false,
+          // Longer than a query may take, so that a late answer still arrives and its statement can be cancelled.
+          socketTimeout: timeoutMs + 60_000,
+          retryMaxAttempts: 3,
+          retryDelayMin: 200,
+          retryDelayMax: 2000,
+          retriesTimeout: timeoutMs,
+        });
+        const session = await client.openSession({
+          initialCatalog: config.catalog,
+          initialSchema: config.schema,
+          // A SQL warehouse ignores the per-statement timeout; this is its own setting.
+          configuration: { STATEMENT_TIMEOUT: String(Math.ceil(timeoutMs / 1000)) },
+        });
+        return { client, session };
+      } catch (error) {
+        void client.close().catch(() => undefined);
+        throw error;
+      }
+    })());
+    attempt.catch(() => {
+      if (connection === attempt) connection = undefined;
+    });
+    return attempt;
+  }
+
+  // Drops the session so the next query opens a new one (after a restart the warehouse forgets sessions).
+  function disconnect(): Promise<void> {
+    const current = connection;
+    connection = undefined;
+    if (!current) return Promise.resolve();
+    const closing = current.then(({ client }) => client.close()).catch(() => undefined);
+    return Promise.race([
+      closing,
+      new Promise<void>((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref()),
+    ]);
+  }
+
+  async function runOnce(sql: string, params: Record<string, WarehouseParam>, signal: AbortSignal) {
+    const { session } = await connect();
+    if (signal.aborted) throw signal.reason;
+    const operation = await session.executeStatement(sql, {
+      namedParameters: params,
+      queryTimeout: Math.ceil(timeoutMs / 1000),
+    });
+    const cancel = () => void operation.cancel().catch(() => undefined);
+    if (signal.aborted) cancel();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      const rows = (await operation.fetchAll()) as Record<string, unknown>[];
+      return normalizeRows(rows, await columnTypes(operation));
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      void operation.close().catch(() => undefined);
+    }
+  }
+
+  async function runWithTimeout(sql: string, params: Record<string, WarehouseParam>) {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new WarehouseError(
+          'timeout',
+          `query did not finish within ${timeoutMs} ms on ${where}: ${snippet(sql)}`,
+        );
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    const running = runOnce(sql, params, controller.signal);
+    running.catch(() => undefined);
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async query<T = WarehouseRow>(sql: string, params: Record<string, WarehouseParam> = {}): Promise<T[]> {
+      if (closed) throw new WarehouseError('closed', `the connection to ${where} is closed`);
+      const badName = Object.keys(params).find((name) => !PARAMETER_NAME.test(name));
+      if (badName !== undefined) {
+        throw new WarehouseError(
+          'query',
+          `parameter name ${JSON.stringify(badName)} is not an identifier (${where})`,
+        );
+      }
+      try {
+        return (await runWithTimeout(sql, params)) as T[];
+      } catch (error) {
+        if (error instanceof WarehouseError) throw error;
+        if (isLostSession(error)) {
+          // The statement never ran: open a new session and try once more.
+          await disconnect();
+          try {
+            return (await runWithTimeout(sql, params)) as T[];
+          } catch (retryError) {
+            throw describeFailure(retryError, where, sql, scrub, disconnect);
+          }
+        }
+        throw describeFailure(error, where, sql, scrub, disconnect);
+      }
+    },
+    async close() {
+      closed = true;
+      await disconnect();
+    },
+  };
+}
+
+/** DuckDB's JavaScript values (`getRowObjectsJS()`) in the warehouse's form: 64-bit integers as numbers. */
+export function fromDuckDB(value: unknown): WarehouseValue {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(fromDuckDB);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromDuckDB(v)]));
+  }
+  return value as WarehouseValue;
+}
+
+async function columnTypes(operation: Operation): Promise<Map<string, number>> {
+  const schema = await operation.getSchema();
+  const types = new Map<string, number>();
+  for (const column of schema?.columns ?? []) {
+    const type = column.typeDesc.types[0]?.primitiveEntry?.type;
+    if (type !== undefined) types.set(column.columnName, type);
+  }
+  return types;
+}
+
+function normalizeRows(rows: Record<string, unknown>[], types: Map<string, number>): WarehouseRow[] {
+  const columns = [...types.entries()];
+  return rows.map((row) => {
+    const out: WarehouseRow = {};
+    for (const [name, value] of Object.entries(row)) out[name] = normalizeValue(value, types.get(name));
+    for (const [name] of columns) if (!(name in out)) out[name] = null;
+    return out;
+  });
+}
+
+function normalizeValue(value: unknown, type: number | undefined): WarehouseValue {
+  if (value === null || value === undefined) return null;
+  const temporal = type === TTypeId.DATE_TYPE || type === TTypeId.TIMESTAMP_TYPE;
+  // Column-based results carry dates and timestamps as text; Arrow results as Dates (or epoch milliseconds).
+  if (temporal && typeof value === 'number') return new Date(value);
+  if (type === TTypeId.DATE_TYPE && typeof value === 'string') return parseDate(value);
+  if (type === TTypeId.TIMESTAMP_TYPE && typeof value === 'string') return parseTimestamp(value);
+  if (type === TTypeId.DECIMAL_TYPE && typeof value === 'string') return Number(value);
+  return fromDuckDB(value);
+}
+
+function parseDate(text: string): Date {
+  const match = /^(-?\d{4,})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) throw new WarehouseError('query', `the warehouse sent ${JSON.stringify(text)} for a DATE`);
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  date.setUTCFullYear(Number(match[1]));
+  return date;
+}
+
+// 'YYYY-MM-DD HH:MM:SS[.ffffff]' (or with a T), in UTC.
+function parseTimestamp(text: string): Date {
+  const match =
+    /^(-?\d{4,}-\d{2}-\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]00(?::?00)?)?$/.exec(text);
+  if (!match) throw new WarehouseError('query', `the warehouse sent ${JSON.stringify(text)} for a TIMESTAMP`);
+  const day = parseDate(match[1] as string).getTime();
+  const seconds = Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4]);
+  const micros =
+    BigInt(day) * 1000n + BigInt(seconds) * 1_000_000n + BigInt((match[5] ?? '').padEnd(6, '0').slice(0, 6));
+  // Truncating toward zero is what DuckDB does when it makes a Date of a TIMESTAMP.
+  return new Date(Number(micros / 1000n));
+}
+
+function isLostSession(error: unknown): boolean {
+  return /Invalid SessionHandle/i.test(errorMessage(error));
+}
+
+function describeFailure(
+  error: unknown,
+  where: string,
+  sql: string,
+  scrub: (text: string) => string,
+  disconnect: () => Promise<void>,
+): WarehouseError {
+  if (error instanceof WarehouseError) return error;
+  const message = scrub(errorMessage(error));
+  const status = httpStatus(error);
+  const code = (error as { errorCode?: unknown }).errorCode;
+  if (status === 401 || status === 403) {
+    void disconnect();
+    return new WarehouseError(
+      'unauthorized',
+      `${where} rejected the access token (HTTP ${status}): check the token (DATABRICKS_TOKEN) and its access to the warehouse`,
+    );
+  }
+  if (code === 'TIMEOUT') {
+    return new WarehouseError('timeout', `query timed out on ${where}: ${message}\n  in: ${snippet(sql)}`);
+  }
+  if (isStatementError(error)) {
+    return new WarehouseError('query', `query failed on ${where}: ${message}\n  in: ${snippet(sql)}`);
+  }
+  void disconnect();
+  const detail = status !== undefined ? `HTTP ${status}` : message;
+  return new WarehouseError(
+    'unreachable',
+    `cannot reach the Databricks SQL warehouse at ${where}: ${detail}`,
+  );
+}
+
+// The warehouse answered about the statement itself (a SQL error), as opposed to the connection failing.
+function isStatementError(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  const code = (error as { errorCode?: unknown } | null)?.errorCode;
+  return name === 'Status Error' || code === 'ERROR' || name === 'ParameterError';
+}
+
+function httpStatus(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number') return status;
+  const match = /bad HTTP status code: (\d{3})/.exec(errorMessage(error));
+  return match ? Number(match[1]) : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  if (error && typeof error === 'object' && 'message' in error && typeof error.message === 'string') {
+    return error.message || String((error as { name?: unknown }).name ?? 'unknown error');
+  }
+  return String(error);
+}
+
+function snippet(sql: string): string {
+  const oneLine = sql.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 160 ? `${oneLine.slice(0, 157)}...` : oneLine;
+}
+
+function scrubber(token: string): (text: string) => string {
+  // A very short token could match ordinary text; real tokens are long.
+  if (token.length < 6) return (text) => text;
+  return (text) => text.split(token).join('[redacted]');
+}
+
+function logDriver(level: LogLevel, message: string): void {
+  const name = String(level);
+  if (name === 'error' || name === 'warn') console.warn(`@databricks/sql ${name}: ${message}`);
+}

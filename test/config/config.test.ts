@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, findDataset, loadConfig, parseConfig } from '../../src/config/load.ts';
+import { redact } from '../../src/util/secrets.ts';
+import { repoRoot } from '../helpers/services.ts';
+
+const base = fs.readFileSync(path.join(repoRoot, 'lakehouse.yml'), 'utf8');
+const parse = (text: string, profile?: string) => parseConfig(text, '/project/lakehouse.yml', profile);
+
+function errorOf(text: string, profile?: string): string {
+  try {
+    parse(text, profile);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    const message = (e as Error).message;
+    expect(message).not.toContain('\n');
+    return message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('lakehouse.yml', () => {
+  it('the project’s own config is valid and defaults to the embedded local profile', () => {
+    const resolved = loadConfig(path.join(repoRoot, 'lakehouse.yml'));
+    expect(resolved.profileName).toBe('local');
+    expect(resolved.profile.sql).toEqual({ engine: 'pglite', path: '.lakehouse/pglite' });
+    expect(resolved.config.datasets[0]!.columns.map((c) => c.name)).toEqual([
+      'member_number',
+      'txn_date',
+      'item',
+    ]);
+  });
+
+  it('names an unknown key with its path and line', () => {
+    expect(errorOf(base.replace('    format: csv', '    format: csv\n    fromat: csv'))).toMatch(
+      /^lakehouse.yml:\d+: datasets\[0\]: unknown key "fromat" \(check the spelling/,
+    );
+  });
+
+  it('names a wrong type with what was expected and found', () => {
+    expect(errorOf(base.replace('port: 3000', 'port: three thousand'))).toMatch(
+      /^lakehouse.yml:\d+: app.port: expected number, found "three thousand"$/,
+    );
+    expect(errorOf(base.replace('type: integer', 'type: int'))).toMatch(
+      /^lakehouse.yml:\d+: datasets\[0\].columns\[0\].type: expected one of string, integer, double, boolean, date, timestamp or decimal\(precision,scale\), found "int"$/,
+    );
+  });
+
+  it('says when a required key is missing', () => {
+    expect(
+      errorOf(base.replace("      glob: '*.csv'\n", '').replace('      path: data/sample\n', '')),
+    ).toMatch(/datasets\[0\].source.path: expected string, found nothing \(the key is required\)$/);
+    expect(errorOf(base.replace(/datasets:[\s\S]*?\ningest:/, 'datasets: []\ningest:'))).toMatch(
+      /: datasets: expected at least one dataset, found a list$/,
+    );
+  });
+
+  it('refuses keys that are not columns, and merge without keys', () => {
+    expect(
+      errorOf(base.replace('load: { mode: append', 'keys: [member, item]\n    load: { mode: append')),
+    ).toMatch(
+      /datasets\[0\].keys\[0\]: expected one of the dataset's columns \(member_number, txn_date, item\), found "member"$/,
+    );
+    expect(errorOf(base.replace('mode: append', 'mode: merge'))).toMatch(
+      /datasets\[0\].keys: expected at least one key column because load.mode is merge, found none$/,
+    );
+  });
+
+  it('names a dataset that does not exist', () => {
+    expect(() => findDataset(parse(base).config, 'sales')).toThrow(
+      'dataset "sales" is not defined in lakehouse.yml (datasets: transactions)',
+    );
+  });
+
+  it('names an unset environment variable and the key that needs it', () => {
+    delete process.env.GCS_BUCKET;
+    expect(errorOf(base, 'gcp')).toBe(
+      'lakehouse.yml: profiles.gcp.bucket: environment variable GCS_BUCKET is not set (expected by ${env:GCS_BUCKET})',
+    );
+    expect(errorOf(base, 'staging')).toBe(
+      'lakehouse.yml: profiles.staging: expected a profile named "staging", found only local, gcp',
+    );
+  });
+
+  it('refuses secrets written in the file, and redacts the ones from the environment', () => {
+    expect(errorOf(base.replace('token: ${env:DATABRICKS_TOKEN}', 'token: dapi123456'))).toBe(
+      'lakehouse.yml: profiles.gcp.databricks.token: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+    );
+    expect(
+      errorOf(
+        base.replace(
+          'connection: ${env:SQLSERVER_CONNECTION_STRING}',
+          'connection: Server=x;Password=hunter22',
+        ),
+      ),
+    ).toMatch(/profiles.gcp.sql.connection: expected a reference to an environment variable/);
+    Object.assign(process.env, {
+      GCS_BUCKET: 'my-bucket',
+      SQLSERVER_CONNECTION_STRING: 'Server=db;User Id=sa;Password=s3cret-value',
+      DATABRICKS_HOST: 'adb-1.azuredatabricks.net',
+      DATABRICKS_TOKEN: 'dapi-secret-token',
+      DATABRICKS_HTTP_PATH: '/sql/1.0/warehouses/abc',
+    });
+    const resolved = parse(base, 'gcp');
+    expect(resolved.profile.bucket).toBe('gs://my-bucket/raw');
+    expect(redact('token dapi-secret-token and Server=db;User Id=sa;Password=s3cret-value')).toBe(
+      'token *** and ***',
+    );
+    expect(redact('bucket my-bucket')).toBe('bucket my-bucket');
+  });
+
+  it('points at YAML syntax errors', () => {
+    expect(errorOf('project: x\n  bad: [')).toMatch(/^lakehouse.yml:\d+:\d+: invalid YAML: /);
+  });
+});
