@@ -7,7 +7,6 @@
 //   - row-by-row INSERTs in one transaction (on the first ROW_BY_ROW rows): the floor.
 // Run: node bench/load.mjs [rows]   (needs PostgreSQL at 127.0.0.1:5432 and MariaDB at 127.0.0.1:3306;
 // an engine that is not there is reported as such). Results: bench/results/load.md.
-/* global process, console, performance */
 import { register } from 'tsx/esm/api';
 import { $, fs, path, os } from 'zx';
 
