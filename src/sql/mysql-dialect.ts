@@ -161,6 +161,10 @@ export class MysqlDialect implements LoadDialect {
     };
   }
 
+  isUniqueViolation(error: unknown): boolean {
+    return (error as { errno?: unknown } | undefined)?.errno === 1062;
+  }
+
   finishAudit(t: LoadTables, r: AuditRecord, c: AuditCounts): Statement {
     return {
       sql: `UPDATE ${this.table(t.audit)} SET rows_in = ?, rows_loaded = ?, rows_quarantined = ?, rows_replaced = ?, blank_lines = ?, loaded_at = CURRENT_TIMESTAMP(6) WHERE object_key = ?`,

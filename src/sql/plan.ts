@@ -93,7 +93,13 @@ export async function loadObject(
   };
   await session.begin();
   try {
-    await session.execute(dialect.insertAudit(tables, record));
+    await session.execute(dialect.insertAudit(tables, record)).catch((e: unknown) => {
+      if (!dialect.isUniqueViolation(e)) throw e;
+      throw new Error(
+        `another load claimed ${object.name} (generation ${object.generation}) first and has committed it; this one wrote nothing, and the next run skips the object`,
+        { cause: e },
+      );
+    });
     for (const ddl of dialect.createStaging(tables)) await session.execute(ddl);
     const staged = await stageObject(session, tables, options);
     await options.hooks?.afterStaging?.(object);

@@ -117,6 +117,10 @@ export class PostgresDialect implements LoadDialect {
     };
   }
 
+  isUniqueViolation(error: unknown): boolean {
+    return (error as { code?: unknown } | undefined)?.code === '23505';
+  }
+
   finishAudit(t: LoadTables, r: AuditRecord, c: AuditCounts): Statement {
     return {
       sql: `UPDATE ${this.table(t.audit)} SET rows_in = $1, rows_loaded = $2, rows_quarantined = $3, rows_replaced = $4, blank_lines = $5, loaded_at = now() WHERE bucket = $6 AND object_name = $7 AND generation = $8`,

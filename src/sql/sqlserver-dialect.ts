@@ -156,6 +156,13 @@ export class SqlServerDialect implements LoadDialect {
     };
   }
 
+  /** 2627: a UNIQUE or PRIMARY KEY constraint; 2601: a unique index. */
+  isUniqueViolation(error: unknown): boolean {
+    const e = error as { number?: unknown; originalError?: { info?: { number?: unknown } } } | undefined;
+    const number = e?.number ?? e?.originalError?.info?.number;
+    return number === 2627 || number === 2601;
+  }
+
   finishAudit(t: LoadTables, r: AuditRecord, c: AuditCounts): Statement {
     return {
       sql: `UPDATE ${this.table(t.audit)} SET rows_in = @p1, rows_loaded = @p2, rows_quarantined = @p3, rows_replaced = @p4, blank_lines = @p5, loaded_at = SYSUTCDATETIME() WHERE object_key = @p6`,

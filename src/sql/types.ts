@@ -94,6 +94,8 @@ export interface LoadDialect {
   lastLoad(t: LoadTables, bucket: string, objectName: string): Statement;
   /** Claims the object at the start of the transaction, so a concurrent load of it waits, then fails. */
   insertAudit(t: LoadTables, record: AuditRecord): Statement;
+  /** Whether an error is the engine's unique-key violation (another load claimed the object first). */
+  isUniqueViolation(error: unknown): boolean;
   finishAudit(t: LoadTables, record: AuditRecord, counts: AuditCounts): Statement;
   /** Append mode: rows that an earlier generation of the same object loaded (the new one replaces them). */
   deleteObjectRows(t: LoadTables, objectName: string): Statement;

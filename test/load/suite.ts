@@ -3,6 +3,7 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { FileBucket } from '../../src/bucket/file.ts';
@@ -271,6 +272,59 @@ export function defineLoadSuite(engine: EngineUnderTest, namespace: string): voi
         loaded: 1,
         rowsLoaded: 30_000,
       });
+    });
+
+    it('lets one of two concurrent loads of an object claim it; the other writes nothing', async (ctx) => {
+      // PGlite is one process's embedded database: there is no second session to race with.
+      if (skip() || session.engine === 'pglite') return ctx.skip();
+      await put(
+        'transactions/race.csv',
+        'Member_number,Date,itemDescription\n40,2015-09-01,a\n41,2015-09-01,b\n',
+      );
+      const other = await openSqlStore(engine.target(namespace), process.cwd(), engine.options);
+      try {
+        let release = () => {};
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let claimed = () => {};
+        const firstClaimed = new Promise<void>((resolve) => (claimed = resolve));
+        const first = load(
+          options({
+            objects: ['transactions/race.csv'],
+            hooks: {
+              afterStaging: async () => {
+                claimed();
+                await gate;
+              },
+            },
+          }),
+        );
+        await firstClaimed;
+        // The second load finds nothing loaded yet and waits on the first one's audit row.
+        const second = load(options({ session: other, objects: ['transactions/race.csv'] }));
+        await sleep(2000);
+        release();
+        const [a, b] = await Promise.all([first, second]);
+        expect(a.datasets[0]!.objects[0]).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
+        expect(b.datasets[0]!.objects[0]).toMatchObject({
+          status: 'failed',
+          reason:
+            'another load claimed transactions/race.csv (generation ' +
+            a.datasets[0]!.objects[0]!.generation +
+            ') first and has committed it; this one wrote nothing, and the next run skips the object (rolled back: nothing from this object is visible)',
+        });
+      } finally {
+        await other.close();
+      }
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM ${t('transactions')} WHERE _source_object = 'transactions/race.csv'`,
+        ),
+      ).toBe(2);
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM ${t('lakehouse_load_audit')} WHERE object_name = 'transactions/race.csv'`,
+        ),
+      ).toBe(1);
     });
 
     it('plans without writing on a dry run', async (ctx) => {

@@ -105,6 +105,13 @@ describe('SqlServerDialect', () => {
     });
   });
 
+  it('recognises a unique-key violation (another load claimed the object first)', () => {
+    expect(dialect.isUniqueViolation({ number: 2627 })).toBe(true);
+    expect(dialect.isUniqueViolation({ originalError: { info: { number: 2601 } } })).toBe(true);
+    expect(dialect.isUniqueViolation({ number: 547 })).toBe(false);
+    expect(dialect.isUniqueViolation(undefined)).toBe(false);
+  });
+
   it("deletes an object's earlier rows and quarantine", () => {
     expect(dialect.deleteObjectRows(append, record.objectName)).toEqual({
       sql: 'DELETE FROM [sales].[price_log] WHERE [_source_object] = @p1',
