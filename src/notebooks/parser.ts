@@ -24,7 +24,7 @@ export interface NotebookCell {
   index: number;
   title?: string;
   kind: 'sql' | 'markdown';
-  /** 1-based line in the notebook file where the cell starts. */
+  /** 1-based line in the notebook file of the cell's first non-blank line. */
   line: number;
   statements: NotebookStatement[];
 }
@@ -83,9 +83,10 @@ export function parseNotebook(text: string, file: string): Notebook {
   }
   const cells: NotebookCell[] = [];
   let start = 1; // 0-based index of the first line of the current cell
+  let position = 0; // empty cells count too, as Databricks shows them
   for (let i = 1; i <= lines.length; i++) {
     if (i === lines.length || separator.test(lines[i]!)) {
-      const cell = parseCell(lines.slice(start, i), start + 1, cells.length + 1, notebook);
+      const cell = parseCell(lines.slice(start, i), start + 1, ++position, notebook);
       if (cell) cells.push(cell);
       start = i + 1;
     }
@@ -101,6 +102,7 @@ function parseCell(
 ): NotebookCell | undefined {
   let offset = lines.findIndex((l) => l.trim() !== '');
   if (offset === -1) return undefined;
+  const cellLine = firstLine + offset;
   let title: string | undefined;
   const titled = titleLine.exec(lines[offset]!);
   if (titled) {
@@ -121,7 +123,7 @@ function parseCell(
     }
     const content = body.map((l) => magicLine.exec(l)?.[2] ?? '');
     const language = /^%(\w+)/.exec(content.find((l) => l.trim() !== '') ?? '')?.[1];
-    if (language === 'md') return { index, title, kind: 'markdown', line: firstLine, statements: [] };
+    if (language === 'md') return { index, title, kind: 'markdown', line: cellLine, statements: [] };
     if (language === 'sql') {
       const sqlStart = content.findIndex((l) => l.startsWith('%sql'));
       const sql = [
@@ -129,14 +131,14 @@ function parseCell(
         content[sqlStart]!.slice(4),
         ...content.slice(sqlStart + 1),
       ];
-      return sqlCell(sql.join('\n'), bodyLine, index, title, firstLine, notebook);
+      return sqlCell(sql.join('\n'), bodyLine, index, title, cellLine, notebook);
     }
     throw new NotebookError(
       { ...where, line: bodyLine },
       `expected a SQL or %md cell, found ${language ? `%${language}` : 'MAGIC lines without a language'}: the local runner executes SQL only`,
     );
   }
-  return sqlCell(body.join('\n'), bodyLine, index, title, firstLine, notebook);
+  return sqlCell(body.join('\n'), bodyLine, index, title, cellLine, notebook);
 }
 
 function sqlCell(
@@ -144,12 +146,12 @@ function sqlCell(
   bodyLine: number,
   index: number,
   title: string | undefined,
-  firstLine: number,
+  cellLine: number,
   notebook: string,
 ): NotebookCell {
   const cell = { index, title };
   try {
-    return { index, title, kind: 'sql', line: firstLine, statements: splitStatements(sql, bodyLine) };
+    return { index, title, kind: 'sql', line: cellLine, statements: splitStatements(sql, bodyLine) };
   } catch (e) {
     if (e instanceof SqlSyntaxError) throw new NotebookError({ notebook, cell, line: e.line }, e.message);
     throw e;

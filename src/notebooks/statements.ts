@@ -1,6 +1,6 @@
 // The statement forms the local runner executes (DESIGN.md, "Notebooks: one source, two engines").
 // Recognising them is pure token work; anything else is rejected with the list of forms.
-import { identifierValue, isSignificant, stringValue, type Token } from './lexer.ts';
+import { identifierValue, isSignificant, joinTokens, stringValue, type Token } from './lexer.ts';
 
 export interface TableName {
   schema: string;
@@ -232,16 +232,24 @@ function optionValue(c: Cursor, key: string): string {
       c.position++;
       if (c.isSymbol(',')) c.position++;
     }
+    if (args.length !== 2) {
+      throw new StatementFormError(
+        `expected secret('scope', 'key') with two arguments for option ${key}, found secret(${args.join(', ')})`,
+        t?.line,
+      );
+    }
     c.position++;
-    if (args.length !== 2) c.fail(`expected secret('scope', 'key') with two arguments for option ${key}`);
     return `secret(${args.join(', ')})`;
   }
   return c.fail(`expected a string, number, boolean or secret('scope', 'key') as the value of option ${key}`);
 }
 
+/** SELECT, WITH, VALUES or FROM, possibly inside parentheses; `(a, b)` is a column list, not a query. */
 function isQueryStart(c: Cursor): boolean {
-  const t = c.peek();
-  return (t?.kind === 'word' && queryStarts.has(t.text.toUpperCase())) || c.isSymbol('(');
+  let offset = 0;
+  while (c.isSymbol('(', offset)) offset++;
+  const t = c.peek(offset);
+  return t?.kind === 'word' && queryStarts.has(t.text.toUpperCase());
 }
 
 function expectQuery(c: Cursor, context: string): Token[] {
@@ -251,10 +259,10 @@ function expectQuery(c: Cursor, context: string): Token[] {
 
 function unsupported(c: Cursor): never {
   c.position = 0;
-  const words: string[] = [];
-  for (let i = 0; i < 6 && c.peek(i); i++) words.push(c.peek(i)!.text);
+  const text = joinTokens(c.rest().filter((t) => t.kind !== 'comment')).replace(/\s+/g, ' ');
+  const start = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   throw new StatementFormError(
-    `'${words.join(' ')} …' is not one of the statement forms the local runner executes: ${STATEMENT_FORMS.join('; ')}`,
+    `'${start}' is not one of the statement forms the local runner executes: ${STATEMENT_FORMS.join('; ')}`,
     c.peek()?.line,
   );
 }
