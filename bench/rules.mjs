@@ -243,13 +243,22 @@ async function measure(transactions) {
       .map(([items]) => items.items);
     conn.closeSync();
     instance.closeSync();
-    const fpgrowth = await fastest(REPEAT, () => new FPGrowth(MIN_SUPPORT).exec(baskets));
-    const found = fpgrowth.value;
+    // node-fpgrowth recurses along its tree; on big inputs it can exhaust even the enlarged stack.
+    let fpgrowth;
+    let fpgrowthError;
+    try {
+      fpgrowth = await fastest(REPEAT, () => new FPGrowth(MIN_SUPPORT).exec(baskets));
+    } catch (e) {
+      fpgrowthError = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
+    const found = fpgrowth?.value ?? [];
     const theirs = new Map(found.map((s) => [[...s.items].sort().join(' & '), s.support]));
     const longer = found.filter((s) => s.items.length > 3).length;
-    const differences = [...new Set([...ours.keys(), ...theirs.keys()])].filter(
-      (k) => ours.get(k) !== theirs.get(k) && !(k.split(' & ').length > 3 && !ours.has(k)),
-    );
+    const differences = fpgrowth
+      ? [...new Set([...ours.keys(), ...theirs.keys()])].filter(
+          (k) => ours.get(k) !== theirs.get(k) && !(k.split(' & ').length > 3 && !ours.has(k)),
+        )
+      : [];
     return {
       counts,
       stages,
@@ -258,12 +267,13 @@ async function measure(transactions) {
         sqlItemsetsSeconds: sql.seconds,
         sqlItemsetsCpuSeconds: sql.cpuSeconds,
         sqlItemsetsPeakMiB: sql.peakMiB,
-        fpgrowthSeconds: fpgrowth.seconds,
-        fpgrowthCpuSeconds: fpgrowth.cpuSeconds,
-        fpgrowthPeakMiB: fpgrowth.peakMiB,
+        fpgrowthError,
+        fpgrowthSeconds: fpgrowth?.seconds,
+        fpgrowthCpuSeconds: fpgrowth?.cpuSeconds,
+        fpgrowthPeakMiB: fpgrowth?.peakMiB,
         fpgrowthItemsets: found.length,
         fpgrowthLongerThanThree: longer,
-        sameItemsets: differences.length === 0,
+        sameItemsets: fpgrowth ? differences.length === 0 : undefined,
         differences: differences.slice(0, 5),
       },
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
@@ -283,10 +293,14 @@ async function measure(transactions) {
 const fmt = (s) => (s < 10 ? s.toFixed(2) : s.toFixed(1));
 const n = (x) => x.toLocaleString('en');
 const ratio = (c) => c.fpgrowthSeconds / c.sqlItemsetsSeconds;
+const cpuRatio = (c) => c.fpgrowthCpuSeconds / c.sqlItemsetsCpuSeconds;
 
 function summaryLine(r) {
   const c = r.comparison;
-  return `  ${n(r.counts.baskets)} baskets: SQL itemsets ${fmt(c.sqlItemsetsSeconds)} s, node-fpgrowth ${fmt(c.fpgrowthSeconds)} s (${ratio(c).toFixed(1)}×), same itemsets: ${c.sameItemsets}, load ${r.loadAverage.start.toFixed(1)}`;
+  const theirs = c.fpgrowthError
+    ? `node-fpgrowth failed (${c.fpgrowthError})`
+    : `node-fpgrowth ${fmt(c.fpgrowthSeconds)} s (${ratio(c).toFixed(1)}×, CPU ${cpuRatio(c).toFixed(1)}×), same itemsets: ${c.sameItemsets}`;
+  return `  ${n(r.counts.baskets)} baskets: SQL itemsets ${fmt(c.sqlItemsetsSeconds)} s, ${theirs}, load ${r.loadAverage.start.toFixed(1)}`;
 }
 
 function report(results) {
@@ -317,14 +331,18 @@ function report(results) {
       : 'itemsets longer than three items, which the notebook does not mine, are counted apart.',
     'CPU = user + system time of the process (DuckDB uses both cores).',
     '',
-    '| transactions | baskets | itemsets (triples) | SQL s (CPU s) | SQL µs per basket | node-fpgrowth s (CPU s) | speed-up | same itemsets | load avg |',
+    '| transactions | baskets | itemsets (triples) | SQL s (CPU s) | SQL µs per basket | node-fpgrowth s (CPU s) | speed-up (CPU) | same itemsets | load avg |',
     '|---:|---:|---:|---:|---:|---:|---:|:---:|---:|',
   ];
   for (const r of results) {
     const c = r.comparison;
-    const same = c.sameItemsets ? 'yes' : `no: ${c.differences.join('; ')}`;
+    const sql = `${fmt(c.sqlItemsetsSeconds)} (${fmt(c.sqlItemsetsCpuSeconds)})`;
+    const perBasket = ((c.sqlItemsetsSeconds / r.counts.baskets) * 1e6).toFixed(2);
+    const theirs = c.fpgrowthError
+      ? `failed: ${c.fpgrowthError} | – | –`
+      : `${fmt(c.fpgrowthSeconds)} (${fmt(c.fpgrowthCpuSeconds)}) | ${ratio(c).toFixed(1)}× (${cpuRatio(c).toFixed(1)}×) | ${c.sameItemsets ? 'yes' : `no: ${c.differences.join('; ')}`}${c.fpgrowthLongerThanThree ? ` (+${c.fpgrowthLongerThanThree} longer)` : ''}`;
     lines.push(
-      `| ${n(r.counts.transactions)} | ${n(r.counts.baskets)} | ${n(r.counts.itemsets)} (${r.counts.triples}) | ${fmt(c.sqlItemsetsSeconds)} (${fmt(c.sqlItemsetsCpuSeconds)}) | ${((c.sqlItemsetsSeconds / r.counts.baskets) * 1e6).toFixed(2)} | ${fmt(c.fpgrowthSeconds)} (${fmt(c.fpgrowthCpuSeconds)}) | ${ratio(c).toFixed(1)}× | ${same}${c.fpgrowthLongerThanThree ? ` (+${c.fpgrowthLongerThanThree} longer)` : ''} | ${r.loadAverage.start.toFixed(1)}–${r.loadAverage.end.toFixed(1)} |`,
+      `| ${n(r.counts.transactions)} | ${n(r.counts.baskets)} | ${n(r.counts.itemsets)} (${r.counts.triples}) | ${sql} | ${perBasket} | ${theirs} | ${r.loadAverage.start.toFixed(1)}–${r.loadAverage.end.toFixed(1)} |`,
     );
   }
   lines.push('', '## Every stage: wall time, CPU time and peak resident memory of the process', '');
@@ -352,6 +370,7 @@ function report(results) {
           : name === 'frequent itemsets: node-fpgrowth (best run)'
             ? { seconds: c.fpgrowthSeconds, cpuSeconds: c.fpgrowthCpuSeconds, peakMiB: c.fpgrowthPeakMiB }
             : r.stages.find((x) => x.name === name);
+      if (s.seconds === undefined) return 'failed';
       return `${fmt(s.seconds)} s (CPU ${fmt(s.cpuSeconds)}) · ${n(s.peakMiB)} MiB`;
     });
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
@@ -376,12 +395,13 @@ if (process.argv[2] === '--worker') {
   const results = [];
   for (const size of sizes.length ? sizes : DEFAULT_SIZES) {
     console.error(`${size.toLocaleString('en')} transactions …`);
-    const out =
-      await $`node --max-old-space-size=16384 ${path.join(repo, 'bench/rules.mjs')} --worker ${size}`;
+    // An unlimited stack rlimit lets V8's larger --stack-size take effect (node-fpgrowth recurses deeply).
+    const worker = `ulimit -s unlimited && exec node --max-old-space-size=16384 --stack-size=1000000 ${path.join(repo, 'bench/rules.mjs')} --worker ${size}`;
+    const out = await $`bash -c ${worker}`;
     const line = out.stdout.split('\n').find((l) => l.startsWith('RESULT '));
     results.push(JSON.parse(line.slice('RESULT '.length)));
     console.error(summaryLine(results.at(-1)));
+    await fs.outputFile(resultsFile, report(results)); // after each size: a later failure keeps these
   }
-  await fs.outputFile(resultsFile, report(results));
   console.error(`written ${path.relative(process.cwd(), resultsFile)}`);
 }

@@ -77,11 +77,13 @@ export class NotebookAssertionError extends NotebookError {
 }
 
 export async function runNotebooks(options: RunNotebooksOptions): Promise<RunResult> {
+  // Every notebook parses before any runs: a typo in the last one must not leave the first half done.
+  const notebooks = [];
+  for (const file of options.notebooks) notebooks.push(await readNotebook(file));
   await installSparkCompat(options.conn);
   const result: RunResult = { notebooks: [], tables: [] };
-  for (const file of options.notebooks) {
+  for (const notebook of notebooks) {
     const started = performance.now();
-    const notebook = await readNotebook(file);
     const cells: CellResult[] = [];
     for (const cell of notebook.cells) {
       if (cell.kind !== 'sql') continue;

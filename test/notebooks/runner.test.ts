@@ -252,9 +252,10 @@ describe('runNotebooks: errors name the notebook and the cell', () => {
     );
   });
 
-  it('reports a notebook that does not parse, before running anything of it', async () => {
-    const file = notebook('CREATE OR REPLACE TABLE s6.t AS SELECT 1 AS x', "SELECT 'unterminated");
-    expect((await failure(run([file]))).message).toBe(
+  it('reports a notebook that does not parse, before running anything', async () => {
+    const first = notebook('CREATE OR REPLACE TABLE s6.t AS SELECT 1 AS x');
+    const file = notebook('CREATE OR REPLACE TABLE s6.u AS SELECT 1 AS x', "SELECT 'unterminated");
+    expect((await failure(run([first, file]))).message).toBe(
       `${relative(file)}, cell 2 (line 6): unterminated string literal`,
     );
     expect(await rows("SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 's6'")).toEqual([
