@@ -203,7 +203,14 @@ describe.skipIf(!ok)('the notebooks on the grocery dataset', () => {
   });
 
   it('with confidence >= 0.1 and no lift threshold, the same notebook reproduces FP_rules.csv', async () => {
-    await runWith({ ...APRIORI_PARAMS, metric: 'confidence', min_threshold: 0.1, confidence_above: 0 });
+    // As strings, the way Databricks widgets and job parameters pass them.
+    await runWith({
+      dataset: APRIORI_PARAMS.dataset,
+      min_support: '0.001',
+      metric: 'confidence',
+      min_threshold: '0.1',
+      confidence_above: '0',
+    });
     const ours = await ourRules(conn);
     const theirs = expectedRules(path.join(groceriesDir, 'FP_rules.csv'));
     expect(theirs.size).toBe(130);
