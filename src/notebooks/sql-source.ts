@@ -131,14 +131,14 @@ export function createPGliteSource(db: PGliteInterface, options: PGliteSourceOpt
     async extractTable(extractOptions, conn, viewName) {
       const table = tableFromOptions(extractOptions);
       const { relation, columns } = await postgresColumns(db, table);
-      const select = `SELECT ${columns.map((c) => quoteIdentifier(c.name)).join(', ')} FROM ${relation}`;
       const dir = fs.mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'lakehouse-extract-'));
       const file = path.join(dir, `${table.name}.csv`);
       try {
         const blob = await db.transaction(async (tx) => {
           // Dates and timestamps in ISO form and UTC, whatever the session says.
           await tx.exec(`SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL TimeZone = 'UTC'`);
-          const result = await tx.query(`COPY (${select}) TO '/dev/blob' WITH (FORMAT csv, HEADER)`);
+          // COPY of the table itself (all columns, in catalog order) is faster than COPY of a query.
+          const result = await tx.query(`COPY ${relation} TO '/dev/blob' WITH (FORMAT csv, HEADER)`);
           return result.blob;
         });
         if (!blob) throw new Error(`PGlite returned no data for COPY ${relation} TO '/dev/blob'`);
@@ -161,10 +161,15 @@ async function postgresColumns(
 ): Promise<{ relation: string; columns: CsvColumn[] }> {
   const spellings = [table, { schema: table.schema?.toLowerCase(), name: table.name.toLowerCase() }];
   for (const t of spellings) {
-    const relation = (t.schema ? `${quoteIdentifier(t.schema)}.` : '') + quoteIdentifier(t.name);
-    const found = await db.query<{ oid: number | null }>(`SELECT to_regclass($1)::oid AS oid`, [relation]);
-    const oid = found.rows[0]?.oid;
-    if (oid !== null && oid !== undefined) return { relation, columns: await columnsOf(db, oid) };
+    const name = (t.schema ? `${quoteIdentifier(t.schema)}.` : '') + quoteIdentifier(t.name);
+    const found = await db.query<{ oid: number; kind: string }>(
+      `SELECT oid, relkind AS kind FROM pg_class WHERE oid = to_regclass($1)`,
+      [name],
+    );
+    const row = found.rows[0];
+    // COPY reads tables directly; views only through a query.
+    const relation = row?.kind === 'r' || row?.kind === 'p' ? name : `(SELECT * FROM ${name})`;
+    if (row) return { relation, columns: await columnsOf(db, row.oid) };
   }
   throw new Error(
     `table ${table.schema ? `${table.schema}.` : ''}${table.name} does not exist in the SQL store (PGlite)`,

@@ -29,6 +29,7 @@ beforeAll(async () => {
     CREATE TABLE sales.orders (id INT);
     INSERT INTO sales.orders VALUES (1), (2);
     CREATE TABLE "MixedCase" (id INT);
+    CREATE VIEW recent_orders AS SELECT id, id * 10 AS amount FROM sales.orders WHERE id > 1;
     CREATE TABLE blobs (b BYTEA);`);
   duck = await openDuckDB();
   conn = duck.conn;
@@ -138,6 +139,14 @@ describe('createPGliteSource', () => {
     expect(await source.extractTable({ dbtable: 'sales.orders' }, conn, 'orders')).toEqual({ rows: 2 });
     expect(await source.extractTable({ dbtable: '[dbo].[AWKWARD]' }, conn, 'upper')).toEqual({ rows: 4 });
     expect(await source.extractTable({ dbtable: 'MixedCase' }, conn, 'mixed')).toEqual({ rows: 0 });
+  });
+
+  it('reads a view as well as a table', async () => {
+    const source = createPGliteSource(db);
+    expect(await source.extractTable({ dbtable: 'dbo.recent_orders' }, conn, 'recent')).toEqual({ rows: 1 });
+    expect((await conn.runAndReadAll('SELECT * FROM recent')).getRowObjectsJS()).toEqual([
+      { id: 2, amount: 20 },
+    ]);
   });
 
   it('replaces an earlier extraction, and a temporary view may later take its name', async () => {
