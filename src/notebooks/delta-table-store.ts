@@ -1,33 +1,11 @@
-// Tables as Delta tables: `schema.name` lives at `<deltaRoot>/<schema>/<name>`, every write is one
-// commit (a new table version), and the runner reads a table through a DuckDB view over its
-// current snapshot. The Delta work itself is the Delta module's (src/delta); this adapter only
-// maps the runner's four calls onto it, so the module is passed in rather than imported.
+// Tables as Delta tables: `schema.name` lives at `<deltaRoot>/<schema>/<name>`, every write is one commit (a new
+// table version), and the runner reads a table through a DuckDB view over its current snapshot.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { mergeDelta, registerDeltaView, writeDelta } from '../delta/index.ts';
 import type { TableName } from './statements.ts';
-import { qualifiedName, quoteIdentifier, type TableStore } from './table-store.ts';
-
-/** The Delta module's calls this store makes. */
-export interface DeltaFunctions {
-  writeDelta(
-    conn: DuckDBConnection,
-    location: string,
-    query: string,
-    options: { mode: 'create' | 'append' | 'overwrite'; partitionBy?: string[] },
-  ): Promise<{ version: number }>;
-  mergeDelta(
-    conn: DuckDBConnection,
-    location: string,
-    options: { targetAlias: string; statementTail: string },
-  ): Promise<{ version: number }>;
-  registerDeltaView(
-    conn: DuckDBConnection,
-    viewName: string,
-    location: string,
-    options?: { version?: number },
-  ): Promise<void>;
-}
+import { qualifiedName, type TableStore } from './table-store.ts';
 
 export function deltaLocation(deltaRoot: string, table: TableName): string {
   return path.join(deltaRoot, table.schema, table.name);
@@ -35,40 +13,50 @@ export function deltaLocation(deltaRoot: string, table: TableName): string {
 
 const isDeltaTable = (location: string) => fs.existsSync(path.join(location, '_delta_log'));
 
-export function createDeltaTableStore(
-  conn: DuckDBConnection,
-  deltaRoot: string,
-  delta: DeltaFunctions,
-): TableStore {
-  // After each commit the view moves to the new snapshot, so later statements read the new version.
+export function createDeltaTableStore(conn: DuckDBConnection, deltaRoot: string): TableStore {
+  // The version each view shows. A write whose query reads the table it writes commits only on top of that
+  // version: if another writer committed in between, the write fails instead of dropping rows it never saw.
+  const viewVersions = new Map<string, number>();
+  const key = (name: TableName) => `${name.schema}.${name.name}`;
+
   const refreshView = async (name: TableName, location: string) => {
-    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(name.schema)}`);
-    await delta.registerDeltaView(conn, qualifiedName(name), location);
+    const snapshot = await registerDeltaView(conn, key(name), location);
+    viewVersions.set(key(name), snapshot.version);
   };
   const committed = async (name: TableName, location: string, version: number) => {
     await refreshView(name, location);
     const reader = await conn.runAndReadAll(`SELECT count(*) FROM ${qualifiedName(name)}`);
     return { version, rows: Number(reader.getRows()[0]![0]) };
   };
+  const requireTable = (statement: string, name: TableName, location: string) => {
+    if (!isDeltaTable(location))
+      throw new Error(`${statement} ${key(name)}: no Delta table at ${location} (create it first)`);
+  };
+
   return {
     async createOrReplace(name, query, { partitionBy }) {
       const location = deltaLocation(deltaRoot, name);
-      const mode = isDeltaTable(location) ? 'overwrite' : 'create';
-      const { version } = await delta.writeDelta(conn, location, query, { mode, partitionBy });
+      const { version } = await writeDelta(conn, location, query, {
+        mode: 'create',
+        partitionBy,
+        readVersion: viewVersions.get(key(name)),
+      });
       return committed(name, location, version);
     },
     async insertInto(name, query) {
       const location = deltaLocation(deltaRoot, name);
-      if (!isDeltaTable(location))
-        throw new Error(`INSERT INTO ${name.schema}.${name.name}: no Delta table at ${location}`);
-      const { version } = await delta.writeDelta(conn, location, query, { mode: 'append' });
+      requireTable('INSERT INTO', name, location);
+      const { version } = await writeDelta(conn, location, query, {
+        mode: 'append',
+        byPosition: true,
+        readVersion: viewVersions.get(key(name)),
+      });
       return committed(name, location, version);
     },
     async merge(name, targetAlias, statementTail) {
       const location = deltaLocation(deltaRoot, name);
-      if (!isDeltaTable(location))
-        throw new Error(`MERGE INTO ${name.schema}.${name.name}: no Delta table at ${location}`);
-      const { version } = await delta.mergeDelta(conn, location, { targetAlias, statementTail });
+      requireTable('MERGE INTO', name, location);
+      const { version } = await mergeDelta(conn, location, { targetAlias, statementTail });
       return committed(name, location, version);
     },
     async ensureView(name) {
