@@ -12,6 +12,7 @@ import {
   printStatus,
   runIngestStage,
   runLoadStage,
+  runTransformStage,
   type PipelineContext,
 } from './pipeline.ts';
 
@@ -94,6 +95,23 @@ program
   });
 
 program
+  .command('transform')
+  .description('run the notebooks on DuckDB, writing Delta tables (each write a new table version)')
+  .addOption(
+    new Option('--notebook <file>', 'run this notebook instead of the configured list (repeatable)')
+      .argParser((v: string, previous: string[] = []) => [...previous, v])
+      .default([]),
+  )
+  .addOption(
+    new Option('--param <name=value>', 'a notebook parameter over transform.parameters (repeatable)')
+      .argParser(keyValue)
+      .default({}),
+  )
+  .action(async (o: { notebook: string[]; param: Record<string, string> }, command: Command) => {
+    await runTransformStage(context(command), { notebooks: o.notebook, params: o.param });
+  });
+
+program
   .command('status')
   .description('what is in the bucket, what is loaded, and what is waiting')
   .action(async (_o, command: Command) => {
@@ -102,7 +120,7 @@ program
 
 program
   .command('run')
-  .description('run every stage in order: (sample) → ingest → load')
+  .description('run every stage in order: (sample) → ingest → load → transform')
   .action(async (_o, command: Command) => {
     await runPipeline(context(command));
   });
@@ -130,6 +148,13 @@ async function runPipeline(ctx: PipelineContext): Promise<void> {
   await ensureSamples(ctx);
   await runIngestStage(ctx);
   await runLoadStage(ctx);
+  await runTransformStage(ctx, { skipUnchanged: true });
+}
+
+function keyValue(v: string, previous: Record<string, string> = {}): Record<string, string> {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(v);
+  if (!match) throw new ConfigError(`--param: expected name=value, found ${JSON.stringify(v)}`);
+  return { ...previous, [match[1]!]: match[2]! };
 }
 
 /** A numeric option parser that names the option and what it expects. */

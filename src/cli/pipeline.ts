@@ -1,15 +1,19 @@
 // The pipeline as the CLI runs it: config → stage → manifest → next stage. Each function opens what its stage
 // needs, runs the stage function from src/stages, writes the manifest and prints a summary that says why.
 import fs from 'node:fs';
+import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { openBucket } from '../bucket/index.ts';
 import { configPath, findDataset, type ResolvedConfig } from '../config/load.ts';
 import type { DatasetConfig } from '../config/schema.ts';
 import { generateGroceries } from '../generate/groceries.ts';
 import { openSqlStore } from '../sql/index.ts';
+import { createPGliteSource } from '../notebooks/sql-source.ts';
 import { ingest, type IngestManifest } from '../stages/ingest.ts';
+import { inputFingerprint, planTransform, transform, type TransformManifest } from '../stages/transform.ts';
+import { AUDIT_TABLE, type SqlSession } from '../sql/types.ts';
 import { datasetPrefix, load, loadTables, type LoadManifest } from '../stages/load.ts';
-import { writeManifest } from '../stages/manifest.ts';
+import { readLatestManifest, writeManifest } from '../stages/manifest.ts';
 import type { Logger } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
 import type { RunInfo } from '../util/run.ts';
@@ -134,6 +138,112 @@ export async function runLoadStage(
   } finally {
     await session.close();
   }
+}
+
+export interface TransformRequest {
+  /** Run these notebooks instead of the config's list. */
+  notebooks?: string[];
+  /** Parameters over the config's `transform.parameters`. */
+  params?: Record<string, string>;
+  /** Skip the run when nothing it reads changed since the last one (as `lakehouse run` does). */
+  skipUnchanged?: boolean;
+}
+
+export async function runTransformStage(
+  ctx: PipelineContext,
+  request: TransformRequest = {},
+): Promise<TransformManifest | undefined> {
+  const { resolved } = ctx;
+  const settings = resolved.config.transform;
+  const notebooks = (request.notebooks?.length ? request.notebooks : settings.notebooks).map((n) =>
+    configPath(resolved, n),
+  );
+  if (notebooks.length === 0)
+    throw new StageFailedError(
+      'transform: no notebooks to run (list them under transform.notebooks in lakehouse.yml)',
+    );
+  const params = { dataset: resolved.config.datasets[0]!.name, ...settings.parameters, ...request.params };
+  const deltaRoot = configPath(resolved, resolved.profile.delta);
+  ctx.log.info(`transform: ${notebooks.length} notebook(s) on DuckDB → Delta tables in ${deltaRoot}`);
+  if (ctx.dryRun) {
+    for (const p of await planTransform(notebooks))
+      ctx.log.info(`transform (dry run): ${p.notebook} would write ${p.tables.join(', ') || 'no table'}`);
+    return undefined;
+  }
+  const manifests = configPath(resolved, resolved.profile.manifests);
+  const session = await openSqlStore(resolved.profile.sql, resolved.root);
+  try {
+    if (session.engine !== 'pglite')
+      throw new StageFailedError(
+        `transform: extraction from ${session.engine} is not available in this build; use the pglite store`,
+      );
+    const fingerprint = await inputFingerprint(notebooks, params, await loadState(session));
+    const last = await readLatestManifest<TransformManifest>(manifests, 'transform');
+    if (request.skipUnchanged && last?.fingerprint === fingerprint && tablesExist(last)) {
+      ctx.log.info(
+        `transform: skipped: nothing changed since run ${last.runId} (same loads, notebooks and parameters); its ${last.tables.length} table versions stand (\`lakehouse transform\` runs it anyway)`,
+      );
+      printTopRules(ctx.log, last);
+      return last;
+    }
+    const manifest = await transform({
+      fingerprint,
+      notebooks,
+      deltaRoot,
+      source: createPGliteSource((session as import('../sql/pglite.ts').PgliteSession).db),
+      params,
+      run: ctx.run,
+      log: ctx.log,
+    });
+    await writeManifest(manifests, manifest);
+    printTransformSummary(ctx.log, manifest);
+    return manifest;
+  } finally {
+    await session.close();
+  }
+}
+
+/** The loads as the audit table has them: what the transform's extraction would read. */
+async function loadState(session: SqlSession): Promise<string> {
+  const rows = await session
+    .query<{ n: number | string; last: number | string | null }>(
+      `SELECT count(*) AS n, max(id) AS last FROM ${session.dialect.table(AUDIT_TABLE)}`,
+    )
+    .catch(() => [{ n: 0, last: null }]);
+  return `${rows[0]!.n}:${rows[0]!.last ?? ''}`;
+}
+
+function tablesExist(manifest: TransformManifest): boolean {
+  return manifest.tables.every((t) =>
+    fs.existsSync(path.join(manifest.deltaRoot, ...t.table.split('.'), '_delta_log')),
+  );
+}
+
+function printTransformSummary(log: Logger, m: TransformManifest): void {
+  const seconds = m.notebooks.reduce((s, n) => s + n.seconds, 0);
+  log.info(
+    `transform: ${m.notebooks.length} notebooks, ${m.tables.length} table versions written in ${seconds.toFixed(1)} s`,
+  );
+  printTopRules(log, m);
+}
+
+/** The notebooks' last query shows the result worth seeing first (the top rules by lift). */
+function printTopRules(log: Logger, m: TransformManifest): void {
+  const top = m.queries.at(-1);
+  if (top?.rows.length)
+    log.info(
+      `\n${top.title ?? 'last query'}\n${textTable(
+        top.rows.map((r) => Object.fromEntries(top.columns.map((c) => [c, display(r[c])]))),
+        top.columns,
+      )}`,
+    );
+}
+
+function display(value: unknown): string | number {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : Number(value.toPrecision(4));
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.join(', ');
+  return value === null || value === undefined ? '' : String(value);
 }
 
 /** What is in the bucket, what is loaded, and what is waiting. */

@@ -14,7 +14,7 @@ export interface Manifest {
 
 export async function writeManifest(folder: string, manifest: Manifest): Promise<string> {
   await fsp.mkdir(folder, { recursive: true });
-  const text = redact(JSON.stringify(manifest, null, 2)) + '\n';
+  const text = redact(JSON.stringify(manifest, jsonValue, 2)) + '\n';
   const file = path.join(folder, `${manifest.stage}-${manifest.runId}.json`);
   await fsp.writeFile(file, text);
   // Replace "latest" atomically so a reader never sees half a manifest.
@@ -22,6 +22,15 @@ export async function writeManifest(folder: string, manifest: Manifest): Promise
   await fsp.writeFile(`${latest}.tmp`, text);
   await fsp.rename(`${latest}.tmp`, latest);
   return file;
+}
+
+/** Query results carry 64-bit integers as BigInt, which JSON has no form for. */
+function jsonValue(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint'
+    ? Number.isSafeInteger(Number(value))
+      ? Number(value)
+      : value.toString()
+    : value;
 }
 
 export async function readManifest<T extends Manifest>(file: string): Promise<T> {

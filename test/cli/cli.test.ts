@@ -40,6 +40,30 @@ describe('lakehouse CLI', () => {
     );
     expect(second.stdout).toContain('0 rows loaded: all 24 objects were already loaded');
     expect(second.stdout).not.toContain('generate:');
+    expect(first.stdout).toMatch(/gold\.association_rules\s+version\s+0\s+[\d,]+ rows/);
+    expect(first.stdout).toContain('Top rules by lift');
+    expect(second.stdout).toMatch(
+      /transform: skipped: nothing changed since run \S+ \(same loads, notebooks and parameters\)/,
+    );
+
+    // An explicit transform runs anyway, and commits a second version of every table.
+    const again = await lakehouse(['-c', config, 'transform']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/gold\.association_rules\s+version\s+1\s+[\d,]+ rows/);
+    const history = await lakehouse(['-c', config, 'table', 'history', 'gold.association_rules']);
+    expect(history.stdout).toMatch(/\n\s*1\s+\S+\s+CREATE OR REPLACE TABLE AS SELECT/);
+    const shown = await lakehouse([
+      '-c',
+      config,
+      'table',
+      'show',
+      'gold.item_popularity',
+      '--version',
+      '0',
+      '--limit',
+      '3',
+    ]);
+    expect(shown.stdout).toMatch(/version 0 .*: \d+ rows in 1 files/);
 
     const status = await lakehouse(['-c', config, 'status']);
     expect(status.stdout).toMatch(
@@ -56,7 +80,10 @@ describe('lakehouse CLI', () => {
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('ingest summary (dry run: nothing written)');
     expect(fs.existsSync(path.join(dir, 'data'))).toBe(false);
-    expect(fs.existsSync(path.join(dir, '.lakehouse/bucket'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, '.lakehouse'))).toBe(false);
+    expect(plan.stdout).toMatch(
+      /transform \(dry run\): .*04_basket_rules.sql would write gold.frequent_itemsets, gold.association_rules/,
+    );
     await fsp.rm(dir, { recursive: true, force: true });
   });
 

@@ -85,7 +85,10 @@ describe('lakehouse.yml', () => {
 
   it('refuses secrets written in the file, and redacts the ones from the environment', () => {
     const withDatabricks = (token: string) =>
-      base.replace('    manifests: .lakehouse/manifests\n\n  # The cloud', `    databricks: { host: x, token: '${token}' }\n    manifests: .lakehouse/manifests\n\n  # The cloud`);
+      base.replace(
+        '    manifests: .lakehouse/manifests\n\n  # The cloud',
+        `    databricks: { host: x, token: '${token}' }\n    manifests: .lakehouse/manifests\n\n  # The cloud`,
+      );
     expect(errorOf(withDatabricks('dapi123456'))).toBe(
       'lakehouse.yml: profiles.local.databricks.token: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
     );
@@ -102,7 +105,9 @@ describe('lakehouse.yml', () => {
       SQLSERVER_CONNECTION_STRING: 'Server=db;User Id=sa;Password=s3cret-value',
       DATABRICKS_TOKEN: 'dapi-secret-token',
     });
-    expect(parse(withDatabricks('${env:DATABRICKS_TOKEN}')).profile.databricks?.token).toBe('dapi-secret-token');
+    expect(parse(withDatabricks('${env:DATABRICKS_TOKEN}')).profile.databricks?.token).toBe(
+      'dapi-secret-token',
+    );
     const resolved = parse(base, 'gcp');
     expect(resolved.profile.bucket).toBe('gs://my-bucket/raw');
     expect(redact('token dapi-secret-token and Server=db;User Id=sa;Password=s3cret-value')).toBe(
