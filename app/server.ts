@@ -14,8 +14,8 @@ import { Datasets } from './data.ts';
 import type { DatasetsOptions } from './data.ts';
 import type { DataSource } from './source.ts';
 
-// export { localSource } from './sources/local.ts';
-// export type { LocalSourceOptions } from './sources/local.ts';
+export { localSource } from './sources/local.ts';
+export type { LocalSourceOptions } from './sources/local.ts';
 export { databricksSource } from './sources/databricks.ts';
 export type { DataSource } from './source.ts';
 

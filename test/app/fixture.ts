@@ -20,7 +20,8 @@ function quote(text: string): string {
 
 /** Creates schemas silver and gold in `conn` with every table the app reads. */
 export async function createFixtureTables(conn: DuckDBConnection, options: FixtureOptions): Promise<void> {
-  const items = [...ITEMS.slice(0, 60), HOSTILE_ITEM];
+  // Third most popular, so it shows among the top items and in rules.
+  const items = [...ITEMS.slice(0, 2), HOSTILE_ITEM, ...ITEMS.slice(2, 60)];
   const minSupport = options.minSupport ?? 0.001;
   await conn.run(`SELECT setseed(${((options.seed ?? 42) % 1000) / 1000})`);
   await conn.run('CREATE SCHEMA IF NOT EXISTS silver; CREATE SCHEMA IF NOT EXISTS gold;');

@@ -1,0 +1,117 @@
+// The local Delta tables (`<deltaRoot>/<schema>/<name>`), read with DuckDB through the project's Delta module:
+// each table is a view over its latest snapshot, replaced when a new version is committed; an earlier version
+// gets its own view for time travel.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { openDeltaTable, registerDeltaView } from '../../src/delta/index.ts';
+import type { DataSource, HistoryEntry, SourceParam, TableVersion } from '../source.ts';
+import { SourceError } from '../source.ts';
+import { TABLES } from '../sql.ts';
+import type { TableName } from '../sql.ts';
+import { DuckDBPool } from './duckdb.ts';
+import { readRunSummary } from './manifests.ts';
+
+export interface LocalSourceOptions {
+  /** The folder of the Delta tables (profiles.<p>.delta in lakehouse.yml). */
+  deltaRoot: string;
+  /** The folder of the run manifests, for the last pipeline run (optional). */
+  manifestsDir?: string;
+  /** DuckDB connections for concurrent queries (default 4). */
+  connections?: number;
+  /** DuckDB threads (default: DuckDB's own, one per core). */
+  threads?: number;
+}
+
+const TIME_TRAVEL_SCHEMA = 'time_travel';
+
+function tableLocation(deltaRoot: string, table: TableName): string {
+  const [schema, name] = table.split('.') as [string, string];
+  return path.join(deltaRoot, schema, name);
+}
+
+function isDeltaTable(location: string): boolean {
+  return fs.existsSync(path.join(location, '_delta_log'));
+}
+
+function iso(ms: number | undefined): string {
+  return new Date(ms ?? 0).toISOString();
+}
+
+export async function localSource(options: LocalSourceOptions): Promise<DataSource> {
+  const deltaRoot = path.resolve(options.deltaRoot);
+  const instance = await DuckDBInstance.create(':memory:', {
+    ...(options.threads ? { threads: String(options.threads) } : {}),
+  });
+  const pool = await DuckDBPool.open(instance, options.connections ?? 4);
+  const registered = new Map<TableName, TableVersion>();
+  const timeTravelViews = new Set<string>();
+  await pool.use((c) => c.run(`CREATE SCHEMA IF NOT EXISTS ${TIME_TRAVEL_SCHEMA}`));
+
+  // Registers the latest version of each table whose version changed; one check at a time.
+  let refreshing: Promise<void> | undefined;
+  async function refresh(): Promise<void> {
+    for (const table of TABLES) {
+      const location = tableLocation(deltaRoot, table);
+      if (!isDeltaTable(location)) {
+        registered.delete(table);
+        continue;
+      }
+      const latest = await openDeltaTable(location).latestVersion();
+      if (registered.get(table)?.version === latest) continue;
+      const snapshot = await pool.use((c) =>
+        registerDeltaView(c, table, location, { version: latest, temporary: false }),
+      );
+      registered.set(table, { version: snapshot.version, committedAt: iso(snapshot.timestamp) });
+    }
+  }
+  function versions(): Promise<Partial<Record<TableName, TableVersion>>> {
+    refreshing ??= refresh().finally(() => (refreshing = undefined));
+    return refreshing.then(() => Object.fromEntries(registered));
+  }
+  await versions();
+
+  function located(table: TableName): string {
+    const location = tableLocation(deltaRoot, table);
+    if (!isDeltaTable(location))
+      throw new SourceError('not-found', `${table}: no Delta table at ${location}`);
+    return location;
+  }
+
+  async function viewAt(table: TableName, version: number): Promise<string> {
+    const view = `${TIME_TRAVEL_SCHEMA}.${table.replace('.', '__')}__v${version}`;
+    if (!timeTravelViews.has(view)) {
+      const location = located(table);
+      await pool.use((c) => registerDeltaView(c, view, location, { version, temporary: false }));
+      timeTravelViews.add(view);
+    }
+    return view;
+  }
+
+  return {
+    kind: 'local',
+    query: (sql: string, params?: Record<string, SourceParam>) => pool.query(sql, params),
+    versions,
+    async history(table): Promise<HistoryEntry[]> {
+      const entries = await openDeltaTable(located(table)).history();
+      return entries.map((e) => {
+        const rows = Number(e.operationMetrics.numOutputRows);
+        return {
+          version: e.version,
+          committedAt: iso(e.timestamp),
+          operation: e.operation,
+          rowsWritten: e.operationMetrics.numOutputRows === undefined || !Number.isFinite(rows) ? null : rows,
+        };
+      });
+    },
+    async queryAt(table, version, makeSql, params) {
+      return pool.query(makeSql(await viewAt(table, version)), params);
+    },
+    lastRun: () => readRunSummary(options.manifestsDir),
+    async close() {
+      await refreshing?.catch(() => undefined);
+      pool.close();
+      instance.closeSync();
+    },
+  };
+}
