@@ -45,7 +45,8 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
   });
   const pool = await DuckDBPool.open(instance, options.connections ?? 4);
   const registered = new Map<TableName, TableVersion>();
-  const timeTravelViews = new Set<string>();
+  // One registration per view, even when requests for it arrive together.
+  const timeTravelViews = new Map<string, Promise<string>>();
   await pool.use((c) => c.run(`CREATE SCHEMA IF NOT EXISTS ${TIME_TRAVEL_SCHEMA}`));
 
   // Registers the latest version of each table whose version changed; one check at a time.
@@ -78,14 +79,18 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
     return location;
   }
 
-  async function viewAt(table: TableName, version: number): Promise<string> {
+  function viewAt(table: TableName, version: number): Promise<string> {
     const view = `${TIME_TRAVEL_SCHEMA}.${table.replace('.', '__')}__v${version}`;
-    if (!timeTravelViews.has(view)) {
+    let registering = timeTravelViews.get(view);
+    if (!registering) {
       const location = located(table);
-      await pool.use((c) => registerDeltaView(c, view, location, { version, temporary: false }));
-      timeTravelViews.add(view);
+      registering = pool
+        .use((c) => registerDeltaView(c, view, location, { version, temporary: false }))
+        .then(() => view);
+      timeTravelViews.set(view, registering);
+      registering.catch(() => timeTravelViews.delete(view));
     }
-    return view;
+    return registering;
   }
 
   return {
