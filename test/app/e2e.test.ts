@@ -155,7 +155,9 @@ describe.skipIf(!chromiumOk)('the app in Chromium', () => {
       const old = await api<TableRows>('/api/tables/gold.basket_size_distribution/rows?version=0&limit=50');
       const shown = await page
         .locator('[data-testid="rows"] tbody tr')
-        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+        .evaluateAll((trs) =>
+          trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)),
+        );
       expect(shown.length).toBe(old.rows.length);
       expect(shown.length).toBeGreaterThan(latestRows);
       expect(shown.map((r) => r[0])).toEqual(old.rows.map((r) => String(r[0])));
