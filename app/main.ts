@@ -8,6 +8,7 @@
 //   DATABRICKS_HOST, DATABRICKS_HTTP_PATH, DATABRICKS_TOKEN   databricks: the SQL warehouse
 //   DATABRICKS_CATALOG, DATABRICKS_SCHEMA                     databricks: optional initial catalog and schema
 //   DATABRICKS_QUERY_TIMEOUT_MS  databricks: per query (default 30000)
+//   DATABRICKS_CHECK_SERVER_CERTIFICATE  databricks: false accepts any certificate (a local test warehouse only)
 //   LAKEHOUSE_CACHE_TTL_SECONDS  how long a query result is reused (default 300)
 //   LAKEHOUSE_VERSION_CHECK_SECONDS  how often to look for new table versions (default 5 local, 60 databricks)
 import { pathToFileURL } from 'node:url';
@@ -33,11 +34,16 @@ export async function sourceFromEnv(env: Env): Promise<DataSource> {
     return localSource({ deltaRoot: env.LAKEHOUSE_DELTA_ROOT?.trim() || '.lakehouse/delta', manifestsDir });
   }
   if (kind === 'databricks') {
+    const config = warehouseConfigFromEnv(env);
+    // A host may carry a port (host:port), as a test warehouse does.
+    const hostPort = /^(?:https?:\/\/)?([^/:]+):(\d+)\/?$/.exec(config.host);
     return databricksSource({
-      ...warehouseConfigFromEnv(env),
+      ...config,
+      ...(hostPort ? { host: hostPort[1] as string, port: Number(hostPort[2]) } : {}),
       catalog: env.DATABRICKS_CATALOG?.trim() || undefined,
       schema: env.DATABRICKS_SCHEMA?.trim() || undefined,
       queryTimeoutMs: positive(env, 'DATABRICKS_QUERY_TIMEOUT_MS'),
+      checkServerCertificate: env.DATABRICKS_CHECK_SERVER_CERTIFICATE?.trim().toLowerCase() !== 'false',
       manifestsDir: env.LAKEHOUSE_MANIFESTS_DIR?.trim() || undefined,
     });
   }

@@ -57,6 +57,7 @@ export function createApp(datasets: Datasets, assets: Assets): Hono {
     return c.json({ status: health.reachable ? 'ok' : 'degraded', ...health });
   });
   app.route('/api', apiRoutes(datasets));
+  app.all('/api/*', (c) => c.json({ error: `no API route ${c.req.method} ${c.req.path}` }, 404));
   app.get('/', (c) => c.html(assets['index.html']));
   app.get('/assets/app.js', (c) => {
     c.header('Content-Type', 'text/javascript; charset=utf-8');
