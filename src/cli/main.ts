@@ -123,31 +123,24 @@ async function runPipeline(ctx: PipelineContext): Promise<void> {
   await runLoadStage(ctx);
 }
 
+/** A numeric option parser that names the option and what it expects. */
+function numberOption(name: string, expected: string, valid: (n: number) => boolean) {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !valid(n))
+      throw new ConfigError(`${name}: expected ${expected}, found ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
 function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1)
-      throw new ConfigError(`${name}: expected a positive whole number, found ${JSON.stringify(v)}`);
-    return n;
-  };
+  return numberOption(name, 'a positive whole number', (n) => Number.isInteger(n) && n > 0);
 }
-
 function integer(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n))
-      throw new ConfigError(`${name}: expected a whole number, found ${JSON.stringify(v)}`);
-    return n;
-  };
+  return numberOption(name, 'a whole number', Number.isInteger);
 }
-
 function share(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!(n >= 0 && n <= 1))
-      throw new ConfigError(`${name}: expected a number from 0 to 1, found ${JSON.stringify(v)}`);
-    return n;
-  };
+  return numberOption(name, 'a number from 0 to 1', (n) => n >= 0 && n <= 1);
 }
 
 try {
