@@ -21,9 +21,15 @@ export interface LocalSourceOptions {
   connections?: number;
   /** DuckDB threads (default: DuckDB's own, one per core). */
   threads?: number;
+  /**
+   * Tables copied into memory when a version is registered, instead of read from Parquet by every query
+   * (default: the gold tables, which are small; silver stays on disk).
+   */
+  inMemory?: (table: TableName) => boolean;
 }
 
 const TIME_TRAVEL_SCHEMA = 'time_travel';
+const STAGING_SCHEMA = 'delta_staging';
 
 function tableLocation(deltaRoot: string, table: TableName): string {
   const [schema, name] = table.split('.') as [string, string];
@@ -47,7 +53,24 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
   const registered = new Map<TableName, TableVersion>();
   // One registration per view, even when requests for it arrive together.
   const timeTravelViews = new Map<string, Promise<string>>();
-  await pool.use((c) => c.run(`CREATE SCHEMA IF NOT EXISTS ${TIME_TRAVEL_SCHEMA}`));
+  const inMemory = options.inMemory ?? ((table: TableName) => table.startsWith('gold.'));
+  await pool.use((c) =>
+    c.run(
+      `CREATE SCHEMA IF NOT EXISTS ${TIME_TRAVEL_SCHEMA}; CREATE SCHEMA IF NOT EXISTS ${STAGING_SCHEMA};`,
+    ),
+  );
+
+  // The table's view, or a table in memory replaced in one statement, so that queries never see it missing.
+  async function register(table: TableName, location: string, version: number) {
+    return pool.use(async (c) => {
+      if (!inMemory(table)) return registerDeltaView(c, table, location, { version, temporary: false });
+      const staging = `${STAGING_SCHEMA}.${table.replace('.', '__')}`;
+      const snapshot = await registerDeltaView(c, staging, location, { version, temporary: false });
+      await c.run(`CREATE SCHEMA IF NOT EXISTS ${table.split('.')[0]}`);
+      await c.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${staging}`);
+      return snapshot;
+    });
+  }
 
   // Registers the latest version of each table whose version changed; one check at a time.
   let refreshing: Promise<void> | undefined;
@@ -60,9 +83,7 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
       }
       const latest = await openDeltaTable(location).latestVersion();
       if (registered.get(table)?.version === latest) continue;
-      const snapshot = await pool.use((c) =>
-        registerDeltaView(c, table, location, { version: latest, temporary: false }),
-      );
+      const snapshot = await register(table, location, latest);
       registered.set(table, { version: snapshot.version, committedAt: iso(snapshot.timestamp) });
     }
   }
