@@ -14,6 +14,8 @@ import { Datasets } from './data.ts';
 import type { DatasetsOptions } from './data.ts';
 import type { DataSource } from './source.ts';
 
+import { localSource } from './sources/local.ts';
+
 export { localSource } from './sources/local.ts';
 export type { LocalSourceOptions } from './sources/local.ts';
 export { databricksSource } from './sources/databricks.ts';
@@ -102,4 +104,25 @@ async function shutdown(server: Server, source: DataSource, graceMs: number): Pr
   await stopped;
   clearTimeout(timer);
   await source.close();
+}
+
+export interface ServeAppOptions {
+  /** The folder of the Delta tables (profiles.<p>.delta). */
+  deltaRoot: string;
+  /** The folder of the run manifests (profiles.<p>.manifests). */
+  manifestsDir?: string;
+  /** Default 3000 (app.port in lakehouse.yml). */
+  port?: number;
+  host?: string;
+}
+
+/** What `npm start` ends with: the app on the local Delta tables the pipeline just wrote. */
+export async function serveApp(options: ServeAppOptions): Promise<RunningApp> {
+  const source = await localSource({ deltaRoot: options.deltaRoot, manifestsDir: options.manifestsDir });
+  try {
+    return await startApp({ source, port: options.port ?? 3000, host: options.host });
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
 }

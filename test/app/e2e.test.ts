@@ -5,12 +5,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { localSource, startApp } from '../../app/server.ts';
+import { databricksSource, localSource, startApp } from '../../app/server.ts';
 import type { RunningApp } from '../../app/server.ts';
 import type { RulesPage, TableRows } from '../../app/types.ts';
 import { needsChromium, repoRoot } from '../helpers/services.ts';
 import { HOSTILE_ITEM } from './fixture.ts';
-import { launchChromium, overwriteTable, tempDir, writeFixtureDelta } from './helpers.ts';
+import {
+  launchChromium,
+  overwriteTable,
+  startWarehouse,
+  tempDir,
+  WAREHOUSE_TOKEN,
+  writeFixtureDelta,
+} from './helpers.ts';
 
 const chromiumOk = await needsChromium();
 const screenshots = process.env.UPDATE_SCREENSHOTS === '1';
@@ -187,6 +194,44 @@ describe.skipIf(!chromiumOk)('the app in Chromium', () => {
       expect(problems).toEqual([]);
     } finally {
       await page.close();
+    }
+  });
+
+  test('when the warehouse is out of reach, a banner says the data is old and how old', async () => {
+    const warehouse = await startWarehouse(deltaRoot);
+    const remote = await startApp({
+      source: databricksSource({
+        host: warehouse.server.host,
+        port: warehouse.server.port,
+        httpPath: warehouse.server.path,
+        token: WAREHOUSE_TOKEN,
+        checkServerCertificate: false,
+        queryTimeoutMs: 3000,
+      }),
+      port: 0,
+      cacheTtlMs: 0,
+      versionCheckMs: 0,
+    });
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${remote.url}/#/items`);
+      await ready(page, 'items');
+      expect(await page.locator('#stale-banner').isHidden()).toBe(true);
+      expect(await page.locator('#source-badge').textContent()).toBe('Databricks SQL warehouse');
+      await warehouse.server.refuseConnections();
+      await page.waitForTimeout(1100);
+      await page.reload();
+      await ready(page, 'items');
+      const banner = page.locator('#stale-banner');
+      await expect.poll(() => banner.isVisible()).toBe(true);
+      expect(await banner.textContent()).toMatch(/out of reach: showing the last data read, \d+ s old/);
+      // The last good data is still on the page.
+      expect(await page.locator('[data-testid="top-items"] tbody tr').count()).toBe(20);
+      if (screenshots) await page.screenshot({ path: path.join(screenshotDir, 'stale.png') });
+    } finally {
+      await page.close();
+      await remote.close();
+      await warehouse.close();
     }
   });
 });
