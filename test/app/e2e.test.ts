@@ -159,7 +159,7 @@ describe.skipIf(!chromiumOk)('the app in Chromium', () => {
       await expect
         .poll(() => page.getByTestId('rows-caption').textContent())
         .toContain('Version 0 of 1 (time travel)');
-      const old = await api<TableRows>('/api/tables/gold.basket_size_distribution/rows?version=0&limit=50');
+      const old = await api<TableRows>('/api/tables/gold.basket_size_distribution/rows?version=0&limit=25');
       const shown = await page
         .locator('[data-testid="rows"] tbody tr')
         .evaluateAll((trs) =>

@@ -11,7 +11,7 @@ export async function renderItems(root: HTMLElement): Promise<void> {
     get<TopCustomer[]>('/customers/top', { limit: 20 }),
     get<BasketSize[]>('/baskets/sizes'),
   ]);
-  const itemsEl = h('div', { class: 'chart tall', 'data-testid': 'chart-top-items' });
+  const itemsEl = h('div', { class: 'chart items', 'data-testid': 'chart-top-items' });
   const histEl = h('div', { class: 'chart', 'data-testid': 'chart-item-distribution' });
   const sizesEl = h('div', { class: 'chart', 'data-testid': 'chart-basket-sizes' });
 

@@ -2,12 +2,12 @@ import type { Overview } from '../../types.ts';
 import { get } from '../client.ts';
 import { card, clear, fmtInt, fmtTime, h, table } from '../dom.ts';
 
-function kpi(label: string, value: string, testid: string): HTMLElement {
+function kpi(label: string, value: string, testid: string, extra = ''): HTMLElement {
   return h(
     'div',
     { class: 'kpi' },
     h('div', { class: 'kpi-label' }, label),
-    h('div', { class: 'kpi-value', 'data-testid': testid }, value),
+    h('div', { class: `kpi-value ${extra}`.trim(), 'data-testid': testid }, value),
   );
 }
 
@@ -24,7 +24,12 @@ export async function renderOverview(root: HTMLElement): Promise<void> {
       kpi('Items', fmtInt(o.items), 'kpi-items'),
       kpi('Customers', fmtInt(o.customers), 'kpi-customers'),
       kpi('Rules', fmtInt(o.rules), 'kpi-rules'),
-      kpi('Date range', o.firstDate && o.lastDate ? `${o.firstDate} → ${o.lastDate}` : '–', 'kpi-dates'),
+      kpi(
+        'Date range',
+        o.firstDate && o.lastDate ? `${o.firstDate} – ${o.lastDate}` : '–',
+        'kpi-dates',
+        'compact',
+      ),
     ),
     h(
       'div',
