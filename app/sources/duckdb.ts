@@ -68,7 +68,8 @@ function usedParams(sql: string, params: Record<string, SourceParam>): Record<st
  */
 export class DuckDBPool {
   private readonly idle: DuckDBConnection[] = [];
-  private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
+  private readonly busy = new Set<DuckDBConnection>();
+  private readonly waiting: { resolve: (c: DuckDBConnection) => void; reject: (e: Error) => void }[] = [];
   private readonly all: DuckDBConnection[] = [];
   private closed = false;
   readonly instance: DuckDBInstance;
@@ -90,12 +91,15 @@ export class DuckDBPool {
   async use<T>(task: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closed) throw new SourceError('query', 'the DuckDB source is closed');
     const connection =
-      this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve)));
+      this.idle.pop() ??
+      (await new Promise<DuckDBConnection>((resolve, reject) => this.waiting.push({ resolve, reject })));
+    this.busy.add(connection);
     try {
       return await task(connection);
     } finally {
+      this.busy.delete(connection);
       const next = this.waiting.shift();
-      if (next) next(connection);
+      if (next) next.resolve(connection);
       else this.idle.push(connection);
     }
   }
@@ -113,8 +117,14 @@ export class DuckDBPool {
     });
   }
 
+  /** Drops queued queries, interrupts running ones and closes the connections. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    for (const waiter of this.waiting.splice(0)) {
+      waiter.reject(new SourceError('query', 'the DuckDB source closed before the query could run'));
+    }
+    for (const connection of this.busy) connection.interrupt();
     for (const connection of this.all) connection.closeSync();
     this.all.length = 0;
     this.idle.length = 0;
