@@ -116,6 +116,7 @@ export interface ServeAppOptions {
   manifestsDir?: string;
   /** Default 3000 (app.port in lakehouse.yml). */
   port?: number;
+  /** Default localhost, so that the printed URL is http://localhost:3000. */
   host?: string;
 }
 
@@ -123,7 +124,7 @@ export interface ServeAppOptions {
 export async function serveApp(options: ServeAppOptions): Promise<RunningApp> {
   const source = await localSource({ deltaRoot: options.deltaRoot, manifestsDir: options.manifestsDir });
   try {
-    return await startApp({ source, port: options.port ?? 3000, host: options.host });
+    return await startApp({ source, port: options.port ?? 3000, host: options.host ?? 'localhost' });
   } catch (error) {
     await source.close();
     throw error;

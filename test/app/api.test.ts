@@ -6,9 +6,10 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { localSource, startApp } from '../../app/server.ts';
+import { localSource, serveApp, startApp } from '../../app/server.ts';
 import type { RunningApp } from '../../app/server.ts';
-import type { BasketSize, Rule, RulesPage } from '../../app/types.ts';
+import type { BasketSize, Overview, Rule, RulesPage } from '../../app/types.ts';
+import { writeManifest } from '../../src/stages/manifest.ts';
 import { registerDeltaView } from '../../src/delta/index.ts';
 import { repoRoot } from '../helpers/services.ts';
 import {
@@ -157,6 +158,32 @@ describe('the service', () => {
     const js = await fetch(`${app.url}/assets/app.js`);
     expect(js.headers.get('content-type')).toContain('javascript');
     expect((await js.text()).length).toBeGreaterThan(100_000);
+  });
+});
+
+describe('serveApp (what npm start ends with)', () => {
+  test('serves the local tables at http://localhost and shows the last pipeline run from the manifests', async () => {
+    const manifestsDir = tempDir('app-manifests');
+    const run = {
+      runId: 'r-42',
+      startedAt: '2026-01-02T03:04:05.000Z',
+      finishedAt: '2026-01-02T03:04:09.000Z',
+    };
+    await writeManifest(manifestsDir, { stage: 'ingest', dryRun: false, ...run });
+    await writeManifest(manifestsDir, { stage: 'load', dryRun: false, ...run, runId: 'r-43' });
+    const served = await serveApp({ deltaRoot, manifestsDir, port: 0 });
+    try {
+      expect(served.url).toMatch(/^http:\/\/localhost:\d+$/);
+      const body = (await (await fetch(`${served.url}/api/overview`)).json()) as { data: Overview };
+      expect(body.data.lastRun?.stages).toEqual([
+        { stage: 'ingest', ...run },
+        { stage: 'load', ...run, runId: 'r-43' },
+      ]);
+      expect(body.data.tables.find((t) => t.name === 'gold.association_rules')?.version).toBe(0);
+      expect(body.data.transactions).toBeGreaterThan(body.data.baskets!);
+    } finally {
+      await served.close();
+    }
   });
 });
 
