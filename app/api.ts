@@ -119,7 +119,8 @@ export function apiRoutes(data: Datasets): Hono {
     const meta: Meta = {
       source: data.source.kind,
       asOf: ctx.oldest === undefined ? null : new Date(ctx.oldest).toISOString(),
-      stale: ctx.stale,
+      // Fresh cached answers are stale too once the source stops answering: they may be out of date.
+      stale: ctx.stale || !data.health().reachable,
       ageSeconds: ctx.oldest === undefined ? null : Math.max(0, Math.round((Date.now() - ctx.oldest) / 1000)),
     };
     return c.json({ data: result, meta });

@@ -118,6 +118,7 @@ async function measure(url, scenario) {
 }
 
 await prepare();
+const loadBefore = os.loadavg()[0];
 const runs = [];
 for (const [label, env] of [
   ['query cache on (default)', {}],
@@ -160,6 +161,9 @@ const lines = [
   '',
   `Load: autocannon, ${connections} connections, ${duration} s per endpoint, after 3 warm-up requests. ` +
     'Latencies are per request, measured by autocannon; the app runs in its own process (`app/main.ts`).',
+  '',
+  `The machine is shared: its load average (1 min) was ${loadBefore.toFixed(1)} when the runs began and ` +
+    `${os.loadavg()[0].toFixed(1)} when they ended, on ${os.cpus().length} cores, so other work took part of the CPU.`,
   '',
 ];
 for (const run of runs) {

@@ -168,4 +168,20 @@ describe('when the warehouse is out of reach', () => {
       await app.close();
     }
   });
+
+  test('answers from a fresh cache are marked stale too once the warehouse stops answering', async () => {
+    const app = await startApp({ source: warehouseSource(3000), port: 0, versionCheckMs: 0 });
+    try {
+      const first = await call(app, '/api/sales/yearly');
+      expect(first.body.meta?.stale).toBe(false);
+      await warehouse.server.refuseConnections();
+      const cached = await call(app, '/api/sales/yearly');
+      expect(cached.status).toBe(200);
+      expect(cached.body.data).toEqual(first.body.data);
+      expect(cached.body.meta?.stale).toBe(true);
+    } finally {
+      await warehouse.server.resume();
+      await app.close();
+    }
+  });
 });
