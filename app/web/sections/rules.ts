@@ -89,6 +89,7 @@ export async function renderRules(root: HTMLElement): Promise<void> {
   const count = h('strong', { 'data-testid': 'rule-count' }, '…');
   const scatterEl = h('div', { class: 'chart tall', 'data-testid': 'rules-scatter' });
   const scatterNote = h('p', { class: 'muted small' });
+  scatterNote.title = 'Scroll on the plot to zoom';
   const tableHolder = h('div', {});
   const pager = h('div', { class: 'pager' });
   let timer: number | undefined;
@@ -216,10 +217,16 @@ export async function renderRules(root: HTMLElement): Promise<void> {
         nameLocation: 'middle',
         nameGap: 30,
         min: 0,
-        max: 1,
+        // Up to the next tenth above the highest confidence: rules rarely reach 1.
+        max: (extent: { max: number }) => Math.min(1, Math.ceil(extent.max * 10 + 1e-9) / 10 || 1),
         ...axisStyle,
       },
       yAxis: { type: 'value', name: 'Lift', nameLocation: 'middle', nameGap: 40, scale: true, ...axisStyle },
+      // Scroll or pinch on the plot to zoom.
+      dataZoom: [
+        { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+        { type: 'inside', yAxisIndex: 0, filterMode: 'none' },
+      ],
       visualMap: {
         type: 'continuous',
         dimension: 2,
