@@ -2,16 +2,16 @@
 // context and calls one function of ./pipeline.ts; any error ends the process with a readable message and exit 1.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError, configPath, loadConfig } from '../config/load.ts';
 import { generateGroceries } from '../generate/groceries.ts';
 import { consoleLogger, errorMessage } from '../util/log.ts';
 import { currentRun } from '../util/run.ts';
+import { createTableCommand } from './table.ts';
 import {
   ensureSamples,
   printStatus,
   runIngestStage,
   runLoadStage,
-  StageFailedError,
   type PipelineContext,
 } from './pipeline.ts';
 
@@ -114,6 +114,15 @@ program
     await runPipeline(context(command));
   });
 
+program.addCommand(
+  createTableCommand((name) => {
+    // `schema.table` lives at <profile's delta folder>/<schema>/<table>.
+    const options = program.opts<GlobalOptions>();
+    const resolved = loadConfig(options.config, options.profile);
+    return path.join(configPath(resolved, resolved.profile.delta), ...name.split('.'));
+  }),
+);
+
 async function runPipeline(ctx: PipelineContext): Promise<void> {
   ctx.log.info(
     `lakehouse run ${ctx.run.id}: profile ${ctx.resolved.profileName}${ctx.dryRun ? ' (dry run)' : ''}`,
@@ -146,8 +155,7 @@ function share(name: string) {
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  const known = e instanceof ConfigError || e instanceof StageFailedError;
-  console.error(`lakehouse: ${known ? '' : 'error: '}${errorMessage(e)}`);
-  if (!known && process.env.LAKEHOUSE_DEBUG && e instanceof Error) console.error(e.stack);
+  console.error(`lakehouse: ${errorMessage(e)}`);
+  if (process.env.LAKEHOUSE_DEBUG && e instanceof Error) console.error(e.stack);
   process.exitCode = 1;
 }
