@@ -19,9 +19,9 @@ const { writeFixtureDelta } = await import('../test/app/helpers.ts');
 const transactions = Number(argv.transactions ?? 10_000_000);
 const duration = Number(argv.duration ?? 10);
 const connections = Number(argv.connections ?? 50);
-// The fixture puts about 2.17 lines in a basket.
-const baskets = Math.round(transactions / 2.17);
-const work = path.join(root, 'bench/.work', `app-${transactions}`);
+// The fixture puts about 2.15 lines in a basket.
+const baskets = Math.round(transactions / 2.15);
+const work = path.join(root, 'bench/.work', `app-${baskets}-baskets`);
 const deltaRoot = path.join(work, 'delta');
 
 async function prepare() {

@@ -69,6 +69,7 @@ function usedParams(sql: string, params: Record<string, SourceParam>): Record<st
 export class DuckDBPool {
   private readonly idle: DuckDBConnection[] = [];
   private readonly busy = new Set<DuckDBConnection>();
+  private readonly running = new Set<Promise<unknown>>();
   private readonly waiting: { resolve: (c: DuckDBConnection) => void; reject: (e: Error) => void }[] = [];
   private readonly all: DuckDBConnection[] = [];
   private closed = false;
@@ -94,9 +95,12 @@ export class DuckDBPool {
       this.idle.pop() ??
       (await new Promise<DuckDBConnection>((resolve, reject) => this.waiting.push({ resolve, reject })));
     this.busy.add(connection);
+    const run = task(connection);
+    this.running.add(run);
     try {
-      return await task(connection);
+      return await run;
     } finally {
+      this.running.delete(run);
       this.busy.delete(connection);
       const next = this.waiting.shift();
       if (next) next.resolve(connection);
@@ -117,14 +121,18 @@ export class DuckDBPool {
     });
   }
 
-  /** Drops queued queries, interrupts running ones and closes the connections. */
-  close(): void {
+  /**
+   * Drops queued queries, interrupts running ones, waits for them to stop and closes the connections (a query
+   * still running in DuckDB's threads would keep the process from exiting).
+   */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const waiter of this.waiting.splice(0)) {
       waiter.reject(new SourceError('query', 'the DuckDB source closed before the query could run'));
     }
     for (const connection of this.busy) connection.interrupt();
+    await Promise.allSettled([...this.running]);
     for (const connection of this.all) connection.closeSync();
     this.all.length = 0;
     this.idle.length = 0;

@@ -136,7 +136,7 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
     lastRun: () => readRunSummary(options.manifestsDir),
     async close() {
       await refreshing?.catch(() => undefined);
-      pool.close();
+      await pool.close();
       instance.closeSync();
     },
   };

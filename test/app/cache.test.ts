@@ -3,7 +3,8 @@
 import { describe, expect, test } from 'vitest';
 import { QueryCache } from '../../app/cache.ts';
 import { SourceError } from '../../app/source.ts';
-import { duckdbMarkers } from '../../app/sources/duckdb.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBPool, duckdbMarkers } from '../../app/sources/duckdb.ts';
 
 describe('QueryCache', () => {
   test('reuses a value until the stamp changes or the TTL passes', async () => {
@@ -67,5 +68,28 @@ describe('duckdbMarkers', () => {
       'SELECT $a, x::INT, \':b\', "c:d" -- :e\nFROM t WHERE y = $f_1',
     );
     expect(duckdbMarkers("WHERE s = 'it''s :x' AND t = :x")).toBe("WHERE s = 'it''s :x' AND t = $x");
+  });
+});
+
+describe('DuckDBPool.close', () => {
+  test('interrupts running queries, drops queued ones and waits for them before closing', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const pool = await DuckDBPool.open(instance, 1);
+    // Minutes of work, unless interrupted.
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ran',
+        (e: unknown) => (e as Error).message,
+      );
+    const running = outcome(pool.query('SELECT count(*) FROM range(100000000000) a'));
+    const queued = outcome(pool.query('SELECT 1 AS one'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await pool.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await running).toMatch(/interrupt/i);
+    expect(await queued).toMatch(/closed before the query could run/);
+    await expect(pool.query('SELECT 1')).rejects.toThrow(/closed/);
+    instance.closeSync();
   });
 });
