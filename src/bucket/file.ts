@@ -183,6 +183,19 @@ export function contentTypeOf(name: string): string {
   return mime.lookup(name) || 'application/octet-stream';
 }
 
+/** MD5 (base64, as GCS reports it) and SHA-256 (hex) of a file, in one read. */
+export async function digestFile(file: string): Promise<{ md5: string; sha256: string; size: number }> {
+  const md5 = crypto.createHash('md5');
+  const sha256 = crypto.createHash('sha256');
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file)) {
+    md5.update(chunk as Buffer);
+    sha256.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { md5: md5.digest('base64'), sha256: sha256.digest('hex'), size };
+}
+
 export async function md5OfFile(file: string): Promise<string> {
   const hash = crypto.createHash('md5');
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);

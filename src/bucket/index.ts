@@ -1,11 +1,20 @@
 // Opens a bucket from its URI: file://<folder> (relative folders resolve against `baseDir`) or gs://<bucket>[/prefix].
 import path from 'node:path';
 import { FileBucket } from './file.ts';
+import { GcsBucket, type GcsBucketOptions } from './gcs.ts';
 import type { Bucket } from './types.ts';
 
 export * from './types.ts';
+export { checkBucketName, parseGcsUri } from './gcs-names.ts';
+export type { GcsBucketOptions, RetryPolicy } from './gcs.ts';
 
-export async function openBucket(uri: string, baseDir = process.cwd()): Promise<Bucket> {
+/** `gcs` applies to gs:// URIs only (credentials, endpoint, resumable threshold, retries, logger). */
+export async function openBucket(
+  uri: string,
+  baseDir = process.cwd(),
+  gcs: GcsBucketOptions = {},
+): Promise<Bucket> {
   if (uri.startsWith('file://')) return new FileBucket(path.resolve(baseDir, uri.slice('file://'.length)));
+  if (uri.startsWith('gs://')) return new GcsBucket(uri, gcs);
   throw new Error(`bucket URI ${JSON.stringify(uri)}: expected file://<folder> or gs://<bucket>[/<prefix>]`);
 }

@@ -28,6 +28,15 @@ export class StageFailedError extends Error {
   override name = 'StageFailedError';
 }
 
+/** The profile's bucket; a gs:// bucket logs its retries through the pipeline's logger. */
+function openProfileBucket(ctx: PipelineContext) {
+  const { resolved } = ctx;
+  return openBucket(resolved.profile.bucket, resolved.root, {
+    resumableThreshold: resolved.config.ingest.resumableThresholdMB * 1024 * 1024,
+    log: ctx.log,
+  });
+}
+
 export function selectedDatasets(ctx: PipelineContext): DatasetConfig[] {
   const { config } = ctx.resolved;
   return ctx.datasets.length ? ctx.datasets.map((d) => findDataset(config, d)) : config.datasets;
@@ -58,7 +67,7 @@ export async function ensureSamples(ctx: PipelineContext): Promise<void> {
 export async function runIngestStage(ctx: PipelineContext): Promise<IngestManifest> {
   const { resolved } = ctx;
   const settings = resolved.config.ingest;
-  const bucket = await openBucket(resolved.profile.bucket, resolved.root);
+  const bucket = await openProfileBucket(ctx);
   const sources = selectedDatasets(ctx).map((d) => ({
     dataset: d.name,
     path: configPath(resolved, d.source.path),
@@ -92,7 +101,7 @@ export async function runLoadStage(
   objects?: string[],
 ): Promise<LoadManifest | undefined> {
   const { resolved } = ctx;
-  const bucket = await openBucket(resolved.profile.bucket, resolved.root);
+  const bucket = await openProfileBucket(ctx);
   const sql = resolved.profile.sql;
   if (ctx.dryRun && sql.engine === 'pglite' && !fs.existsSync(configPath(resolved, sql.path))) {
     ctx.log.info(
@@ -128,7 +137,7 @@ export async function runLoadStage(
 /** What is in the bucket, what is loaded, and what is waiting. */
 export async function printStatus(ctx: PipelineContext): Promise<void> {
   const { resolved, log } = ctx;
-  const bucket = await openBucket(resolved.profile.bucket, resolved.root);
+  const bucket = await openProfileBucket(ctx);
   const session = await openSqlStore(resolved.profile.sql, resolved.root);
   try {
     const rows = [];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { glob } from 'tinyglobby';
 import { checkObjectName, PreconditionFailedError, type Bucket, type BucketObject } from '../bucket/types.ts';
-import { md5OfFile } from '../bucket/file.ts';
+import { digestFile } from '../bucket/file.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { consoleLogger, errorMessage, type Logger } from '../util/log.ts';
 import { noProgress, type Progress } from '../util/progress.ts';
@@ -46,7 +46,10 @@ export interface IngestedObject {
   status: ObjectStatus;
   reason: string;
   size: number;
+  /** Of the local file (base64, as GCS reports MD5s). */
   md5: string;
+  /** Of the local file (hex); also stored on the object as metadata `source-sha256`. */
+  sha256: string;
   generation?: string;
 }
 
@@ -182,8 +185,8 @@ async function planUploads(options: IngestOptions): Promise<PlannedUpload[]> {
 
 async function uploadOne(item: PlannedUpload, options: IngestOptions): Promise<IngestedObject> {
   const { bucket } = options;
-  const md5 = await md5OfFile(item.localPath);
-  const base = { dataset: item.dataset, file: item.file, name: item.name, size: item.size, md5 };
+  const { md5, sha256 } = await digestFile(item.localPath);
+  const base = { dataset: item.dataset, file: item.file, name: item.name, size: item.size, md5, sha256 };
   let existing: BucketObject | undefined;
   try {
     existing = await bucket.stat(item.name);
@@ -209,7 +212,12 @@ async function uploadOne(item: PlannedUpload, options: IngestOptions): Promise<I
     const written = await bucket.upload(item.localPath, item.name, {
       ifGenerationMatch: existing?.generation ?? '0',
       gzip: options.gzip,
-      metadata: { 'run-id': options.run.id, 'source-path': item.file, 'source-md5': md5 },
+      metadata: {
+        'run-id': options.run.id,
+        'source-path': item.file,
+        'source-md5': md5,
+        'source-sha256': sha256,
+      },
     });
     return {
       ...base,

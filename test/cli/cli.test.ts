@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lakehouse, tempProject } from '../helpers/cli.ts';
+import { startGcsServer } from '../servers/gcs/server.ts';
 
 const digest = (dir: string) =>
   fs
@@ -82,5 +83,32 @@ describe('lakehouse CLI', () => {
       /^lakehouse: lakehouse.yml:\d+: profiles.local.sql.engine: expected one of .*, found "oracle"$/,
     );
     await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  it('ingests to and loads from a gs:// bucket (the GCS test server), exactly once', async () => {
+    const server = await startGcsServer({ buckets: ['lakehouse-raw'] });
+    const { dir, config } = await tempProject(1000);
+    fs.appendFileSync(
+      config,
+      '\n  gcs:\n    bucket: gs://lakehouse-raw/landing\n    sql: { engine: pglite, path: .lakehouse/pglite-gcs }\n',
+    );
+    const env = { STORAGE_EMULATOR_HOST: server.url };
+    try {
+      const first = await lakehouse(['-c', config, '-p', 'gcs', 'run'], env);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toContain('→ gs://lakehouse-raw/landing');
+      expect(first.stdout).toMatch(/transactions\s+24\s+24\s+0\s+0\s+0/);
+      expect(first.stdout).toMatch(/rows in = rows loaded \+ rows quarantined: (\d+) = \d+ \+ \d+/);
+      const names = server.store.list('lakehouse-raw').map((o) => o.name);
+      expect(names).toHaveLength(24);
+      expect(names.every((n) => n.startsWith('landing/transactions/transactions-'))).toBe(true);
+
+      const second = await lakehouse(['-c', config, '-p', 'gcs', 'run'], env);
+      expect(second.stdout).toContain('0 objects uploaded');
+      expect(second.stdout).toContain('0 rows loaded: all 24 objects were already loaded');
+    } finally {
+      await server.close();
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Bundles every actions/<name>/main.ts into actions/<name>/dist/index.js (one ES module with its dependencies),
+// because a JavaScript action runs from the repository as checked out, without `npm ci`.
+//
+//   node scripts/build-actions.mjs          build into actions/*/dist/
+//   node scripts/build-actions.mjs --check  build into a temporary folder and fail if any dist/ differs
+/* global console, process -- a Node script */
+import os from 'node:os';
+import { build } from 'esbuild';
+import { argv, chalk, fs, glob, path } from 'zx';
+
+const root = path.resolve(import.meta.dirname, '..');
+const check = argv.check === true;
+
+// A bundled ES module has no `require`; some dependencies still call it for Node built-ins.
+const banner = [
+  "import { createRequire as __lakehouseCreateRequire } from 'node:module';",
+  'const require = __lakehouseCreateRequire(import.meta.url);',
+].join('\n');
+
+async function bundle(entry, outDir) {
+  await fs.mkdirp(outDir);
+  await build({
+    entryPoints: [entry],
+    outfile: path.join(outDir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    // The runner uses node24; node20 keeps the bundle runnable on the Node the project develops with.
+    target: 'node20',
+    format: 'esm',
+    banner: { js: banner },
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'eof',
+    charset: 'utf8',
+    logLevel: 'warning',
+  });
+  // The bundle is an ES module whatever the package.json above it says.
+  await fs.writeFile(path.join(outDir, 'package.json'), '{ "type": "module" }\n');
+}
+
+async function filesUnder(dir) {
+  if (!(await fs.pathExists(dir))) return [];
+  return (await glob('**/*', { cwd: dir, onlyFiles: true, dot: true })).sort();
+}
+
+async function differences(expectedDir, actualDir) {
+  const expected = await filesUnder(expectedDir);
+  const actual = await filesUnder(actualDir);
+  const problems = [];
+  for (const file of expected)
+    if (!actual.includes(file)) problems.push(`missing ${file}`);
+    else if (
+      !(await fs.readFile(path.join(expectedDir, file))).equals(await fs.readFile(path.join(actualDir, file)))
+    )
+      problems.push(`differs: ${file}`);
+  for (const file of actual) if (!expected.includes(file)) problems.push(`not built from source: ${file}`);
+  return problems;
+}
+
+const entries = (await glob('actions/*/main.ts', { cwd: root })).sort();
+if (entries.length === 0) {
+  console.error(chalk.red('no actions/*/main.ts found'));
+  process.exit(1);
+}
+
+const scratch = check ? await fs.mkdtemp(path.join(os.tmpdir(), 'check-dist-')) : undefined;
+let stale = 0;
+try {
+  for (const entry of entries) {
+    const action = path.dirname(entry);
+    const dist = path.join(root, action, 'dist');
+    if (!check) {
+      await fs.remove(dist);
+      await bundle(path.join(root, entry), dist);
+      const size = (await fs.stat(path.join(dist, 'index.js'))).size;
+      console.log(`${action}/dist/index.js  ${(size / 1024).toFixed(0)} KiB`);
+      continue;
+    }
+    const fresh = path.join(scratch, action);
+    await bundle(path.join(root, entry), fresh);
+    const problems = await differences(fresh, dist);
+    if (problems.length === 0) console.log(chalk.green(`${action}/dist matches its source`));
+    else {
+      stale++;
+      console.error(chalk.red(`${action}/dist does not match its source:`));
+      for (const p of problems) console.error(`  ${p}`);
+    }
+  }
+} finally {
+  if (scratch) await fs.remove(scratch);
+}
+if (stale > 0) {
+  console.error(
+    chalk.red(`\n${stale} action(s) out of date: run \`npm run build:actions\` and commit dist/.`),
+  );
+  process.exit(1);
+}

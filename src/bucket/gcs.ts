@@ -1,0 +1,517 @@
+// The gs:// backend: a GCS bucket (and optional prefix) through @google-cloud/storage.
+//
+// Retries: transient failures (408, 429, 5xx, connection resets) are retried here, with exponential backoff and
+// jitter, and each retry is logged with the object it concerns. The client's own retries are off: it retries
+// requests that got no response without telling anyone, a failed status query inside a resumable session makes it
+// abandon the session (and later throw from a timer, outside any caller), and its retry switch is shared state
+// that writes without preconditions turn off for everyone in flight. A broken resumable session is resumed here
+// instead: ask the session how many bytes it has, then continue from there. Uploads are retried only with an
+// `ifGenerationMatch` precondition: such a write is idempotent, because a repeat cannot replace anything but the
+// generation the caller saw.
+//
+// Integrity: the bytes sent are hashed on the way out (MD5 and CRC32C) and compared with the `md5Hash` and `crc32c`
+// the service computed; a mismatch removes the object (with a generation precondition) and retries.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import zlib from 'node:zlib';
+import { Transform, Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  RETRYABLE_ERR_FN_DEFAULT,
+  Storage,
+  type Bucket as GcsApiBucket,
+  type FileMetadata,
+  type StorageOptions,
+} from '@google-cloud/storage';
+import { Crc32c } from './crc32c.ts';
+import { contentTypeOf } from './file.ts';
+import { parseGcsUri } from './gcs-names.ts';
+import {
+  checkObjectName,
+  ObjectNotFoundError,
+  PreconditionFailedError,
+  type Bucket,
+  type BucketObject,
+  type ReadOptions,
+  type UploadOptions,
+} from './types.ts';
+import { consoleLogger, errorMessage, type Logger } from '../util/log.ts';
+
+export interface RetryPolicy {
+  /** Attempts per request, the first included; for a resumable upload, attempts in a row without progress. */
+  maxAttempts: number;
+  initialDelayMs: number;
+  multiplier: number;
+  maxDelayMs: number;
+  /** Stop retrying once this much time has passed without progress. */
+  totalTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 8,
+  initialDelayMs: 1000,
+  multiplier: 2,
+  maxDelayMs: 32_000,
+  totalTimeoutMs: 600_000,
+};
+
+export interface GcsBucketOptions {
+  /** Files at least this large are uploaded in a resumable session (default 8 MiB). */
+  resumableThreshold?: number;
+  /**
+   * Bytes per request in a resumable session (a multiple of 256 KiB; default 8 MiB). Each upload in flight keeps
+   * one chunk in memory so that it can resend it after a broken request.
+   */
+  chunkSize?: number;
+  /** A service account key file; without it, Application Default Credentials (e.g. from google-github-actions/auth). */
+  keyFilename?: string;
+  /** Service account credentials given as an object (e.g. parsed from a secret). */
+  credentials?: StorageOptions['credentials'];
+  projectId?: string;
+  /**
+   * A custom endpoint (e.g. a test server, or Private Service Connect). STORAGE_EMULATOR_HOST is honoured too, as
+   * the client does. Either way, requests to a non-Google host go without credentials.
+   */
+  apiEndpoint?: string;
+  retry?: Partial<RetryPolicy>;
+  log?: Logger;
+}
+
+const MiB = 1024 * 1024;
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export class GcsBucket implements Bucket {
+  readonly uri: string;
+  readonly bucketName: string;
+  readonly prefix: string;
+  /** The one client for every request of this bucket, so that credentials are obtained once and shared. */
+  readonly storage: Storage;
+  private readonly api: GcsApiBucket;
+  private readonly retry: RetryPolicy;
+  private readonly resumableThreshold: number;
+  private readonly chunkSize: number;
+  private readonly log: Logger;
+
+  constructor(uri: string, options: GcsBucketOptions = {}) {
+    const { bucket, prefix } = parseGcsUri(uri);
+    this.bucketName = bucket;
+    this.prefix = prefix;
+    this.uri = `gs://${bucket}${prefix ? `/${prefix}` : ''}`;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.resumableThreshold = options.resumableThreshold ?? 8 * MiB;
+    this.chunkSize = options.chunkSize ?? 8 * MiB;
+    if (this.chunkSize <= 0 || this.chunkSize % (256 * 1024) !== 0)
+      throw new Error(`chunkSize must be a positive multiple of 256 KiB, found ${this.chunkSize}`);
+    this.log = options.log ?? consoleLogger;
+    this.storage = new Storage({
+      ...(options.keyFilename ? { keyFilename: options.keyFilename } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.projectId ? { projectId: options.projectId } : {}),
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      // Every retry happens in `withRetries` (see the top of this file).
+      retryOptions: { autoRetry: false },
+    });
+    this.api = this.storage.bucket(bucket);
+  }
+
+  async *list(prefix = ''): AsyncIterable<BucketObject> {
+    // A listing prefix may end with "/" (a folder); the rest of it must be a valid name.
+    if (prefix) checkObjectName(prefix.replace(/\/$/, ''));
+    const full = this.prefix ? `${this.prefix}/${prefix}` : prefix;
+    let pageToken: string | undefined;
+    do {
+      const token = pageToken;
+      const [files, next] = await this.withRetries(`list ${prefix || '(all)'}`, async () =>
+        this.api.getFiles({
+          prefix: full,
+          autoPaginate: false,
+          maxResults: 1000,
+          ...(token ? { pageToken: token } : {}),
+        }),
+      );
+      for (const file of files) yield this.toBucketObject(file.metadata);
+      pageToken = (next as { pageToken?: string } | null)?.pageToken;
+    } while (pageToken);
+  }
+
+  async stat(name: string): Promise<BucketObject | undefined> {
+    const file = this.api.file(this.key(name));
+    return this.withRetries(`stat ${name}`, async () => {
+      try {
+        const [metadata] = await file.getMetadata();
+        return this.toBucketObject(metadata);
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  async upload(localPath: string, name: string, options: UploadOptions = {}): Promise<BucketObject> {
+    const key = this.key(name);
+    const { size } = await fsp.stat(localPath);
+    const resumable = options.resumable ?? size >= this.resumableThreshold;
+    const precondition = options.ifGenerationMatch;
+    // Large reads for large files; a small file should not cost a 1 MiB buffer per read.
+    const highWaterMark = Math.min(MiB, Math.max(64 * 1024, size));
+    const source = () => [
+      fs.createReadStream(localPath, { highWaterMark }),
+      ...(options.gzip ? [zlib.createGzip()] : []),
+    ];
+    let session: string | undefined;
+    let persisted = 0;
+
+    const attempt = async (attemptNumber: number, progressed: () => void): Promise<BucketObject> => {
+      let offset = 0;
+      if (session) {
+        const status = await querySession(session);
+        if (status.state === 'done')
+          return this.verifyUpload(name, status.metadata, await digestsOf(source()));
+        if (status.state === 'gone') session = undefined;
+        else offset = status.persisted;
+        if (offset > persisted) progressed();
+        persisted = offset;
+      }
+      const file = this.api.file(key);
+      const sent = new Digests();
+      // A fresh options object per attempt: the client writes into the one it is given.
+      const sink = file.createWriteStream({
+        resumable,
+        validation: false, // checked below, against our own hashes, without the client's unconditional delete
+        metadata: {
+          contentType: options.contentType ?? contentTypeOf(name),
+          ...(options.gzip ? { contentEncoding: 'gzip' } : {}),
+          // Lets a resumable session state the total size up front; the client sends it as a header.
+          ...(resumable && !options.gzip ? { contentLength: size } : {}),
+          metadata: { ...options.metadata },
+        },
+        ...(resumable ? { chunkSize: this.chunkSize } : {}),
+        // Continue the session from the first byte it lacks; the client takes the data from there on.
+        ...(session ? { uri: session, offset } : {}),
+        // Generations exceed 2^53 in principle; the client copies the value into the query string as it is.
+        ...(precondition !== undefined
+          ? { preconditionOpts: { ifGenerationMatch: precondition as unknown as number } }
+          : {}),
+      });
+      sink.on('uri', (uri: string) => (session = uri));
+      try {
+        // Everything is hashed, including what the session already has; only the rest is sent.
+        await pipeline([...source(), sent.stream(), skipBytes(offset), sink]);
+      } catch (e) {
+        if (statusOf(e) === 412)
+          return this.afterPreconditionFailure(name, precondition ?? '?', sent, attemptNumber, e);
+        throw e;
+      }
+      return this.verifyUpload(name, file.metadata, sent);
+    };
+    return this.withRetries(`upload ${name}`, attempt, precondition !== undefined);
+  }
+
+  async read(name: string, options: ReadOptions = {}): Promise<Readable> {
+    const file = this.api.file(this.key(name), options.generation ? { generation: options.generation } : {});
+    return this.withRetries(
+      `read ${name}`,
+      () =>
+        new Promise<Readable>((resolve, reject) => {
+          // Retried until the response starts; a failure after that reaches the reader. The client sends the
+          // request only once someone reads, hence the 'readable' listener until the response is in.
+          const stream = file.createReadStream();
+          const kick = () => {};
+          const onError = (e: unknown) => {
+            stream.destroy();
+            reject(
+              statusOf(e) === 404
+                ? new ObjectNotFoundError(
+                    `${this.uri}/${name}: no such object${options.generation ? ` at generation ${options.generation}` : ''}`,
+                  )
+                : e,
+            );
+          };
+          stream.once('error', onError);
+          stream.on('readable', kick);
+          stream.on('response', (res: { statusCode?: number }) => {
+            // Error statuses arrive as an 'error' right after.
+            if ((res.statusCode ?? 500) >= 300) return;
+            stream.off('error', onError);
+            stream.off('readable', kick);
+            resolve(stream);
+          });
+        }),
+    );
+  }
+
+  async delete(name: string, options: { ifGenerationMatch?: string } = {}): Promise<void> {
+    const file = this.api.file(this.key(name));
+    await this.withRetries(`delete ${name}`, async () => {
+      try {
+        await file.delete(
+          options.ifGenerationMatch !== undefined
+            ? { ifGenerationMatch: options.ifGenerationMatch as unknown as number }
+            : {},
+        );
+      } catch (e) {
+        if (statusOf(e) === 404) throw new ObjectNotFoundError(`${this.uri}/${name}: no such object`);
+        if (statusOf(e) === 412)
+          throw new PreconditionFailedError(
+            this.uri,
+            name,
+            options.ifGenerationMatch ?? '?',
+            (await this.stat(name))?.generation,
+          );
+        throw e;
+      }
+    });
+  }
+
+  /** The object name in the bucket: the prefix, then the name relative to it. */
+  private key(name: string): string {
+    checkObjectName(name);
+    return this.prefix ? `${this.prefix}/${name}` : name;
+  }
+
+  private toBucketObject(m: FileMetadata): BucketObject {
+    const full = String(m.name);
+    return {
+      name: this.prefix ? full.slice(this.prefix.length + 1) : full,
+      generation: String(m.generation),
+      md5: String(m.md5Hash ?? ''),
+      ...(m.crc32c ? { crc32c: String(m.crc32c) } : {}),
+      size: Number(m.size ?? 0),
+      contentType: String(m.contentType ?? 'application/octet-stream'),
+      ...(m.contentEncoding ? { contentEncoding: String(m.contentEncoding) } : {}),
+      updated: String(m.updated ?? ''),
+      metadata: Object.fromEntries(Object.entries(m.metadata ?? {}).map(([k, v]) => [k, String(v)])),
+    };
+  }
+
+  /** Compares what the service stored with what was sent; removes a corrupted object so the retry can write it. */
+  private async verifyUpload(name: string, m: FileMetadata, sent: Digests): Promise<BucketObject> {
+    const written = this.toBucketObject(m);
+    const problems = [
+      written.md5 !== sent.md5 && `MD5 ${written.md5 || '(none)'} instead of ${sent.md5}`,
+      written.crc32c !== sent.crc32c && `CRC32C ${written.crc32c ?? '(none)'} instead of ${sent.crc32c}`,
+      written.size !== sent.size && `${written.size} bytes instead of ${sent.size}`,
+    ].filter(Boolean);
+    if (problems.length === 0) return written;
+    await this.api
+      .file(this.key(name))
+      .delete({ ifGenerationMatch: written.generation as unknown as number })
+      .catch(() => {});
+    throw new IntegrityError(`${this.uri}/${name}: the stored object has ${problems.join(', ')}; removed it`);
+  }
+
+  /**
+   * A 412 on a retry may be our own earlier attempt, which landed although its response was lost: then the
+   * object holds exactly the bytes and metadata we sent, and the upload succeeded.
+   */
+  private async afterPreconditionFailure(
+    name: string,
+    expected: string,
+    sent: Digests,
+    attempt: number,
+    error: unknown,
+  ): Promise<BucketObject> {
+    const current = await this.stat(name);
+    if (
+      attempt > 1 &&
+      current &&
+      sent.complete &&
+      current.md5 === sent.md5 &&
+      current.crc32c === sent.crc32c
+    ) {
+      this.log.info(`${this.uri}/${name}: an earlier attempt was stored (generation ${current.generation})`);
+      return current;
+    }
+    throw Object.assign(new PreconditionFailedError(this.uri, name, expected, current?.generation), {
+      cause: error,
+    });
+  }
+
+  /**
+   * Runs `work`, retrying transient failures with exponential backoff and jitter, and logs each retry. The budget
+   * (attempts and time) counts failures in a row: work that reports progress (a resumed session that has more
+   * bytes than before) starts it afresh, so a long upload is not failed by a few faults spread over its length.
+   */
+  private async withRetries<T>(
+    what: string,
+    work: (attempt: number, progressed: () => void) => Promise<T>,
+    retryable = true,
+  ): Promise<T> {
+    let failures = 0;
+    let since = Date.now();
+    const progressed = () => {
+      failures = 0;
+      since = Date.now();
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work(attempt, progressed);
+      } catch (e) {
+        failures++;
+        const delay = this.backoff(failures);
+        const outOfTime = Date.now() - since + delay > this.retry.totalTimeoutMs;
+        if (!retryable || !isTransient(e) || failures >= this.retry.maxAttempts || outOfTime)
+          throw this.finalError(what, e, attempt);
+        this.log.warn(
+          `${this.uri}: ${what}: ${describe(e)}; retry ${failures}/${this.retry.maxAttempts - 1} in ${delay} ms`,
+        );
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  /** Our own errors pass as they are; the client's become one line that names the bucket and the operation. */
+  private finalError(what: string, e: unknown, attempts: number): unknown {
+    if (
+      e instanceof PreconditionFailedError ||
+      e instanceof ObjectNotFoundError ||
+      e instanceof IntegrityError
+    )
+      return e;
+    return new Error(
+      `${this.uri}: ${what} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${describe(e)}`,
+      { cause: e },
+    );
+  }
+
+  /** Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out. */
+  private backoff(attempt: number): number {
+    const step = Math.min(
+      this.retry.maxDelayMs,
+      this.retry.initialDelayMs * this.retry.multiplier ** (attempt - 1),
+    );
+    return Math.round(step / 2 + Math.random() * (step / 2));
+  }
+}
+
+export class IntegrityError extends Error {
+  override name = 'IntegrityError';
+}
+
+/** MD5, CRC32C and size of the bytes that pass through. */
+class Digests {
+  private readonly md5Hash = crypto.createHash('md5');
+  private readonly crc = new Crc32c();
+  size = 0;
+  complete = false;
+  md5 = '';
+  crc32c = '';
+
+  stream(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        this.md5Hash.update(chunk);
+        this.crc.update(chunk);
+        this.size += chunk.length;
+        done(null, chunk);
+      },
+      flush: (done) => {
+        this.md5 = this.md5Hash.digest('base64');
+        this.crc32c = this.crc.digest();
+        this.complete = true;
+        done();
+      },
+    });
+  }
+}
+
+type SessionStatus =
+  { state: 'open'; persisted: number } | { state: 'done'; metadata: FileMetadata } | { state: 'gone' };
+
+/**
+ * Asks a resumable session how far it got (PUT with `Content-Range: bytes *\/*`). The session URI is its own
+ * credential (requests to it need no Authorization header), and the client library has no public call for this,
+ * so it is a plain fetch. Unlike the client, fetch does not follow HTTPS_PROXY.
+ */
+async function querySession(uri: string): Promise<SessionStatus> {
+  const res = await fetch(uri, { method: 'PUT', headers: { 'content-range': 'bytes */*' } });
+  const body = await res.text();
+  if (res.status === 308) {
+    const range = /^bytes=0-(\d+)$/.exec(res.headers.get('range') ?? '');
+    return { state: 'open', persisted: range ? Number(range[1]) + 1 : 0 };
+  }
+  if (res.status === 200 || res.status === 201)
+    return { state: 'done', metadata: JSON.parse(body) as FileMetadata };
+  if (res.status === 404 || res.status === 410) return { state: 'gone' };
+  throw Object.assign(new Error(`resumable session status: HTTP ${res.status}: ${body.slice(0, 200)}`), {
+    code: res.status,
+  });
+}
+
+/** Drops the first `count` bytes: the part a resumed session already has. */
+function skipBytes(count: number): Transform {
+  let left = count;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (left >= chunk.length) {
+        left -= chunk.length;
+        return done();
+      }
+      const rest = left > 0 ? chunk.subarray(left) : chunk;
+      left = 0;
+      done(null, rest);
+    },
+  });
+}
+
+async function digestsOf(source: NodeJS.ReadableStream[]): Promise<Digests> {
+  const digests = new Digests();
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  await pipeline([...source, digests.stream(), discard]);
+  return digests;
+}
+
+function statusOf(e: unknown): number | undefined {
+  const err = e as { code?: unknown; status?: unknown; response?: { status?: unknown } } | undefined;
+  // The client reports a failed request inside a resumable session as "Retry limit exceeded ... status: 503".
+  const fromMessage = /^Retry limit exceeded.*?\bstatus: (\d{3})/.exec((e as Error)?.message ?? '')?.[1];
+  for (const value of [err?.code, err?.status, err?.response?.status, fromMessage])
+    if (typeof value === 'number') return value;
+    else if (typeof value === 'string' && /^\d{3}$/.test(value)) return Number(value);
+  return undefined;
+}
+
+function isTransient(e: unknown): boolean {
+  if (e instanceof PreconditionFailedError || e instanceof ObjectNotFoundError) return false;
+  if (e instanceof IntegrityError) return true;
+  // With its retries off, the client ends a resumable session's request this way on a transient failure.
+  if (e instanceof Error && /^Retry limit exceeded/.test(e.message)) return true;
+  if ([408, 429, 500, 502, 503, 504].includes(statusOf(e) ?? 0)) return true;
+  const err = e as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof err?.code === 'string' && TRANSIENT_CODES.has(err.code)) return true;
+  if (typeof err?.cause?.code === 'string' && TRANSIENT_CODES.has(err.cause.code)) return true;
+  return RETRYABLE_ERR_FN_DEFAULT(e as Parameters<typeof RETRYABLE_ERR_FN_DEFAULT>[0]);
+}
+
+/** One line about a failure, for logs: status or code, and the service's message, without session URLs. */
+function describe(e: unknown): string {
+  const err = e as
+    { code?: unknown; message?: unknown; name?: unknown; cause?: { code?: unknown } } | undefined;
+  const status = statusOf(e);
+  const code = [err?.code, err?.cause?.code].find(
+    (c): c is string => typeof c === 'string' && !/^\d+$/.test(c),
+  );
+  const label = status ? `HTTP ${status}` : (code ?? (typeof err?.name === 'string' ? err.name : 'error'));
+  let message = typeof err?.message === 'string' ? err.message : '';
+  // The JSON API's own message, when the error carries the response body.
+  message = /"message":\s*"((?:[^"\\]|\\.)*)"/.exec(message)?.[1] ?? message;
+  message = errorMessage(message)
+    .split('\n')[0]!
+    .replace(/^Retry limit exceeded - (status: \d+ - )?/, '') // the client's wording, though it does not retry here
+    .replace(/request to \S+ failed, reason: /, '')
+    .replace(/ - code: \w+$/, '')
+    // A resumable session URL lets anyone holding it write to the object: keep its id out of logs.
+    .replace(/(upload_id=)[^&\s]+/g, '$1***')
+    .slice(0, 300);
+  return message && !message.includes(label) ? `${label}: ${message}` : message || label;
+}
