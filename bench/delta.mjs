@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console */
 // Benchmark (not a test): writing and reading N rows as a Delta table through src/delta, against DuckDB's
 // plain `COPY … TO '….parquet'` and `read_parquet` of the same rows.
 //

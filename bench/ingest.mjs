@@ -4,7 +4,6 @@
 // Writes bench/results/ingest.md.
 //
 //   node bench/ingest.mjs [--mb 256] [--files 2000] [--file-kb 16] [--runs 3]
-/* global console, process -- a Node script */
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import os from 'node:os';

@@ -4,7 +4,6 @@
 //
 //   node scripts/build-actions.mjs          build into actions/*/dist/
 //   node scripts/build-actions.mjs --check  build into a temporary folder and fail if any dist/ differs
-/* global console, process -- a Node script */
 import os from 'node:os';
 import { build } from 'esbuild';
 import { argv, chalk, fs, glob, path } from 'zx';

@@ -109,7 +109,9 @@ export async function runLoadStage(
     );
     return undefined;
   }
-  const session = await openSqlStore(resolved.profile.sql, resolved.root);
+  const session = await openSqlStore(resolved.profile.sql, resolved.root, {
+    batchRows: resolved.config.load.batchRows,
+  });
   try {
     const manifest = await load({
       session,
@@ -138,7 +140,9 @@ export async function runLoadStage(
 export async function printStatus(ctx: PipelineContext): Promise<void> {
   const { resolved, log } = ctx;
   const bucket = await openProfileBucket(ctx);
-  const session = await openSqlStore(resolved.profile.sql, resolved.root);
+  const session = await openSqlStore(resolved.profile.sql, resolved.root, {
+    batchRows: resolved.config.load.batchRows,
+  });
   try {
     const rows = [];
     for (const dataset of selectedDatasets(ctx)) {

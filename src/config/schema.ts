@@ -86,11 +86,20 @@ const mysqlTarget = z.strictObject({ engine: z.literal('mysql'), ...networkField
 const sqlserverTarget = z.strictObject({
   engine: z.literal('sqlserver'),
   ...networkFields,
+  /**
+   * sql (a SQL login: user, password), azure-ad-default (DefaultAzureCredential: environment, workload identity,
+   * managed identity, Azure CLI), azure-ad-password (user, password, clientId), azure-ad-service-principal
+   * (clientId, password as the client secret, tenantId). Unset: what the connection string says, else sql.
+   */
   authentication: z
     .enum(['sql', 'azure-ad-default', 'azure-ad-password', 'azure-ad-service-principal'])
-    .default('sql'),
-  encrypt: z.boolean().default(true),
-  trustServerCertificate: z.boolean().default(false),
+    .optional(),
+  /** Entra ID application (client) id and tenant, for the azure-ad-* authentications. */
+  clientId: z.string().optional(),
+  tenantId: z.string().optional(),
+  /** Unset: what the connection string says, else true (encrypt) and false (verify the certificate). */
+  encrypt: z.boolean().optional(),
+  trustServerCertificate: z.boolean().optional(),
 });
 export const sqlTarget = z.discriminatedUnion('engine', [
   pgliteTarget,

@@ -1,17 +1,25 @@
-// Opens a session on the configured SQL store. Each engine's driver is imported only when it is used.
+// Opens a session on the configured SQL store. Drivers are imported only when used, so that the embedded
+// default never loads a network driver.
 import path from 'node:path';
 import type { SqlTargetConfig } from '../config/schema.ts';
+import type { MysqlSessionOptions } from './mysql.ts';
 import type { SqlSession } from './types.ts';
 
 export * from './types.ts';
+export type { SessionOptions } from './network-session.ts';
 
-export async function openSqlStore(target: SqlTargetConfig, baseDir = process.cwd()): Promise<SqlSession> {
-  switch (target.engine) {
-    case 'pglite': {
-      const { openPglite } = await import('./pglite.ts');
-      return openPglite(path.resolve(baseDir, target.path));
-    }
-    default:
-      throw new Error(`sql.engine ${target.engine}: this build supports only pglite so far`);
+/** Options for the network engines (batch size, connection retries; `bulkPath` applies to MySQL only). */
+export type StoreOptions = MysqlSessionOptions;
+
+export async function openSqlStore(
+  target: SqlTargetConfig,
+  baseDir = process.cwd(),
+  options: StoreOptions = {},
+): Promise<SqlSession> {
+  if (target.engine === 'pglite') {
+    const { openPglite } = await import('./pglite.ts');
+    return openPglite(path.resolve(baseDir, target.path));
   }
+  const { openNetworkStore } = await import('./network.ts');
+  return openNetworkStore(target, options);
 }

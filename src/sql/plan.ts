@@ -93,17 +93,29 @@ export async function loadObject(
   };
   await session.begin();
   try {
-    await session.execute(dialect.insertAudit(tables, record));
+    await session.execute(dialect.insertAudit(tables, record)).catch((e: unknown) => {
+      if (!dialect.isUniqueViolation(e)) throw e;
+      throw new Error(
+        `another load claimed ${object.name} (generation ${object.generation}) first and has committed it; this one wrote nothing, and the next run skips the object`,
+        { cause: e },
+      );
+    });
     for (const ddl of dialect.createStaging(tables)) await session.execute(ddl);
     const staged = await stageObject(session, tables, options);
     await options.hooks?.afterStaging?.(object);
 
+    let invalid = 0;
+    for (const check of dialect.markInvalidRows(tables)) {
+      const marked = await session.execute(check.statement);
+      if (marked) staged.problems[check.problem] = (staged.problems[check.problem] ?? 0) + marked;
+      invalid += marked;
+    }
     if (tables.mode === 'merge') for (const s of dialect.markSupersededKeys(tables)) await session.execute(s);
     const rowsReplaced =
       tables.mode === 'append' ? await session.execute(dialect.deleteObjectRows(tables, object.name)) : 0;
     await session.execute(dialect.deleteObjectQuarantine(tables, bucketUri, object.name));
     const [good] = await session.query<{ n: number | string }>(
-      `SELECT count(*) AS n FROM ${dialect.quote(tables.staging.name)} WHERE ${dialect.quote('lakehouse_reason')} IS NULL`,
+      `SELECT count(*) AS n FROM ${dialect.staging(tables)} WHERE ${dialect.quote('lakehouse_reason')} IS NULL`,
     );
     for (const s of dialect.applyRows(tables, object.name)) await session.execute(s);
     const rowsQuarantined = await session.execute(dialect.insertQuarantine(tables, record));
@@ -118,8 +130,8 @@ export async function loadObject(
       throw new Error(
         `rows in (${counts.rowsIn}) ≠ rows loaded (${counts.rowsLoaded}) + rows quarantined (${counts.rowsQuarantined}); nothing was committed`,
       );
-    if (tables.mode === 'merge' && counts.rowsQuarantined > staged.badRows)
-      staged.problems['duplicate key'] = counts.rowsQuarantined - staged.badRows;
+    const superseded = counts.rowsQuarantined - staged.badRows - invalid;
+    if (tables.mode === 'merge' && superseded > 0) staged.problems['duplicate key'] = superseded;
     await session.execute(dialect.finishAudit(tables, record, counts));
     await options.hooks?.beforeCommit?.(object);
     await session.commit();

@@ -7,10 +7,12 @@ import {
   type AuditRecord,
   type LoadDialect,
   type LoadTables,
+  type RowCheck,
   type SqlEngine,
   type Statement,
 } from './types.ts';
 import { checkIdentifier } from './identifiers.ts';
+import { keyColumn } from './dialect-common.ts';
 
 export class PostgresDialect implements LoadDialect {
   readonly engine: SqlEngine;
@@ -54,7 +56,9 @@ export class PostgresDialect implements LoadDialect {
       (c) => `${q(c.name)} ${this.columnType(c)}${c.nullable ? '' : ' NOT NULL'}`,
     );
     const key = t.mode === 'merge' ? [`PRIMARY KEY (${t.keys.map(q).join(', ')})`] : [];
+    const schema = this.schema === 'public' ? [] : [`CREATE SCHEMA IF NOT EXISTS ${q(this.schema)}`];
     return [
+      ...schema,
       `CREATE TABLE IF NOT EXISTS ${this.table(t.target)} (${[
         ...columns,
         `${q(LINEAGE[0])} TEXT NOT NULL`,
@@ -90,6 +94,15 @@ export class PostgresDialect implements LoadDialect {
     ];
   }
 
+  staging(t: LoadTables): string {
+    return this.quote(t.staging.name);
+  }
+
+  /** PostgreSQL's TEXT keys have no length limit worth checking; empty keys are rejected while parsing. */
+  markInvalidRows(): RowCheck[] {
+    return [];
+  }
+
   lastLoad(t: LoadTables, bucket: string, objectName: string): Statement {
     return {
       sql: `SELECT md5, generation, loaded_at FROM ${this.table(t.audit)} WHERE bucket = $1 AND object_name = $2 AND rows_in IS NOT NULL ORDER BY id DESC LIMIT 1`,
@@ -102,6 +115,10 @@ export class PostgresDialect implements LoadDialect {
       sql: `INSERT INTO ${this.table(t.audit)} (dataset, target_table, bucket, object_name, generation, md5, size, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       params: [r.dataset, r.target, r.bucket, r.objectName, r.generation, r.md5, r.size, r.runId],
     };
+  }
+
+  isUniqueViolation(error: unknown): boolean {
+    return (error as { code?: unknown } | undefined)?.code === '23505';
   }
 
   finishAudit(t: LoadTables, r: AuditRecord, c: AuditCounts): Statement {
@@ -137,7 +154,8 @@ export class PostgresDialect implements LoadDialect {
   markSupersededKeys(t: LoadTables): Statement[] {
     const q = (n: string) => this.quote(n);
     const [line, reason] = [q(STAGING_META[0]), q(STAGING_META[1])];
-    const keys = t.keys.map(q).join(', ');
+    // Keys compare as the target compares them (1.5 = 1.50 as a decimal), so partition on the cast values.
+    const keys = t.keys.map((k) => `CAST(${q(k)} AS ${this.columnType(keyColumn(t, k))})`).join(', ');
     return [
       {
         sql: `UPDATE ${q(t.staging.name)} AS s SET ${reason} = 'duplicate key (' || CAST($1 AS TEXT) || '): superseded by line ' || d.keep
@@ -160,9 +178,10 @@ export class PostgresDialect implements LoadDialect {
     const nonKeys = names.filter((n) => !t.keys.map(q).includes(n));
     return [
       {
-        sql: `MERGE INTO ${this.table(t.target)} AS t USING (${source}) AS s ON ${t.keys.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ')}
-          WHEN MATCHED THEN UPDATE SET ${nonKeys.map((n) => `${n} = s.${n}`).join(', ')}
-          WHEN NOT MATCHED THEN INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')})`,
+        // ON CONFLICT rather than MERGE: it runs on every PostgreSQL Cloud SQL offers (9.6+; MERGE needs 15), and
+        // it is safe against a concurrent insert of the same key, which MERGE is not.
+        sql: `INSERT INTO ${this.table(t.target)} (${names.join(', ')}) ${source}
+          ON CONFLICT (${t.keys.map(q).join(', ')}) DO UPDATE SET ${nonKeys.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}`,
         params: [objectName],
       },
     ];

@@ -73,6 +73,12 @@ export interface AuditCounts {
   blankLines: number;
 }
 
+/** A statement that marks staged rows as bad; the rows it changes are counted under `problem`. */
+export interface RowCheck {
+  problem: string;
+  statement: Statement;
+}
+
 export interface LoadDialect {
   readonly engine: SqlEngine;
   quote(identifier: string): string;
@@ -82,14 +88,23 @@ export interface LoadDialect {
   ensureTables(t: LoadTables): string[];
   /** DDL creating the (temporary) staging table inside the transaction. */
   createStaging(t: LoadTables): string[];
+  /** How statements refer to the staging table (a temporary table's name differs per engine). */
+  staging(t: LoadTables): string;
   /** The last load of an object, to skip one already loaded: columns md5, generation, loaded_at. */
   lastLoad(t: LoadTables, bucket: string, objectName: string): Statement;
   /** Claims the object at the start of the transaction, so a concurrent load of it waits, then fails. */
   insertAudit(t: LoadTables, record: AuditRecord): Statement;
+  /** Whether an error is the engine's unique-key violation (another load claimed the object first). */
+  isUniqueViolation(error: unknown): boolean;
   finishAudit(t: LoadTables, record: AuditRecord, counts: AuditCounts): Statement;
   /** Append mode: rows that an earlier generation of the same object loaded (the new one replaces them). */
   deleteObjectRows(t: LoadTables, objectName: string): Statement;
   deleteObjectQuarantine(t: LoadTables, bucket: string, objectName: string): Statement;
+  /**
+   * Marks staged rows the target cannot hold on this engine (an empty key, a key longer than the engine can
+   * index) with their reason, so that they are quarantined instead of failing the whole object.
+   */
+  markInvalidRows(t: LoadTables): RowCheck[];
   /** Merge mode: marks all but the last record of each key in staging as superseded. */
   markSupersededKeys(t: LoadTables): Statement[];
   /** Moves the good staged rows into the target (append or merge); returns rows applied. */

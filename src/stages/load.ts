@@ -110,10 +110,13 @@ export async function load(options: LoadOptions): Promise<LoadManifest> {
 }
 
 export function loadTables(dataset: DatasetConfig): LoadTables {
+  // A key identifies a row, so an empty key is a bad record (quarantined while parsing), not a NULL key.
+  const isKey = (name: string) => dataset.load.mode === 'merge' && dataset.keys.includes(name);
+  const columns = dataset.columns.map((c) => (isKey(c.name) ? { ...c, nullable: false } : c));
   return {
     dataset: dataset.name,
     target: dataset.load.table ?? dataset.name,
-    columns: dataset.columns,
+    columns,
     keys: dataset.keys,
     mode: dataset.load.mode,
     audit: AUDIT_TABLE,

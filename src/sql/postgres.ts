@@ -1,0 +1,137 @@
+// A PostgreSQL server through `pg`: staging is filled with COPY … FROM STDIN, streamed (pg-copy-streams), and
+// the statements are PostgresDialect's, the same as PGlite's.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { SqlTargetConfig } from '../config/schema.ts';
+import { csvChunks } from './csv-line.ts';
+import {
+  describeServer,
+  NetworkSession,
+  protect,
+  type RunResult,
+  type SessionOptions,
+} from './network-session.ts';
+import { PostgresDialect } from './postgres-dialect.ts';
+import type { SqlValue, StagingTable } from './types.ts';
+
+type PostgresTarget = Extract<SqlTargetConfig, { engine: 'postgres' }>;
+
+export async function openPostgres(
+  target: PostgresTarget,
+  options: SessionOptions = {},
+): Promise<PostgresSession> {
+  return new PostgresSession(target, options).open();
+}
+
+export class PostgresSession extends NetworkSession<pg.Client> {
+  readonly engine = 'postgres' as const;
+  readonly dialect: PostgresDialect;
+  private readonly config: pg.ClientConfig;
+
+  constructor(target: PostgresTarget, options: SessionOptions = {}) {
+    const config = clientConfig(target);
+    super(describeServer('PostgreSQL', { ...config, user: config.user }), options);
+    this.config = config;
+    this.dialect = new PostgresDialect('postgres', target.schema ?? 'public');
+  }
+
+  protected async connect(): Promise<pg.Client> {
+    const client = new pg.Client(this.config);
+    // An idle connection the server drops is reported here; the next statement reconnects.
+    client.on('error', () => this.markLost());
+    try {
+      await client.connect();
+    } catch (e) {
+      client.end().catch(() => undefined);
+      throw e;
+    }
+    return client;
+  }
+
+  protected async disconnect(client: pg.Client): Promise<void> {
+    await client.end();
+  }
+
+  protected async run(client: pg.Client, sql: string, params: SqlValue[]): Promise<RunResult> {
+    const result = await client.query(sql, params);
+    return { rows: result.rows as Record<string, unknown>[], count: result.rowCount ?? 0 };
+  }
+
+  protected async startTransaction(client: pg.Client): Promise<void> {
+    await client.query('BEGIN');
+  }
+
+  protected async endTransaction(client: pg.Client, outcome: 'commit' | 'rollback'): Promise<void> {
+    await client.query(outcome === 'commit' ? 'COMMIT' : 'ROLLBACK');
+  }
+
+  protected async copy(
+    client: pg.Client,
+    table: StagingTable,
+    rows: AsyncIterable<(string | null)[]>,
+  ): Promise<number> {
+    const q = (n: string) => this.dialect.quote(n);
+    const sink = client.query(
+      copyFrom(`COPY ${q(table.name)} (${table.columns.map(q).join(', ')}) FROM STDIN WITH (FORMAT csv)`),
+    );
+    const counter = { rows: 0 };
+    await pipeline(Readable.from(csvChunks(rows, counter)), sink);
+    return counter.rows;
+  }
+}
+
+interface ServerSettings {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+}
+
+/**
+ * Discrete settings override the connection string's (pg lets a connection string override discrete settings,
+ * so they are written into the URL). The password is registered as a secret either way.
+ */
+function clientConfig(target: PostgresTarget): pg.ClientConfig & ServerSettings {
+  const discrete: ServerSettings = {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+  };
+  protect(target.password);
+  if (!target.connection) return { ...definedOnly(discrete), application_name: 'actions-lakehouse' };
+  const url = parseUrl(target.connection);
+  protect(url.password === '' ? undefined : decodeURIComponent(url.password));
+  if (discrete.host) url.hostname = discrete.host;
+  if (discrete.port) url.port = String(discrete.port);
+  if (discrete.user) url.username = encodeURIComponent(discrete.user);
+  if (discrete.password !== undefined) url.password = encodeURIComponent(discrete.password);
+  if (discrete.database) url.pathname = `/${encodeURIComponent(discrete.database)}`;
+  return {
+    connectionString: url.toString(),
+    host: url.hostname || undefined,
+    port: url.port ? Number(url.port) : undefined,
+    user: url.username ? decodeURIComponent(url.username) : undefined,
+    database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
+    application_name: 'actions-lakehouse',
+  };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Parses a connection URL without ever putting it (it may hold a password) into an error. */
+export function parseUrl(connection: string, example = 'postgres://user:password@host:5432/database'): URL {
+  try {
+    return new URL(connection);
+  } catch {
+    throw new Error(
+      `sql.connection: expected a URL like ${example} (the value is not shown: it may hold a password)`,
+    );
+  }
+}
