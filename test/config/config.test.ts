@@ -84,8 +84,10 @@ describe('lakehouse.yml', () => {
   });
 
   it('refuses secrets written in the file, and redacts the ones from the environment', () => {
-    expect(errorOf(base.replace('token: ${env:DATABRICKS_TOKEN}', 'token: dapi123456'))).toBe(
-      'lakehouse.yml: profiles.gcp.databricks.token: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+    const withDatabricks = (token: string) =>
+      base.replace('    manifests: .lakehouse/manifests\n\n  # The cloud', `    databricks: { host: x, token: '${token}' }\n    manifests: .lakehouse/manifests\n\n  # The cloud`);
+    expect(errorOf(withDatabricks('dapi123456'))).toBe(
+      'lakehouse.yml: profiles.local.databricks.token: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
     );
     expect(
       errorOf(
@@ -98,10 +100,9 @@ describe('lakehouse.yml', () => {
     Object.assign(process.env, {
       GCS_BUCKET: 'my-bucket',
       SQLSERVER_CONNECTION_STRING: 'Server=db;User Id=sa;Password=s3cret-value',
-      DATABRICKS_HOST: 'adb-1.azuredatabricks.net',
       DATABRICKS_TOKEN: 'dapi-secret-token',
-      DATABRICKS_HTTP_PATH: '/sql/1.0/warehouses/abc',
     });
+    expect(parse(withDatabricks('${env:DATABRICKS_TOKEN}')).profile.databricks?.token).toBe('dapi-secret-token');
     const resolved = parse(base, 'gcp');
     expect(resolved.profile.bucket).toBe('gs://my-bucket/raw');
     expect(redact('token dapi-secret-token and Server=db;User Id=sa;Password=s3cret-value')).toBe(
