@@ -1,7 +1,9 @@
 // Streaming CSV for the load stage. Records are split on bytes (newline and quote are ASCII, so they never occur
 // inside a multi-byte UTF-8 character), then each record is checked, decoded, split into fields and typed.
 // Nothing is dropped silently: every record becomes a row, a quarantined row with its reason, or a blank line.
-import { isUtf8 } from 'node:buffer';
+// The work goes chunk by chunk (one await per chunk, not per row), and a chunk that is plain ASCII — the common
+// case — is decoded once and sliced, instead of record by record.
+import { isAscii, isUtf8 } from 'node:buffer';
 import type { ColumnConfig } from '../config/schema.ts';
 import { parseValue } from './types.ts';
 
@@ -21,54 +23,69 @@ export type CsvEvent =
 export const MAX_RAW_CHARS = 10_000;
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
-const CR = 0x0d;
 
-interface RawRecord {
-  line: number;
-  bytes: Buffer;
-  /** The record ended at end of input inside an open quote. */
+/** The records found in one chunk: byte ranges of `buf`, with the line each starts on. */
+export interface RecordBatch {
+  buf: Buffer;
+  starts: number[];
+  ends: number[];
+  lines: number[];
+  /** The last record ended at end of input inside an open quote. */
   unterminated: boolean;
 }
 
-/** Splits a byte stream into records: newlines inside quoted fields do not end a record. */
-export async function* splitRecords(source: AsyncIterable<Buffer | string>): AsyncGenerator<RawRecord> {
-  let carry: Buffer = Buffer.alloc(0);
-  let line = 1;
-  let inQuotes = false;
-  // Where the scan resumes inside `carry`; bytes before it have already been scanned for quotes.
-  let scanned = 0;
-  for await (const chunk of source) {
-    const buf: Buffer = carry.length ? Buffer.concat([carry, toBuffer(chunk)]) : toBuffer(chunk);
+/** Splits bytes into records as they arrive, chunk by chunk: newlines inside quoted fields do not end a record. */
+export class RecordSplitter {
+  private carry: Buffer = Buffer.alloc(0);
+  private line = 1;
+  private inQuotes = false;
+  /** Where the scan resumes inside `carry`: bytes before it were already scanned. */
+  private scanned = 0;
+  /** The record being scanned has a quote, so it may hold newlines of its own. */
+  private quoted = false;
+
+  push(chunk: Buffer): RecordBatch {
+    const buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    const batch: RecordBatch = { buf, starts: [], ends: [], lines: [], unterminated: false };
     let start = 0;
-    let i = scanned;
+    let i = this.scanned;
+    let quote = buf.indexOf(QUOTE, i);
     while (i < buf.length) {
-      const nl = buf.indexOf(NEWLINE, i);
-      const quote = buf.indexOf(QUOTE, i);
-      if (!inQuotes && (quote === -1 || (nl !== -1 && nl < quote))) {
-        if (nl === -1) {
-          i = buf.length;
-          break;
-        }
-        yield { line, bytes: buf.subarray(start, nl), unterminated: false };
-        line += 1 + countNewlines(buf, start, nl);
-        start = i = nl + 1;
-      } else if (inQuotes) {
-        // Inside quotes only the next quote matters (a doubled quote toggles twice).
-        if (quote === -1) {
-          i = buf.length;
-          break;
-        }
-        inQuotes = false;
+      if (this.inQuotes) {
+        // Inside quotes only the next quote matters (a doubled quote closes and reopens).
+        if (quote === -1) break;
+        this.inQuotes = false;
         i = quote + 1;
-      } else {
-        inQuotes = true;
-        i = quote + 1;
+        quote = buf.indexOf(QUOTE, i);
+        continue;
       }
+      const nl = buf.indexOf(NEWLINE, i);
+      if (quote !== -1 && (nl === -1 || quote < nl)) {
+        this.inQuotes = this.quoted = true;
+        i = quote + 1;
+        quote = buf.indexOf(QUOTE, i);
+        continue;
+      }
+      if (nl === -1) break;
+      batch.starts.push(start);
+      batch.ends.push(nl);
+      batch.lines.push(this.line);
+      this.line += 1 + (this.quoted ? countNewlines(buf, start, nl) : 0);
+      this.quoted = false;
+      start = i = nl + 1;
     }
-    carry = Buffer.from(buf.subarray(start));
-    scanned = i - start;
+    this.carry = Buffer.from(buf.subarray(start));
+    this.scanned = buf.length - start;
+    return batch;
   }
-  if (carry.length) yield { line, bytes: carry, unterminated: inQuotes };
+
+  /** The last record, when the input does not end with a newline. */
+  end(): RecordBatch {
+    const buf = this.carry;
+    return buf.length
+      ? { buf, starts: [0], ends: [buf.length], lines: [this.line], unterminated: this.inQuotes }
+      : { buf, starts: [], ends: [], lines: [], unterminated: false };
+  }
 }
 
 /** Turns records into typed rows, quarantined rows and blank lines, mapping columns by header name. */
@@ -77,69 +94,118 @@ export async function* readCsv(
   columns: readonly ColumnConfig[],
   options: CsvOptions,
 ): AsyncGenerator<CsvEvent> {
-  let crlf: boolean | undefined;
-  let positions: number[] | undefined = options.header ? undefined : columns.map((_, i) => i);
-  let fieldCount = columns.length;
-  for await (const record of splitRecords(source)) {
-    let bytes = record.bytes;
-    if (record.line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
-      bytes = bytes.subarray(3);
-    // The first record decides the line ending: in a CRLF file the \r belongs to the line break; in an LF file a
-    // stray \r is data, kept for the notebooks to clean.
-    crlf ??= bytes[bytes.length - 1] === CR;
-    if (crlf && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, -1);
-    if (bytes.length === 0) {
-      yield { kind: 'blank', line: record.line };
-      continue;
-    }
-    const bad = (reason: string): CsvEvent => ({
-      kind: 'bad',
-      line: record.line,
-      raw: rawText(bytes),
-      reason,
-    });
-    if (!isUtf8(bytes)) {
-      yield bad(`invalid UTF-8 at byte ${firstInvalidUtf8(bytes)} of the line`);
-      continue;
-    }
-    if (bytes.includes(0)) {
-      yield bad('contains a NUL character, which SQL text columns cannot hold');
-      continue;
-    }
-    if (record.unterminated) {
-      yield bad('a quoted field is never closed (the quote opened here runs to the end of the file)');
-      continue;
-    }
-    const fields = splitFields(bytes.toString('utf8'), options.delimiter);
-    if (typeof fields === 'string') {
-      yield bad(fields);
-      continue;
-    }
-    if (!positions) {
-      positions = headerPositions(fields, columns);
-      fieldCount = fields.length;
-      continue;
-    }
-    if (fields.length !== fieldCount) {
-      yield bad(`expected ${fieldCount} fields, found ${fields.length}`);
-      continue;
-    }
-    const values: (string | null)[] = [];
-    let reason: string | undefined;
-    for (let c = 0; c < columns.length && !reason; c++) {
-      const column = columns[c]!;
-      const parsed = parseValue(fields[positions[c]!]!, column);
-      if (typeof parsed === 'object' && parsed !== null)
-        reason = `${column.source ?? column.name}: ${parsed.error}`;
-      else values.push(parsed);
-    }
-    if (reason) yield bad(reason);
-    else
-      yield options.keepRaw
-        ? { kind: 'row', line: record.line, values, raw: rawText(bytes) }
-        : { kind: 'row', line: record.line, values };
+  for await (const batch of readCsvBatches(source, columns, options)) yield* batch;
+}
+
+/** As readCsv, one batch of events per chunk of input. */
+export async function* readCsvBatches(
+  source: AsyncIterable<Buffer | string>,
+  columns: readonly ColumnConfig[],
+  options: CsvOptions,
+): AsyncGenerator<CsvEvent[]> {
+  const splitter = new RecordSplitter();
+  const reader = new RecordReader(columns, options);
+  for await (const chunk of source) yield reader.read(splitter.push(toBuffer(chunk)));
+  yield reader.read(splitter.end());
+  if (!reader.sawHeader) throw new Error('expected a header line, found an empty file');
+}
+
+/** Checks, decodes, splits and types records; remembers the header and the file's line ending. */
+class RecordReader {
+  private crlf: boolean | undefined;
+  private positions: number[] | undefined;
+  private fieldCount: number;
+  private readonly columns: readonly ColumnConfig[];
+  private readonly options: CsvOptions;
+
+  constructor(columns: readonly ColumnConfig[], options: CsvOptions) {
+    this.columns = columns;
+    this.options = options;
+    this.positions = options.header ? undefined : columns.map((_, i) => i);
+    this.fieldCount = columns.length;
   }
-  if (!positions) throw new Error('expected a header line, found an empty file');
+
+  get sawHeader(): boolean {
+    return this.positions !== undefined;
+  }
+
+  read(batch: RecordBatch): CsvEvent[] {
+    const { buf, starts, ends, lines } = batch;
+    const events: CsvEvent[] = [];
+    const count = starts.length;
+    if (count === 0) return events;
+    const first = starts[0]!;
+    const whole = buf.subarray(first, ends[count - 1]);
+    // Plain ASCII without NUL (and without a BOM, which is not ASCII): decode once, slice by byte offsets.
+    const text = isAscii(whole) && !whole.includes(0) ? whole.toString('latin1') : undefined;
+    for (let r = 0; r < count; r++) {
+      const unterminated = batch.unterminated && r === count - 1;
+      const event = text
+        ? this.fromText(lines[r]!, text.slice(starts[r]! - first, ends[r]! - first), unterminated)
+        : this.fromBytes(lines[r]!, buf.subarray(starts[r], ends[r]), unterminated);
+      if (event) events.push(event);
+    }
+    return events;
+  }
+
+  private fromBytes(line: number, bytes: Buffer, unterminated: boolean): CsvEvent | undefined {
+    if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    if (!isUtf8(bytes)) {
+      const raw = this.withoutLineEnd(bytes.toString('utf8'));
+      return raw === ''
+        ? { kind: 'blank', line }
+        : bad(line, raw, `invalid UTF-8 at byte ${firstInvalidUtf8(bytes)} of the line`);
+    }
+    const text = bytes.toString('utf8');
+    if (text.includes('\0'))
+      return bad(
+        line,
+        this.withoutLineEnd(text),
+        'contains a NUL character, which SQL text columns cannot hold',
+      );
+    return this.fromText(line, text, unterminated);
+  }
+
+  /** The first record decides the line ending: in a CRLF file the \r belongs to the line break; in an LF file a
+   * stray \r is data, kept for the notebooks to clean. */
+  private withoutLineEnd(text: string): string {
+    this.crlf ??= text.endsWith('\r');
+    return this.crlf && text.endsWith('\r') ? text.slice(0, -1) : text;
+  }
+
+  private fromText(line: number, record: string, unterminated: boolean): CsvEvent | undefined {
+    const { columns, options } = this;
+    const text = this.withoutLineEnd(record);
+    if (text === '') return { kind: 'blank', line };
+    if (unterminated)
+      return bad(
+        line,
+        text,
+        'a quoted field is never closed (the quote opened here runs to the end of the file)',
+      );
+    const fields = splitFields(text, options.delimiter);
+    if (typeof fields === 'string') return bad(line, text, fields);
+    if (!this.positions) {
+      this.positions = headerPositions(fields, columns);
+      this.fieldCount = fields.length;
+      return undefined;
+    }
+    if (fields.length !== this.fieldCount)
+      return bad(line, text, `expected ${this.fieldCount} fields, found ${fields.length}`);
+    const values: (string | null)[] = new Array(columns.length);
+    for (let c = 0; c < columns.length; c++) {
+      const column = columns[c]!;
+      const parsed = parseValue(fields[this.positions[c]!]!, column);
+      if (typeof parsed === 'object' && parsed !== null)
+        return bad(line, text, `${column.source ?? column.name}: ${parsed.error}`);
+      values[c] = parsed;
+    }
+    return options.keepRaw ? { kind: 'row', line, values, raw: clip(text) } : { kind: 'row', line, values };
+  }
+}
+
+function bad(line: number, raw: string, reason: string): CsvEvent {
+  return { kind: 'bad', line, raw: clip(raw), reason };
 }
 
 function headerPositions(header: string[], columns: readonly ColumnConfig[]): number[] {
@@ -222,8 +288,7 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return bytes.length;
 }
 
-function rawText(bytes: Buffer): string {
-  const text = bytes.toString('utf8');
+function clip(text: string): string {
   return text.length > MAX_RAW_CHARS ? `${text.slice(0, MAX_RAW_CHARS)}…` : text;
 }
 

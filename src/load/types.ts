@@ -34,6 +34,8 @@ export function parseValue(field: string, column: ColumnConfig): Parsed {
 
 function parseInteger(text: string): Parsed {
   if (!/^[+-]?\d+$/.test(text)) return { error: `expected a whole number, found ${quote(text)}` };
+  // Up to 15 digits fit a double exactly; only longer numbers need BigInt's range check.
+  if (text.length <= 15) return String(Number(text));
   const value = BigInt(text);
   if (value < INT64_MIN || value > INT64_MAX) return { error: `${text} does not fit in a 64-bit integer` };
   return value.toString();
@@ -72,6 +74,7 @@ const DATE_PATTERNS: Record<string, RegExp> = {
 };
 
 export function parseDate(text: string, format: string): Parsed {
+  if (format === 'YYYY-MM-DD' && isoDay(text)) return text;
   const groups = DATE_PATTERNS[format]!.exec(text)?.groups;
   if (!groups) return { error: `expected a date as ${format}, found ${quote(text)}` };
   const [y, m, d] = [Number(groups.y), Number(groups.m), Number(groups.d)];
@@ -99,11 +102,34 @@ function parseTimestamp(text: string): Parsed {
     .replace(/\.000Z$/, 'Z');
 }
 
+const DIGIT_0 = 48;
+
+/** The common case without a regular expression: exactly YYYY-MM-DD, and a calendar date. */
+function isoDay(text: string): boolean {
+  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return false;
+  let y = 0;
+  for (let i = 0; i < 4; i++) {
+    const d = text.charCodeAt(i) - DIGIT_0;
+    if (d < 0 || d > 9) return false;
+    y = y * 10 + d;
+  }
+  const m = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  return y >= 1 && m >= 1 && m <= 12 && day >= 1 && day <= daysInMonth(y, m);
+}
+
+/** The number written by the two digits at `at`, or -1. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - DIGIT_0;
+  const ones = text.charCodeAt(at + 1) - DIGIT_0;
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : -1;
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(y: number, m: number): number {
-  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
-  const last = new Date(0);
-  last.setUTCFullYear(y, m, 0);
-  return last.getUTCDate();
+  if (m !== 2) return MONTH_DAYS[m - 1]!;
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
 }
 
 function quote(text: string): string {

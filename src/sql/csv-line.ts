@@ -1,3 +1,5 @@
+import type { RowBatches } from './types.ts';
+
 /**
  * One row in the CSV form the engines' bulk paths read: every value quoted, so that an empty string stays an
  * empty string, and NULL written unquoted: as an empty field for PostgreSQL's COPY (FORMAT csv), as the word
@@ -22,18 +24,19 @@ const CHUNK_CHARS = 64 * 1024;
 
 /** Rows → CSV text in chunks of about CHUNK_CHARS; `counter.rows` counts the rows written so far. */
 export async function* csvChunks(
-  rows: AsyncIterable<(string | null)[]>,
+  rows: RowBatches,
   counter: { rows: number },
   nullText = '',
 ): AsyncGenerator<Buffer> {
   let chunk = '';
-  for await (const row of rows) {
-    chunk += csvLine(row, nullText);
-    counter.rows++;
-    if (chunk.length >= CHUNK_CHARS) {
-      yield Buffer.from(chunk);
-      chunk = '';
+  for await (const batch of rows)
+    for (const row of batch) {
+      chunk += csvLine(row, nullText);
+      counter.rows++;
+      if (chunk.length >= CHUNK_CHARS) {
+        yield Buffer.from(chunk);
+        chunk = '';
+      }
     }
-  }
   if (chunk) yield Buffer.from(chunk);
 }

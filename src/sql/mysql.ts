@@ -14,7 +14,7 @@ import {
   type SessionOptions,
 } from './network-session.ts';
 import { parseUrl } from './postgres.ts';
-import type { SqlValue, StagingTable } from './types.ts';
+import type { RowBatches, SqlValue, StagingTable } from './types.ts';
 
 type MysqlTarget = Extract<SqlTargetConfig, { engine: 'mysql' }>;
 export type MysqlBulkPath = 'load-data' | 'insert';
@@ -95,11 +95,7 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
     await (outcome === 'commit' ? connection.commit() : connection.rollback());
   }
 
-  protected async copy(
-    connection: mysql.Connection,
-    table: StagingTable,
-    rows: AsyncIterable<(string | null)[]>,
-  ): Promise<number> {
+  protected async copy(connection: mysql.Connection, table: StagingTable, rows: RowBatches): Promise<number> {
     return this.bulkPath === 'insert'
       ? this.insertBatches(connection, table, rows)
       : this.loadData(connection, table, rows);
@@ -108,7 +104,7 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
   private async loadData(
     connection: mysql.Connection,
     table: StagingTable,
-    rows: AsyncIterable<(string | null)[]>,
+    rows: RowBatches,
   ): Promise<number> {
     const q = (n: string) => this.dialect.quote(n);
     const counter = { rows: 0 };
@@ -137,7 +133,7 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
   private async insertBatches(
     connection: mysql.Connection,
     table: StagingTable,
-    rows: AsyncIterable<(string | null)[]>,
+    rows: RowBatches,
   ): Promise<number> {
     const q = (n: string) => this.dialect.quote(n);
     const width = table.columns.length;
@@ -158,13 +154,14 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
       values = [];
       bytes = 0;
     };
-    for await (const row of rows) {
-      for (const v of row) {
-        values.push(v);
-        bytes += v?.length ?? 0;
+    for await (const batch of rows)
+      for (const row of batch) {
+        for (const v of row) {
+          values.push(v);
+          bytes += v?.length ?? 0;
+        }
+        if (values.length / width >= maxRows || bytes >= INSERT_BATCH_BYTES) await flush();
       }
-      if (values.length / width >= maxRows || bytes >= INSERT_BATCH_BYTES) await flush();
-    }
     await flush();
     return total;
   }

@@ -4,7 +4,15 @@
 import { errorMessage } from '../util/log.ts';
 import { registerSecret } from '../util/secrets.ts';
 import { isTransient, withRetry, type RetryOptions } from './retry.ts';
-import type { LoadDialect, SqlEngine, SqlSession, SqlValue, StagingTable, Statement } from './types.ts';
+import type {
+  LoadDialect,
+  RowBatches,
+  SqlEngine,
+  SqlSession,
+  SqlValue,
+  StagingTable,
+  Statement,
+} from './types.ts';
 
 export interface SessionOptions {
   /** Rows per bulk batch, where the engine's bulk path works in batches. */
@@ -36,11 +44,7 @@ export abstract class NetworkSession<C> implements SqlSession {
   protected abstract run(connection: C, sql: string, params: SqlValue[]): Promise<RunResult>;
   protected abstract startTransaction(connection: C): Promise<void>;
   protected abstract endTransaction(connection: C, outcome: 'commit' | 'rollback'): Promise<void>;
-  protected abstract copy(
-    connection: C,
-    table: StagingTable,
-    rows: AsyncIterable<(string | null)[]>,
-  ): Promise<number>;
+  protected abstract copy(connection: C, table: StagingTable, rows: RowBatches): Promise<number>;
 
   /** Opens the connection now (with retries), so that a wrong address or password shows before any work. */
   async open(): Promise<this> {
@@ -71,7 +75,7 @@ export abstract class NetworkSession<C> implements SqlSession {
     await this.finish('rollback');
   }
 
-  async bulkLoad(table: StagingTable, rows: AsyncIterable<(string | null)[]>): Promise<number> {
+  async bulkLoad(table: StagingTable, rows: RowBatches): Promise<number> {
     return this.withConnection('bulk load', (c) => this.copy(c, table, rows));
   }
 

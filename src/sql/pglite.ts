@@ -5,7 +5,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PostgresDialect } from './postgres-dialect.ts';
-import type { SqlSession, StagingTable, Statement } from './types.ts';
+import type { RowBatches, SqlSession, StagingTable, Statement } from './types.ts';
 import { csvLine } from './csv-line.ts';
 
 /** Rows per COPY batch: PGlite copies from an in-memory blob, so batches keep memory bounded. */
@@ -61,7 +61,7 @@ export class PgliteSession implements SqlSession {
     await this.db.exec('ROLLBACK');
   }
 
-  async bulkLoad(table: StagingTable, rows: AsyncIterable<(string | null)[]>): Promise<number> {
+  async bulkLoad(table: StagingTable, rows: RowBatches): Promise<number> {
     const target = `${this.dialect.quote(table.name)} (${table.columns.map((c) => this.dialect.quote(c)).join(', ')})`;
     let parts: string[] = [];
     let bytes = 0;
@@ -72,13 +72,14 @@ export class PgliteSession implements SqlSession {
       parts = [];
       bytes = 0;
     };
-    for await (const row of rows) {
-      const line = csvLine(row);
-      parts.push(line);
-      bytes += line.length;
-      total++;
-      if (bytes >= COPY_BATCH_BYTES) await flush();
-    }
+    for await (const batch of rows)
+      for (const row of batch) {
+        const line = csvLine(row);
+        parts.push(line);
+        bytes += line.length;
+        total++;
+        if (bytes >= COPY_BATCH_BYTES) await flush();
+      }
     await flush();
     return total;
   }

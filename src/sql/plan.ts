@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BucketObject } from '../bucket/types.ts';
-import { readCsv, type CsvOptions } from '../load/csv.ts';
+import { readCsvBatches, type CsvOptions } from '../load/csv.ts';
 import { errorMessage } from '../util/log.ts';
 import type { AuditCounts, AuditRecord, LoadTables, SqlSession } from './types.ts';
 
@@ -175,21 +175,26 @@ async function stageObject(
   }
   // Merge mode keeps every raw line: a record superseded by a later one with the same key goes to quarantine.
   const keepRaw = tables.mode === 'merge';
-  async function* rows(): AsyncGenerator<(string | null)[]> {
-    for await (const event of readCsv(bytes(), tables.columns, { ...options.csv, keepRaw })) {
-      if (event.kind === 'blank') {
-        staged.blankLines++;
-        continue;
+  const emptyColumns = tables.columns.map(() => null);
+  async function* rows(): AsyncGenerator<(string | null)[][]> {
+    for await (const events of readCsvBatches(bytes(), tables.columns, { ...options.csv, keepRaw })) {
+      const batch: (string | null)[][] = [];
+      for (const event of events) {
+        if (event.kind === 'blank') {
+          staged.blankLines++;
+          continue;
+        }
+        if (event.kind === 'row') batch.push([String(event.line), null, event.raw ?? null, ...event.values]);
+        else {
+          staged.badRows++;
+          const kind = problemKind(event.reason);
+          staged.problems[kind] = (staged.problems[kind] ?? 0) + 1;
+          batch.push([String(event.line), event.reason, event.raw, ...emptyColumns]);
+        }
       }
-      staged.rows++;
-      if (staged.rows % 10_000 === 0) options.onRows?.(staged.rows);
-      if (event.kind === 'row') yield [String(event.line), null, event.raw ?? null, ...event.values];
-      else {
-        staged.badRows++;
-        const kind = problemKind(event.reason);
-        staged.problems[kind] = (staged.problems[kind] ?? 0) + 1;
-        yield [String(event.line), event.reason, event.raw, ...tables.columns.map(() => null)];
-      }
+      staged.rows += batch.length;
+      options.onRows?.(staged.rows);
+      yield batch;
     }
   }
   await session.bulkLoad(tables.staging, rows());

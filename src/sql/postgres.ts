@@ -14,7 +14,7 @@ import {
   type SessionOptions,
 } from './network-session.ts';
 import { PostgresDialect } from './postgres-dialect.ts';
-import type { SqlValue, StagingTable } from './types.ts';
+import type { RowBatches, SqlValue, StagingTable } from './types.ts';
 
 type PostgresTarget = Extract<SqlTargetConfig, { engine: 'postgres' }>;
 
@@ -67,11 +67,7 @@ export class PostgresSession extends NetworkSession<pg.Client> {
     await client.query(outcome === 'commit' ? 'COMMIT' : 'ROLLBACK');
   }
 
-  protected async copy(
-    client: pg.Client,
-    table: StagingTable,
-    rows: AsyncIterable<(string | null)[]>,
-  ): Promise<number> {
+  protected async copy(client: pg.Client, table: StagingTable, rows: RowBatches): Promise<number> {
     const q = (n: string) => this.dialect.quote(n);
     const sink = client.query(
       copyFrom(`COPY ${q(table.name)} (${table.columns.map(q).join(', ')}) FROM STDIN WITH (FORMAT csv)`),

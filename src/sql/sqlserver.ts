@@ -11,7 +11,7 @@ import {
   type SessionOptions,
 } from './network-session.ts';
 import { SqlServerDialect } from './sqlserver-dialect.ts';
-import type { SqlValue, StagingTable } from './types.ts';
+import type { RowBatches, SqlValue, StagingTable } from './types.ts';
 
 export type SqlServerTarget = Extract<SqlTargetConfig, { engine: 'sqlserver' }>;
 
@@ -77,11 +77,7 @@ export class SqlServerSession extends NetworkSession<Connection> {
     if (transaction) await (outcome === 'commit' ? transaction.commit() : transaction.rollback());
   }
 
-  protected async copy(
-    connection: Connection,
-    staging: StagingTable,
-    rows: AsyncIterable<(string | null)[]>,
-  ): Promise<number> {
+  protected async copy(connection: Connection, staging: StagingTable, rows: RowBatches): Promise<number> {
     const batchRows = this.options.batchRows ?? 10_000;
     let table = this.bulkTable(staging);
     let total = 0;
@@ -95,10 +91,11 @@ export class SqlServerSession extends NetworkSession<Connection> {
       total += table.rows.length;
       table = this.bulkTable(staging);
     };
-    for await (const row of rows) {
-      table.rows.add(Number(row[0]), ...row.slice(1));
-      if (table.rows.length >= batchRows) await flush();
-    }
+    for await (const batch of rows)
+      for (const row of batch) {
+        table.rows.add(Number(row[0]), ...row.slice(1));
+        if (table.rows.length >= batchRows) await flush();
+      }
     await flush();
     return total;
   }

@@ -22,8 +22,8 @@ export interface SqlSession {
   begin(): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
-  /** Streams rows into `table` through the engine's bulk path; returns the number of rows written. */
-  bulkLoad(table: StagingTable, rows: AsyncIterable<(string | null)[]>): Promise<number>;
+  /** Streams rows, in batches, into `table` through the engine's bulk path; returns the number of rows written. */
+  bulkLoad(table: StagingTable, rows: RowBatches): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -43,6 +43,9 @@ export interface LoadTables {
  * Staging holds every record of one object as text: the typed columns, the line number, and for a
  * quarantined record its reason and raw text. Casting into the target happens in SQL, inside the transaction.
  */
+/** Rows arrive a batch at a time (one per chunk of the object read), so that no row costs an await of its own. */
+export type RowBatches = AsyncIterable<(string | null)[][]>;
+
 export interface StagingTable {
   name: string;
   /** Column names in the order rows are given to bulkLoad. */
