@@ -1,0 +1,238 @@
+// The local runner: executes Databricks SQL notebooks on DuckDB, statement by statement, in the
+// documented forms only (see statements.ts). Tables go through a TableStore (Delta, or plain
+// DuckDB tables), extraction views through a SqlSource (the configured SQL store).
+import type { DuckDBConnection, JS } from '@duckdb/node-api';
+import { isSignificant, type Token } from './lexer.ts';
+import { ParamError, paramNames, renderForDuckDB, type NotebookParams } from './params.ts';
+import { NotebookError, readNotebook, type NotebookCell, type NotebookLocation } from './parser.ts';
+import { ASSERTION_MARKER, installSparkCompat } from './spark-compat.ts';
+import type { SqlSource } from './sql-source.ts';
+import {
+  classifyStatement,
+  StatementFormError,
+  tableNameText,
+  type Statement,
+  type TableName,
+} from './statements.ts';
+import { quoteIdentifier, type TableStore } from './table-store.ts';
+
+export interface RunNotebooksOptions {
+  /** Notebook files, run in this order. */
+  notebooks: readonly string[];
+  conn: DuckDBConnection;
+  tables: TableStore;
+  source: SqlSource;
+  /** Values for the `:name` markers (widgets on Databricks). */
+  params?: NotebookParams;
+  /** Called after every table write, as it happens. */
+  onTable?: (written: TableWritten) => void;
+  /** Rows kept from each plain query's result (default 100). */
+  maxResultRows?: number;
+}
+
+export interface TableWritten {
+  table: string;
+  operation: 'create or replace' | 'insert' | 'merge';
+  /** The committed table version; undefined for stores without versions. */
+  version?: number;
+  /** Rows in the table after the write. */
+  rows: number;
+  notebook: string;
+  cell: number;
+}
+
+export type StatementResult =
+  | { kind: 'extract'; view: string; dbtable: string; rows: number }
+  | { kind: 'table'; written: TableWritten }
+  | { kind: 'temp-view'; view: string }
+  | { kind: 'create-schema'; schema: string }
+  | { kind: 'query'; columns: string[]; rows: Record<string, JS>[]; truncated: boolean }
+  | { kind: 'assertion' };
+
+export interface CellResult {
+  index: number;
+  title?: string;
+  statements: StatementResult[];
+  seconds: number;
+}
+
+export interface NotebookResult {
+  path: string;
+  cells: CellResult[];
+  seconds: number;
+}
+
+export interface RunResult {
+  notebooks: NotebookResult[];
+  /** Every table written, in order. */
+  tables: TableWritten[];
+}
+
+/** A data-quality check (assert_true) that did not hold: the run stops here. */
+export class NotebookAssertionError extends NotebookError {
+  constructor(where: NotebookLocation, message: string) {
+    super(where, `assertion failed: ${message}`);
+    this.name = 'NotebookAssertionError';
+  }
+}
+
+export async function runNotebooks(options: RunNotebooksOptions): Promise<RunResult> {
+  // Every notebook parses before any runs: a typo in the last one must not leave the first half done.
+  const notebooks = [];
+  for (const file of options.notebooks) notebooks.push(await readNotebook(file));
+  await installSparkCompat(options.conn);
+  const result: RunResult = { notebooks: [], tables: [] };
+  for (const notebook of notebooks) {
+    const started = performance.now();
+    const cells: CellResult[] = [];
+    for (const cell of notebook.cells) {
+      if (cell.kind !== 'sql') continue;
+      cells.push(await runCell(notebook.path, cell, options, result.tables));
+    }
+    result.notebooks.push({ path: notebook.path, cells, seconds: (performance.now() - started) / 1000 });
+  }
+  return result;
+}
+
+async function runCell(
+  notebook: string,
+  cell: NotebookCell,
+  options: RunNotebooksOptions,
+  tables: TableWritten[],
+): Promise<CellResult> {
+  const started = performance.now();
+  const statements: StatementResult[] = [];
+  for (const statement of cell.statements) {
+    const where = { notebook, cell: { index: cell.index, title: cell.title }, line: statement.line };
+    try {
+      const parsed = classifyStatement(statement.tokens);
+      const outcome = await execute(parsed, options, where);
+      if (outcome.kind === 'table') {
+        tables.push(outcome.written);
+        options.onTable?.(outcome.written);
+      }
+      statements.push(outcome);
+    } catch (e) {
+      throw asNotebookError(e, where);
+    }
+  }
+  return { index: cell.index, title: cell.title, statements, seconds: (performance.now() - started) / 1000 };
+}
+
+async function execute(
+  statement: Statement,
+  options: RunNotebooksOptions,
+  where: NotebookLocation & { cell: { index: number } },
+): Promise<StatementResult> {
+  const { conn, tables } = options;
+  const params = options.params ?? {};
+  const sql = async (tokens: Token[]) => {
+    for (const name of referencedTables(tokens)) await tables.ensureView(name);
+    return renderForDuckDB(tokens, params);
+  };
+  const written = (
+    table: TableName,
+    operation: TableWritten['operation'],
+    w: { version?: number; rows: number },
+  ) => ({
+    kind: 'table' as const,
+    written: {
+      table: tableNameText(table),
+      operation,
+      ...w,
+      notebook: where.notebook,
+      cell: where.cell.index,
+    },
+  });
+  switch (statement.kind) {
+    case 'extract': {
+      const { rows } = await options.source.extractTable(statement.options, conn, statement.view);
+      return { kind: 'extract', view: statement.view, dbtable: statement.options.dbtable ?? '', rows };
+    }
+    case 'create-table': {
+      const query = await sql(statement.query);
+      const w = await tables.createOrReplace(statement.table, query, { partitionBy: statement.partitionBy });
+      return written(statement.table, 'create or replace', w);
+    }
+    case 'insert':
+      return written(
+        statement.table,
+        'insert',
+        await tables.insertInto(statement.table, await sql(statement.query)),
+      );
+    case 'merge': {
+      await tables.ensureView(statement.table);
+      const tail = await sql(statement.tail);
+      return written(
+        statement.table,
+        'merge',
+        await tables.merge(statement.table, statement.targetAlias, tail),
+      );
+    }
+    case 'temp-view': {
+      const markers = paramNames(statement.query);
+      if (markers.length > 0) {
+        // Databricks rejects parameter markers in view definitions (DBR 17.3 and earlier).
+        throw new ParamError(
+          `temporary view ${statement.view} uses parameter markers (${markers.map((m) => `:${m}`).join(', ')}), which Databricks does not allow in a view definition: use them in the query that reads the view`,
+        );
+      }
+      await conn.run(
+        `CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(statement.view)} AS ${await sql(statement.query)}`,
+      );
+      return { kind: 'temp-view', view: statement.view };
+    }
+    case 'create-schema':
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(statement.schema)}`);
+      return { kind: 'create-schema', schema: statement.schema };
+    case 'query': {
+      const query = await sql(statement.query);
+      if (statement.assertion) {
+        await conn.run(query);
+        return { kind: 'assertion' };
+      }
+      const limit = options.maxResultRows ?? 100;
+      const reader = await conn.runAndReadUntil(query, limit + 1);
+      const rows = reader.getRowObjectsJS();
+      return {
+        kind: 'query',
+        columns: reader.columnNames(),
+        rows: rows.slice(0, limit),
+        truncated: rows.length > limit,
+      };
+    }
+  }
+}
+
+/**
+ * Two-part names (`schema.table`) a statement mentions. `alias.column` pairs are found too; the
+ * store answers that no such table exists, which costs one catalog lookup.
+ */
+export function referencedTables(tokens: readonly Token[]): TableName[] {
+  const t = tokens.filter(isSignificant);
+  const isName = (k: Token | undefined) => k?.kind === 'word' || k?.kind === 'backquoted';
+  const isDot = (k: Token | undefined) => k?.kind === 'symbol' && k.text === '.';
+  const found = new Map<string, TableName>();
+  for (let i = 0; i + 2 < t.length; i++) {
+    if (!isName(t[i]) || !isDot(t[i + 1]) || !isName(t[i + 2])) continue;
+    if (isDot(t[i - 1]) || isDot(t[i + 3]) || (t[i + 3]?.kind === 'symbol' && t[i + 3]!.text === '('))
+      continue;
+    const unquote = (k: Token) =>
+      k.kind === 'backquoted' ? k.text.slice(1, -1).replaceAll('``', '`') : k.text;
+    const name = { schema: unquote(t[i]!), name: unquote(t[i + 2]!) };
+    found.set(tableNameText(name), name);
+  }
+  return [...found.values()];
+}
+
+function asNotebookError(e: unknown, where: NotebookLocation): NotebookError {
+  if (e instanceof NotebookError) return e;
+  if (e instanceof StatementFormError || e instanceof ParamError) {
+    return new NotebookError({ ...where, line: e.line ?? where.line }, e.message);
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const marker = message.indexOf(ASSERTION_MARKER);
+  if (marker !== -1)
+    return new NotebookAssertionError(where, message.slice(marker + ASSERTION_MARKER.length).trim());
+  return new NotebookError(where, message, { cause: e });
+}
