@@ -7,6 +7,12 @@ import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
 import { openDeltaTable, registerDeltaView, writeDelta } from '../../src/delta/index.ts';
+import { PGlite } from '@electric-sql/pglite';
+import { runNotebooks } from '../../src/notebooks/runner.ts';
+import { createDeltaTableStore } from '../../src/notebooks/delta-table-store.ts';
+import { createPGliteSource } from '../../src/notebooks/sql-source.ts';
+import { lakehouse, tempProject } from '../helpers/cli.ts';
+import { repoRoot } from '../helpers/services.ts';
 import { startThriftServer } from '../servers/thrift/index.ts';
 import type { ThriftServer } from '../servers/thrift/index.ts';
 import { TABLES } from '../../app/sql.ts';
@@ -38,6 +44,83 @@ export async function writeFixtureDelta(deltaRoot: string, options: FixtureOptio
     conn.closeSync();
     instance.closeSync();
   }
+}
+
+export interface PipelineOutput {
+  /** The project folder (lakehouse.yml, data/sample, .lakehouse/). */
+  dir: string;
+  config: string;
+  deltaRoot: string;
+  manifestsDir: string;
+}
+
+/** The repository's notebooks, in order, with the parameters of the original analysis. */
+const NOTEBOOKS = fs
+  .readdirSync(path.join(repoRoot, 'notebooks'))
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .map((f) => path.join(repoRoot, 'notebooks', f));
+const NOTEBOOK_PARAMS = {
+  dataset: 'transactions',
+  min_support: 0.001,
+  metric: 'lift',
+  min_threshold: 0.8,
+  confidence_above: 0.1,
+};
+
+/**
+ * The pipeline on a sample as `npm start` runs it: `lakehouse run` in a throwaway project (sample, ingest,
+ * load into PGlite), then the notebooks on DuckDB writing Delta tables, unless `run` already did.
+ */
+export async function runSamplePipeline(
+  sampleRows: number,
+  project?: PipelineOutput,
+): Promise<PipelineOutput> {
+  const { dir, config } = project ?? (await tempProject(sampleRows));
+  const deltaRoot = path.join(dir, '.lakehouse/delta');
+  const manifestsDir = path.join(dir, '.lakehouse/manifests');
+  const before = fs.existsSync(deltaRoot)
+    ? await openDeltaTable(tableLocation(deltaRoot, 'gold.association_rules')).latestVersion()
+    : -1;
+  const run = await lakehouse(['-c', config, 'run']);
+  if (run.code !== 0) throw new Error(`lakehouse run failed (${run.code}):\n${run.stdout}\n${run.stderr}`);
+  const location = tableLocation(deltaRoot, 'gold.association_rules');
+  const after = fs.existsSync(location) ? await openDeltaTable(location).latestVersion() : -1;
+  if (after === before) await transform(path.join(dir, '.lakehouse/pglite'), deltaRoot);
+  return { dir, config, deltaRoot, manifestsDir };
+}
+
+async function transform(pglitePath: string, deltaRoot: string): Promise<void> {
+  const db = new PGlite(pglitePath);
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    await runNotebooks({
+      notebooks: NOTEBOOKS,
+      conn,
+      tables: createDeltaTableStore(conn, deltaRoot),
+      source: createPGliteSource(db),
+      params: NOTEBOOK_PARAMS,
+    });
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+    await db.close();
+  }
+}
+
+/**
+ * Adds a source file in which `item` is bought with whole milk in `baskets` baskets, so that it is among the
+ * top items and in rules after the next run.
+ */
+export function addItemToSample(project: PipelineOutput, item: string, baskets: number): void {
+  const lines = ['Member_number,Date,itemDescription'];
+  for (let i = 0; i < baskets; i++) {
+    const member = 1000 + (i % 3000);
+    const day = new Date(Date.UTC(2015, 0, 1) + (i % 360) * 86_400_000).toISOString().slice(0, 10);
+    lines.push(`${member},${day},${item}`, `${member},${day},whole milk`);
+  }
+  fs.writeFileSync(path.join(project.dir, 'data/sample/added-items.csv'), lines.join('\n') + '\n');
 }
 
 /** Commits a new version of `table` holding the rows of `query` (a SELECT over DuckDB views of the tables). */

@@ -91,7 +91,7 @@ export async function renderData(root: HTMLElement, selected: string | undefined
     try {
       const r = await get<TableRows>(`/tables/${encodeURIComponent(current!.name)}/rows`, {
         version,
-        limit: 50,
+        limit: 25,
       });
       clear(
         rowsHolder,
@@ -104,7 +104,7 @@ export async function renderData(root: HTMLElement, selected: string | undefined
         table(
           r.columns,
           r.rows.map((row) => row.map(showCell)),
-          { testid: 'rows' },
+          { testid: 'rows', numeric: r.columns.map((_, i) => typeof r.rows[0]?.[i] === 'number') },
         ),
       );
     } catch (error) {
