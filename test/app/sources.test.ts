@@ -5,15 +5,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { databricksSource, localSource, startApp } from '../../app/server.ts';
 import type { RunningApp } from '../../app/server.ts';
 import { TABLES } from '../../app/sql.ts';
-import { overwriteTable, startWarehouse, tempDir, WAREHOUSE_TOKEN, writeFixtureDelta } from './helpers.ts';
+import { overwriteTable, runSamplePipeline, startWarehouse, WAREHOUSE_TOKEN } from './helpers.ts';
 
 let deltaRoot: string;
 let warehouse: Awaited<ReturnType<typeof startWarehouse>>;
 let local: RunningApp;
 let remote: RunningApp;
 
-function warehouseSource(queryTimeoutMs = 30_000) {
+function warehouseSource(manifestsDir?: string, queryTimeoutMs = 30_000) {
   return databricksSource({
+    manifestsDir,
     host: warehouse.server.host,
     port: warehouse.server.port,
     httpPath: warehouse.server.path,
@@ -24,8 +25,8 @@ function warehouseSource(queryTimeoutMs = 30_000) {
 }
 
 beforeAll(async () => {
-  deltaRoot = tempDir('app-sources');
-  await writeFixtureDelta(deltaRoot, { baskets: 4000, seed: 7 });
+  const project = await runSamplePipeline(20_000);
+  deltaRoot = project.deltaRoot;
   // A second version, so that time travel has something to show.
   await overwriteTable(
     deltaRoot,
@@ -33,8 +34,11 @@ beforeAll(async () => {
     'SELECT basket_size, baskets * 2 AS baskets, share FROM gold.basket_size_distribution WHERE basket_size <= 3',
   );
   warehouse = await startWarehouse(deltaRoot);
-  local = await startApp({ source: await localSource({ deltaRoot }), port: 0 });
-  remote = await startApp({ source: warehouseSource(), port: 0 });
+  local = await startApp({
+    source: await localSource({ deltaRoot, manifestsDir: project.manifestsDir }),
+    port: 0,
+  });
+  remote = await startApp({ source: warehouseSource(project.manifestsDir), port: 0 });
 });
 
 afterAll(async () => {
@@ -136,7 +140,12 @@ describe('local Delta and a Databricks warehouse', () => {
 
 describe('when the warehouse is out of reach', () => {
   test('the app serves its last good data, marked stale with its age, and recovers', async () => {
-    const app = await startApp({ source: warehouseSource(3000), port: 0, versionCheckMs: 0, cacheTtlMs: 0 });
+    const app = await startApp({
+      source: warehouseSource(undefined, 3000),
+      port: 0,
+      versionCheckMs: 0,
+      cacheTtlMs: 0,
+    });
     try {
       const fresh = await call(app, '/api/items/top?limit=5');
       expect(fresh.status).toBe(200);
@@ -170,7 +179,7 @@ describe('when the warehouse is out of reach', () => {
   });
 
   test('answers from a fresh cache are marked stale too once the warehouse stops answering', async () => {
-    const app = await startApp({ source: warehouseSource(3000), port: 0, versionCheckMs: 0 });
+    const app = await startApp({ source: warehouseSource(undefined, 3000), port: 0, versionCheckMs: 0 });
     try {
       const first = await call(app, '/api/sales/yearly');
       expect(first.body.meta?.stale).toBe(false);
