@@ -1,0 +1,143 @@
+// The local Delta tables (`<deltaRoot>/<schema>/<name>`), read with DuckDB through the project's Delta module:
+// each table is a view over its latest snapshot, replaced when a new version is committed; an earlier version
+// gets its own view for time travel.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { openDeltaTable, registerDeltaView } from '../../src/delta/index.ts';
+import type { DataSource, HistoryEntry, SourceParam, TableVersion } from '../source.ts';
+import { SourceError } from '../source.ts';
+import { TABLES } from '../sql.ts';
+import type { TableName } from '../sql.ts';
+import { DuckDBPool } from './duckdb.ts';
+import { readRunSummary } from './manifests.ts';
+
+export interface LocalSourceOptions {
+  /** The folder of the Delta tables (profiles.<p>.delta in lakehouse.yml). */
+  deltaRoot: string;
+  /** The folder of the run manifests, for the last pipeline run (optional). */
+  manifestsDir?: string;
+  /** DuckDB connections for concurrent queries (default 4). */
+  connections?: number;
+  /** DuckDB threads (default: DuckDB's own, one per core). */
+  threads?: number;
+  /**
+   * Tables copied into memory when a version is registered, instead of read from Parquet by every query
+   * (default: the gold tables, which are small; silver stays on disk).
+   */
+  inMemory?: (table: TableName) => boolean;
+}
+
+const TIME_TRAVEL_SCHEMA = 'time_travel';
+const STAGING_SCHEMA = 'delta_staging';
+
+function tableLocation(deltaRoot: string, table: TableName): string {
+  const [schema, name] = table.split('.') as [string, string];
+  return path.join(deltaRoot, schema, name);
+}
+
+function isDeltaTable(location: string): boolean {
+  return fs.existsSync(path.join(location, '_delta_log'));
+}
+
+function iso(ms: number | undefined): string {
+  return new Date(ms ?? 0).toISOString();
+}
+
+export async function localSource(options: LocalSourceOptions): Promise<DataSource> {
+  const deltaRoot = path.resolve(options.deltaRoot);
+  const instance = await DuckDBInstance.create(':memory:', {
+    ...(options.threads ? { threads: String(options.threads) } : {}),
+  });
+  const pool = await DuckDBPool.open(instance, options.connections ?? 4);
+  const registered = new Map<TableName, TableVersion>();
+  // One registration per view, even when requests for it arrive together.
+  const timeTravelViews = new Map<string, Promise<string>>();
+  const inMemory = options.inMemory ?? ((table: TableName) => table.startsWith('gold.'));
+  await pool.use((c) =>
+    c.run(
+      `CREATE SCHEMA IF NOT EXISTS ${TIME_TRAVEL_SCHEMA}; CREATE SCHEMA IF NOT EXISTS ${STAGING_SCHEMA};`,
+    ),
+  );
+
+  // The table's view, or a table in memory replaced in one statement, so that queries never see it missing.
+  async function register(table: TableName, location: string, version: number) {
+    return pool.use(async (c) => {
+      if (!inMemory(table)) return registerDeltaView(c, table, location, { version, temporary: false });
+      const staging = `${STAGING_SCHEMA}.${table.replace('.', '__')}`;
+      const snapshot = await registerDeltaView(c, staging, location, { version, temporary: false });
+      await c.run(`CREATE SCHEMA IF NOT EXISTS ${table.split('.')[0]}`);
+      await c.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${staging}`);
+      return snapshot;
+    });
+  }
+
+  // Registers the latest version of each table whose version changed; one check at a time.
+  let refreshing: Promise<void> | undefined;
+  async function refresh(): Promise<void> {
+    for (const table of TABLES) {
+      const location = tableLocation(deltaRoot, table);
+      if (!isDeltaTable(location)) {
+        registered.delete(table);
+        continue;
+      }
+      const latest = await openDeltaTable(location).latestVersion();
+      if (registered.get(table)?.version === latest) continue;
+      const snapshot = await register(table, location, latest);
+      registered.set(table, { version: snapshot.version, committedAt: iso(snapshot.timestamp) });
+    }
+  }
+  function versions(): Promise<Partial<Record<TableName, TableVersion>>> {
+    refreshing ??= refresh().finally(() => (refreshing = undefined));
+    return refreshing.then(() => Object.fromEntries(registered));
+  }
+  await versions();
+
+  function located(table: TableName): string {
+    const location = tableLocation(deltaRoot, table);
+    if (!isDeltaTable(location))
+      throw new SourceError('not-found', `${table}: no Delta table at ${location}`);
+    return location;
+  }
+
+  function viewAt(table: TableName, version: number): Promise<string> {
+    const view = `${TIME_TRAVEL_SCHEMA}.${table.replace('.', '__')}__v${version}`;
+    let registering = timeTravelViews.get(view);
+    if (!registering) {
+      const location = located(table);
+      registering = pool
+        .use((c) => registerDeltaView(c, view, location, { version, temporary: false }))
+        .then(() => view);
+      timeTravelViews.set(view, registering);
+      registering.catch(() => timeTravelViews.delete(view));
+    }
+    return registering;
+  }
+
+  return {
+    kind: 'local',
+    query: (sql: string, params?: Record<string, SourceParam>) => pool.query(sql, params),
+    versions,
+    async history(table): Promise<HistoryEntry[]> {
+      const entries = await openDeltaTable(located(table)).history();
+      return entries.map((e) => {
+        const rows = Number(e.operationMetrics.numOutputRows);
+        return {
+          version: e.version,
+          committedAt: iso(e.timestamp),
+          operation: e.operation,
+          rowsWritten: e.operationMetrics.numOutputRows === undefined || !Number.isFinite(rows) ? null : rows,
+        };
+      });
+    },
+    async queryAt(table, version, makeSql, params) {
+      return pool.query(makeSql(await viewAt(table, version)), params);
+    },
+    lastRun: () => readRunSummary(options.manifestsDir),
+    async close() {
+      await refreshing?.catch(() => undefined);
+      await pool.close();
+      instance.closeSync();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// Items and customers: the most sold items, how sales spread over items, the top customers, basket sizes.
+import type { BasketSize, HistogramBin, TopCustomer, TopItem } from '../../types.ts';
+import { axisStyle, chart, palette } from '../charts.ts';
+import { get } from '../client.ts';
+import { card, clear, escapeHtml, fmtInt, fmtPct, h, table } from '../dom.ts';
+
+export async function renderItems(root: HTMLElement): Promise<void> {
+  const [items, histogram, customers, sizes] = await Promise.all([
+    get<TopItem[]>('/items/top', { limit: 20 }),
+    get<HistogramBin[]>('/items/distribution', { bins: 20 }),
+    get<TopCustomer[]>('/customers/top', { limit: 20 }),
+    get<BasketSize[]>('/baskets/sizes'),
+  ]);
+  const itemsEl = h('div', { class: 'chart items', 'data-testid': 'chart-top-items' });
+  const histEl = h('div', { class: 'chart', 'data-testid': 'chart-item-distribution' });
+  const sizesEl = h('div', { class: 'chart', 'data-testid': 'chart-basket-sizes' });
+
+  clear(
+    root,
+    h(
+      'div',
+      { class: 'grid two' },
+      card('Most sold items', itemsEl),
+      card(
+        'Top items',
+        table(
+          ['#', 'Item', 'Items sold', 'Baskets', 'In % of baskets'],
+          items.map((i) => [
+            fmtInt(i.rank),
+            i.item,
+            fmtInt(i.itemsSold),
+            fmtInt(i.baskets),
+            fmtPct(i.basketShare, 2),
+          ]),
+          { numeric: [true, false, true, true, true], testid: 'top-items' },
+        ),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'grid two' },
+      card(
+        'How many items sold how much',
+        h('p', { class: 'muted small' }, 'Items by the number of units each sold.'),
+        histEl,
+      ),
+      card(
+        'Basket sizes',
+        h('p', { class: 'muted small' }, 'Baskets by the number of distinct items in them.'),
+        sizesEl,
+      ),
+    ),
+    card(
+      'Top customers',
+      table(
+        ['#', 'Member', 'Items bought', 'Baskets', 'Distinct items', 'First purchase', 'Last purchase'],
+        customers.map((c) => [
+          fmtInt(c.rank),
+          String(c.member ?? '–'),
+          fmtInt(c.itemsSold),
+          fmtInt(c.baskets),
+          fmtInt(c.distinctItems),
+          c.firstPurchase ?? '–',
+          c.lastPurchase ?? '–',
+        ]),
+        { numeric: [true, true, true, true, true, false, false], testid: 'top-customers' },
+      ),
+    ),
+  );
+
+  const ordered = [...items].reverse();
+  chart(itemsEl, {
+    grid: { left: 16, right: 48, top: 8, bottom: 24, containLabel: true },
+    tooltip: {
+      trigger: 'item',
+      formatter: (p: { dataIndex: number }) => {
+        const i = ordered[p.dataIndex];
+        return i
+          ? `<b>${escapeHtml(i.item)}</b><br/>${fmtInt(i.itemsSold)} sold in ${fmtInt(i.baskets)} baskets`
+          : '';
+      },
+    },
+    xAxis: { type: 'value', ...axisStyle },
+    yAxis: {
+      type: 'category',
+      data: ordered.map((i) => i.item),
+      ...axisStyle,
+      axisLabel: { color: '#334155', width: 140, overflow: 'truncate' },
+    },
+    series: [
+      { type: 'bar', data: ordered.map((i) => i.itemsSold), itemStyle: { borderRadius: [0, 3, 3, 0] } },
+    ],
+  });
+
+  chart(histEl, {
+    tooltip: {
+      trigger: 'item',
+      formatter: (p: { dataIndex: number }) => {
+        const b = histogram[p.dataIndex];
+        return b ? `${fmtInt(b.items)} items sold ${fmtInt(b.from)}–${fmtInt(b.to)} units` : '';
+      },
+    },
+    xAxis: {
+      type: 'category',
+      data: histogram.map((b) => fmtInt(b.from)),
+      name: 'units sold',
+      nameLocation: 'middle',
+      nameGap: 28,
+      ...axisStyle,
+    },
+    yAxis: { type: 'value', name: 'items', ...axisStyle },
+    series: [
+      {
+        type: 'bar',
+        barCategoryGap: '8%',
+        data: histogram.map((b) => b.items),
+        itemStyle: { color: palette[2] },
+      },
+    ],
+  });
+
+  chart(sizesEl, {
+    tooltip: {
+      trigger: 'item',
+      formatter: (p: { dataIndex: number }) => {
+        const s = sizes[p.dataIndex];
+        return s ? `${fmtInt(s.baskets)} baskets of ${fmtInt(s.size)} items (${fmtPct(s.share)})` : '';
+      },
+    },
+    xAxis: {
+      type: 'category',
+      data: sizes.map((s) => String(s.size)),
+      name: 'items in the basket',
+      nameLocation: 'middle',
+      nameGap: 28,
+      ...axisStyle,
+    },
+    yAxis: { type: 'value', name: 'baskets', ...axisStyle },
+    series: [
+      {
+        type: 'bar',
+        data: sizes.map((s) => s.baskets),
+        itemStyle: { color: palette[3], borderRadius: [3, 3, 0, 0] },
+      },
+    ],
+  });
+}

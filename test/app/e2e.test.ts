@@ -1,0 +1,250 @@
+// The app in Debian's Chromium (playwright-core): every section loads without console errors, the controls
+// drive the API, time travel shows an earlier version, and data is printed as text. With UPDATE_SCREENSHOTS=1
+// it also writes docs/screenshots/<section>.png.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { databricksSource, localSource, startApp } from '../../app/server.ts';
+import type { RunningApp } from '../../app/server.ts';
+import type { RulesPage, TableRows } from '../../app/types.ts';
+import { needsChromium, repoRoot } from '../helpers/services.ts';
+import { HOSTILE_ITEM } from './fixture.ts';
+import {
+  addItemToSample,
+  launchChromium,
+  runSamplePipeline,
+  startWarehouse,
+  WAREHOUSE_TOKEN,
+} from './helpers.ts';
+import type { PipelineOutput } from './helpers.ts';
+
+const chromiumOk = await needsChromium();
+const screenshots = process.env.UPDATE_SCREENSHOTS === '1';
+const screenshotDir = path.join(repoRoot, 'docs/screenshots');
+const SECTIONS = ['overview', 'rules', 'sales', 'items', 'data'] as const;
+
+describe.skipIf(!chromiumOk)('the app in Chromium', () => {
+  let app: RunningApp;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let deltaRoot: string;
+  let project: PipelineOutput;
+
+  beforeAll(async () => {
+    // The pipeline on the sample of lakehouse.yml, as `npm start` runs it.
+    project = await runSamplePipeline(40_000);
+    deltaRoot = project.deltaRoot;
+    app = await startApp({
+      source: await localSource({ deltaRoot, manifestsDir: project.manifestsDir }),
+      port: 0,
+      versionCheckMs: 0,
+    });
+    browser = await launchChromium();
+  });
+
+  /** Runs the pipeline again with an item named <script>…: every table gets a new version. */
+  let rerun: Promise<void> | undefined;
+  const withHostileItem = () =>
+    (rerun ??= (async () => {
+      addItemToSample(project, HOSTILE_ITEM, 1500);
+      await runSamplePipeline(0, project);
+    })());
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  /** A new page that records console errors, page errors, failed requests and dialogs. */
+  async function open(hash: string): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    page.on('dialog', (d) => {
+      problems.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    await page.goto(`${app.url}/${hash}`);
+    return { page, problems };
+  }
+
+  async function ready(page: Page, section: string): Promise<void> {
+    await page.locator(`#section-${section}[data-state="ready"]`).waitFor({ timeout: 20_000 });
+  }
+
+  async function api<T>(p: string): Promise<T> {
+    const body = (await (await fetch(app.url + p)).json()) as { data: T };
+    return body.data;
+  }
+
+  test.each(SECTIONS)('the %s section loads without console errors', async (section) => {
+    const { page, problems } = await open(`#/${section}`);
+    try {
+      await ready(page, section);
+      await expect
+        .poll(() => page.locator(`#section-${section} canvas, #section-${section} table`).count())
+        .toBeGreaterThan(0);
+      // Let the charts finish drawing before looking for errors (and before a screenshot).
+      await page.waitForTimeout(600);
+      expect(problems).toEqual([]);
+      expect(await page.locator(`nav a[data-section="${section}"]`).getAttribute('aria-current')).toBe(
+        'page',
+      );
+      if (screenshots) {
+        fs.mkdirSync(screenshotDir, { recursive: true });
+        await page.screenshot({ path: path.join(screenshotDir, `${section}.png`), fullPage: true });
+      }
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('moving the confidence slider changes the rule count to what the API returns', async () => {
+    const { page, problems } = await open('#/rules');
+    try {
+      await ready(page, 'rules');
+      const count = page.getByTestId('rule-count');
+      const before = Number(await count.getAttribute('data-total'));
+      const all = await api<RulesPage>('/api/rules');
+      expect(before).toBe(all.total);
+
+      const slider = page.getByTestId('confidence-slider');
+      await slider.focus();
+      for (let i = 0; i < 15; i++) await page.keyboard.press('ArrowRight');
+      expect(await slider.inputValue()).toBe('0.15');
+      await expect.poll(() => count.getAttribute('data-query')).toContain('minConfidence=0.15');
+      const expected = await api<RulesPage>(`/api/rules?${await count.getAttribute('data-query')}`);
+      expect(expected.total).toBeLessThan(before);
+      await expect.poll(() => count.textContent()).toBe(expected.total!.toLocaleString('en-US'));
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('the item search filters the rules table', async () => {
+    const { page, problems } = await open('#/rules');
+    try {
+      await ready(page, 'rules');
+      await page.getByTestId('rule-search').fill('milk');
+      await expect.poll(() => page.getByTestId('rule-count').getAttribute('data-query')).toContain('q=milk');
+      const expected = await api<RulesPage>('/api/rules?q=milk');
+      expect(expected.total).toBeGreaterThan(0);
+      const rows = page.locator('[data-testid="rules-table"] tbody tr');
+      const texts = await rows.allTextContents();
+      expect(texts.length).toBe(Math.min(25, expected.total!));
+      for (const t of texts) expect(t).toContain('milk');
+      expect(await page.getByTestId('rule-count').textContent()).toBe(
+        expected.total!.toLocaleString('en-US'),
+      );
+
+      // Only the "then" side: every consequent holds the item.
+      await page.getByTestId('rule-side').selectOption('consequent');
+      await expect
+        .poll(() => page.getByTestId('rule-count').getAttribute('data-query'))
+        .toContain('side=consequent');
+      const consequents = await page
+        .locator('[data-testid="rules-table"] tbody tr td:nth-child(2)')
+        .allTextContents();
+      expect(consequents.length).toBeGreaterThan(0);
+      for (const t of consequents) expect(t).toContain('milk');
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('time travel shows the rows of an earlier version', async () => {
+    await withHostileItem();
+    const { page, problems } = await open('#/data/gold.item_popularity');
+    try {
+      await ready(page, 'data');
+      await expect.poll(() => page.getByTestId('rows-caption').textContent()).toContain('Version 1 (latest)');
+      const latest = await api<TableRows>('/api/tables/gold.item_popularity/rows?version=1&limit=25');
+      const old = await api<TableRows>('/api/tables/gold.item_popularity/rows?version=0&limit=25');
+      expect(old.rows).not.toEqual(latest.rows);
+      await page.getByTestId('version-select').selectOption('0');
+      await expect
+        .poll(() => page.getByTestId('rows-caption').textContent())
+        .toContain('Version 0 of 1 (time travel)');
+      const shown = await page
+        .locator('[data-testid="rows"] tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)),
+        );
+      const item = old.columns.indexOf('item');
+      expect(shown.length).toBe(old.rows.length);
+      expect(shown.map((r) => r[item])).toEqual(old.rows.map((r) => String(r[item])));
+      expect(shown.flat()).not.toContain(HOSTILE_ITEM);
+      expect(await page.getByTestId('history').locator('tbody tr').count()).toBe(2);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('an item named <script>… is shown as text and never runs', async () => {
+    await withHostileItem();
+    const { page, problems } = await open('#/items');
+    try {
+      await ready(page, 'items');
+      const cells = await page.locator('[data-testid="top-items"] td').allTextContents();
+      expect(cells).toContain(HOSTILE_ITEM);
+      await page.goto(`${app.url}/#/rules`);
+      await ready(page, 'rules');
+      await page.getByTestId('rule-search').fill('<script');
+      await expect
+        .poll(() => page.getByTestId('rule-count').getAttribute('data-query'))
+        .toContain('q=%3Cscript');
+      const ruleCells = await page.locator('[data-testid="rules-table"] tbody td').allTextContents();
+      expect(ruleCells).toContain(HOSTILE_ITEM);
+      // No script element came from the data, and no alert() ran.
+      expect(await page.locator('main script').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test('when the warehouse is out of reach, a banner says the data is old and how old', async () => {
+    const warehouse = await startWarehouse(deltaRoot);
+    const remote = await startApp({
+      source: databricksSource({
+        host: warehouse.server.host,
+        port: warehouse.server.port,
+        httpPath: warehouse.server.path,
+        token: WAREHOUSE_TOKEN,
+        checkServerCertificate: false,
+        queryTimeoutMs: 3000,
+      }),
+      port: 0,
+      cacheTtlMs: 0,
+      versionCheckMs: 0,
+    });
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${remote.url}/#/items`);
+      await ready(page, 'items');
+      expect(await page.locator('#stale-banner').isHidden()).toBe(true);
+      expect(await page.locator('#source-badge').textContent()).toBe('Databricks SQL warehouse');
+      await warehouse.server.refuseConnections();
+      await page.waitForTimeout(1100);
+      await page.reload();
+      await ready(page, 'items');
+      const banner = page.locator('#stale-banner');
+      await expect.poll(() => banner.isVisible()).toBe(true);
+      expect(await banner.textContent()).toMatch(/out of reach: showing the last data read, \d+ s old/);
+      // The last good data is still on the page.
+      expect(await page.locator('[data-testid="top-items"] tbody tr').count()).toBe(20);
+      if (screenshots) await page.screenshot({ path: path.join(screenshotDir, 'stale.png') });
+    } finally {
+      await page.close();
+      await remote.close();
+      await warehouse.close();
+    }
+  });
+});
