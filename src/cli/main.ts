@@ -127,10 +127,43 @@ program
 
 program
   .command('start')
-  .description('what `npm start` does: run the pipeline on the sample data')
-  .action(async (_o, command: Command) => {
-    await runPipeline(context(command));
+  .description('what `npm start` does: run the pipeline on the sample data, then serve the dashboard')
+  .option('--port <n>', 'the dashboard’s port, 0 for any free one (default: app.port in the config)', port)
+  .action(async (o: { port?: number }, command: Command) => {
+    const ctx = context(command);
+    await runPipeline(ctx);
+    if (!ctx.dryRun) await serve(ctx, o.port);
   });
+
+program
+  .command('serve')
+  .description('serve the dashboard on the Delta tables the pipeline wrote, without running it')
+  .option('--port <n>', 'the dashboard’s port, 0 for any free one (default: app.port in the config)', port)
+  .action(async (o: { port?: number }, command: Command) => {
+    await serve(context(command), o.port);
+  });
+
+/** Serves the app until SIGINT/SIGTERM, then closes it gracefully (in-flight requests finish). */
+async function serve(ctx: PipelineContext, port?: number): Promise<void> {
+  const { resolved } = ctx;
+  const { serveApp } = await import('../../app/server.ts');
+  const app = await serveApp({
+    deltaRoot: configPath(resolved, resolved.profile.delta),
+    manifestsDir: configPath(resolved, resolved.profile.manifests),
+    port: port ?? resolved.config.app.port,
+  });
+  ctx.log.info(`\ndashboard: ${app.url}  (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      ctx.log.info('stopping the dashboard…');
+      void app.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
 
 program.addCommand(
   createTableCommand((name) => {
@@ -169,6 +202,13 @@ function numberOption(name: string, expected: string, valid: (n: number) => bool
 
 function positiveInt(name: string) {
   return numberOption(name, 'a positive whole number', (n) => Number.isInteger(n) && n > 0);
+}
+function port(v: string) {
+  return numberOption(
+    '--port',
+    'a port number from 0 to 65535',
+    (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
+  )(v);
 }
 function integer(name: string) {
   return numberOption(name, 'a whole number', Number.isInteger);

@@ -4,7 +4,9 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { lakehouse, tempProject } from '../helpers/cli.ts';
+import { repoRoot } from '../helpers/services.ts';
 import { startGcsServer } from '../servers/gcs/server.ts';
 
 const digest = (dir: string) =>
@@ -137,5 +139,50 @@ describe('lakehouse CLI', () => {
       await server.close();
       await fsp.rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('start runs the pipeline, serves the dashboard on its output, and stops cleanly on SIGTERM', async () => {
+    const { dir, config } = await tempProject(2000);
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin/lakehouse.js'), '-c', config, 'start', '--port', '0'],
+      {
+        cwd: repoRoot,
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const match = /dashboard: (http:\/\/\S+)/.exec(out);
+          if (match) {
+            clearInterval(timer);
+            resolve(match[1]!);
+          }
+        }, 200);
+        void exited.then(() => {
+          clearInterval(timer);
+          reject(new Error(`lakehouse start exited early:\n${out}`));
+        });
+      });
+      expect(out).toContain('Top rules by lift');
+      const health = (await (await fetch(`${url}/healthz`)).json()) as {
+        status: string;
+        versions: Record<string, unknown>;
+      };
+      expect(health.status).toBe('ok');
+      expect(Object.keys(health.versions)).toContain('gold.association_rules');
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<html');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('stopping the dashboard');
+    await fsp.rm(dir, { recursive: true, force: true });
   });
 });
