@@ -3,7 +3,17 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'actions/*/dist/', 'app/public/', '.lakehouse/', 'coverage/', '.scratch/', 'bench/.work/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'actions/*/dist/',
+      'app/public/',
+      '.lakehouse/',
+      'coverage/',
+      '.scratch/',
+      'bench/.work/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
