@@ -48,17 +48,9 @@ const LINES_PER_BASKET = [
 const ITEM_COUNT = 167;
 const BASKETS_PER_MEMBER = 3.84;
 
-function random(seed) {
-  // mulberry32
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { mulberry32: random } = await (
+  await import('tsx/esm/api')
+).tsImport('../src/util/random.ts', import.meta.url);
 
 function cumulative(weights) {
   const total = weights.reduce((s, w) => s + w, 0);

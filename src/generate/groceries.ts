@@ -6,6 +6,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { HABITS, ITEMS } from './items.ts';
+import { mulberry32 } from '../util/random.ts';
 
 export const DIRTY_KINDS = ['trailing_cr', 'blank_line', 'bad_date', 'field_count', 'duplicate'] as const;
 export type DirtyKind = (typeof DIRTY_KINDS)[number];
@@ -173,18 +174,6 @@ function weightedPicker(weights: number[], random: () => number): () => number {
       else lo = mid + 1;
     }
     return lo;
-  };
-}
-
-/** A small, fast, seedable PRNG (Mulberry32): the same seed gives the same data on every machine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

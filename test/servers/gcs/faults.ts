@@ -1,5 +1,7 @@
 // Switchable faults for the GCS test server. A seeded generator picks which requests fail, so a failing test
 // replays the same faults; `inject` forces the next faults exactly, for tests that need one particular failure.
+import { mulberry32 } from '../../../src/util/random.ts';
+
 /**
  * `reset`: the connection is reset (mid-body for a request with a body); `lost-response`: the request takes
  * effect, then the connection is reset instead of answered; `slow`: served after `slowMs`; `corrupt`: an upload
@@ -81,15 +83,4 @@ export class Faults {
     if (this.random() >= rate) return undefined;
     return kinds[Math.floor(this.random() * kinds.length)];
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
