@@ -5,7 +5,6 @@ import type { DuckDBConnection, JS } from '@duckdb/node-api';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNotebooks, type RunResult } from '../../src/notebooks/runner.ts';
-import { createPGliteSource } from '../../src/notebooks/sql-source.ts';
 import { createDuckDBTableStore } from '../../src/notebooks/table-store.ts';
 import { needsShared } from '../helpers/services.ts';
 import {
@@ -16,6 +15,7 @@ import {
   groceriesDir,
   loadCsv,
   openDuckDB,
+  pgliteSource,
   readGroceries,
   readRulesCsv,
 } from './helpers.ts';
@@ -85,7 +85,7 @@ describe.skipIf(!ok)('the notebooks on the grocery dataset', () => {
       notebooks: allNotebooks,
       conn,
       tables: createDuckDBTableStore(conn),
-      source: createPGliteSource(db),
+      source: pgliteSource(db),
       params,
     });
 

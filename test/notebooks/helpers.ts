@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { PGlite } from '@electric-sql/pglite';
+import { createStoreSource, type SqlSource } from '../../src/notebooks/sql-source.ts';
+import { PgliteSession } from '../../src/sql/pglite.ts';
 import { repoRoot, sharedDir } from '../helpers/services.ts';
 
 export const groceriesDir = path.join(sharedDir, 'data/groceries');
@@ -49,6 +51,16 @@ export async function createLoadedStore(): Promise<PGlite> {
       md5 TEXT NOT NULL, rows_loaded BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL,
       loaded_at TIMESTAMPTZ NOT NULL DEFAULT now());`);
   return db;
+}
+
+/** The SQL store session around an in-memory PGlite (closing the session closes the database). */
+export function pgliteSession(db: PGlite): PgliteSession {
+  return new PgliteSession(db, '(in memory)', () => undefined);
+}
+
+/** Extraction from an in-memory PGlite, as the runner reads the configured store. */
+export function pgliteSource(db: PGlite): SqlSource {
+  return createStoreSource(pgliteSession(db));
 }
 
 /** Loads CSV text (header Member_number,Date,itemDescription) as one object, values untouched, and audits it. */

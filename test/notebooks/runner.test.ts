@@ -13,9 +13,8 @@ import {
   type TableWritten,
 } from '../../src/notebooks/runner.ts';
 import { SECRET_MESSAGE } from '../../src/notebooks/spark-compat.ts';
-import { createPGliteSource } from '../../src/notebooks/sql-source.ts';
 import { createDuckDBTableStore } from '../../src/notebooks/table-store.ts';
-import { allNotebooks, createLoadedStore, DATASET, loadCsv, openDuckDB } from './helpers.ts';
+import { allNotebooks, createLoadedStore, DATASET, loadCsv, openDuckDB, pgliteSource } from './helpers.ts';
 
 let dir: string;
 let db: PGlite;
@@ -35,7 +34,7 @@ const run = (notebooks: string[], extra: Partial<RunNotebooksOptions> = {}) =>
     notebooks,
     conn,
     tables: createDuckDBTableStore(conn),
-    source: createPGliteSource(db),
+    source: pgliteSource(db),
     ...extra,
   });
 
