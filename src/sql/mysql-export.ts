@@ -69,11 +69,11 @@ export function mysqlExportQuery(table: MysqlTable): string {
  * One column as text, so that the driver hands over the server's own formatting: DECIMAL and BIGINT exact,
  * DOUBLE as the shortest text that reads back the same, DATE as YYYY-MM-DD, DATETIME as YYYY-MM-DD
  * hh:mm:ss[.ffffff]. FLOAT goes through DOUBLE (FLOAT's own text keeps 6 digits); TIMESTAMP is shown in the
- * session's time zone, which the session sets to UTC, hence +00; BOOLEAN (TINYINT(1)) as true/false.
+ * session's time zone, which the session sets to UTC, hence +00; BOOLEAN (TINYINT(1)) as true/false. Text is
+ * cast too: MariaDB marks a JSON column (a LONGTEXT) as JSON in its metadata, and mysql2 would parse it.
  */
 export function mysqlExportValue(column: MysqlColumn, duckdbType: string): string {
   const c = quoteMysql(column.name);
-  if (duckdbType === 'VARCHAR' && column.data_type.toLowerCase() !== 'json') return c;
   if (duckdbType === 'BOOLEAN') return `CASE WHEN ${c} <> 0 THEN 'true' WHEN ${c} = 0 THEN 'false' END`;
   if (duckdbType === 'FLOAT') return `CAST(CAST(${c} AS DOUBLE) AS CHAR)`;
   if (duckdbType === 'TIMESTAMPTZ') return `CONCAT(${c}, '+00')`;

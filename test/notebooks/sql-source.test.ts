@@ -4,7 +4,6 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromOptions } from '../../src/notebooks/sql-source.ts';
-import { duckdbTypeForPostgres } from '../../src/sql/postgres-export.ts';
 import { openDuckDB, pgliteSource } from './helpers.ts';
 
 let db: PGlite;
@@ -195,19 +194,5 @@ describe('tableFromOptions', () => {
     expect(() => tableFromOptions({ dbtable: 'db.dbo.t' })).toThrow(
       "dbtable 'db.dbo.t': expected 'table' or 'schema.table'",
     );
-  });
-});
-
-describe('duckdbTypeForPostgres', () => {
-  it('maps the catalog types, and refuses the rest by name', () => {
-    expect(() => duckdbTypeForPostgres('numeric(40,2)', 'amount')).toThrow(
-      /^column amount has PostgreSQL type numeric\(40,2\)/,
-    );
-    expect(() => duckdbTypeForPostgres('numeric', 'amount')).toThrow(
-      /^column amount has PostgreSQL type numeric,/,
-    );
-    expect(duckdbTypeForPostgres('timestamp(3) without time zone', 'x')).toBe('TIMESTAMP');
-    expect(duckdbTypeForPostgres('time without time zone', 'x')).toBe('TIME');
-    expect(duckdbTypeForPostgres('character varying', 'x')).toBe('VARCHAR');
   });
 });
