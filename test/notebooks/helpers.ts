@@ -94,10 +94,6 @@ export async function loadCsv(
   return rows;
 }
 
-export function readGroceries(): string {
-  return fs.readFileSync(path.join(groceriesDir, 'transactions.csv'), 'utf8');
-}
-
 /** Parses the mlxtend CSV exports: frozenset({'a', 'b'}) sets and numeric metric columns. */
 export function readRulesCsv(file: string): Array<Record<string, string>> {
   const [header, ...lines] = fs.readFileSync(file, 'utf8').trim().split('\n');
