@@ -24,15 +24,13 @@ export interface SqlSource {
   ): Promise<{ rows: number }>;
 }
 
-/** undefined schema: the store's default schema. */
-export type TableReference = TableName;
-
 /**
  * The table an extraction names. SQL Server's default schema `dbo` stands for the store's
- * default schema, so the same notebook reads `dbo.transactions` from SQL Server and
- * `transactions` from PGlite, PostgreSQL or MySQL.
+ * default schema, where the load writes (the configured `sql.schema`; otherwise `public` on
+ * PostgreSQL and PGlite, the connection's database on MySQL, `dbo` on SQL Server), so the same
+ * notebook reads `dbo.transactions` from every engine.
  */
-export function tableFromOptions(options: Readonly<Record<string, string>>): TableReference {
+export function tableFromOptions(options: Readonly<Record<string, string>>): TableName {
   if (options.query !== undefined) {
     throw new Error(`OPTIONS (query ...) is not supported locally: name a table with dbtable`);
   }
@@ -54,8 +52,6 @@ export function tableFromOptions(options: Readonly<Record<string, string>>): Tab
   return { schema, name };
 }
 
-export type CsvColumn = ExportColumn;
-
 /**
  * Reads a CSV file (header line, RFC 4180 quoting, unquoted empty field = NULL, "" = empty
  * string) into a hidden temporary table and exposes it as the temporary view `viewName`, so
@@ -64,7 +60,7 @@ export type CsvColumn = ExportColumn;
 export async function loadCsvAsView(
   conn: DuckDBConnection,
   file: string,
-  columns: readonly CsvColumn[],
+  columns: readonly ExportColumn[],
   viewName: string,
 ): Promise<number> {
   const str = (s: string) => `'${s.replaceAll("'", "''")}'`;

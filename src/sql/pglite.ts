@@ -43,6 +43,8 @@ export class PgliteSession implements SqlSession {
   /** Table pages per COPY when exporting a table (smaller in tests, to export in many parts). */
   exportBlocksPerCopy = EXPORT_BLOCKS_PER_COPY;
   private readonly release: () => void;
+  /** An export runs in a transaction of its own, which must not end a load's. */
+  private inTransaction = false;
 
   constructor(db: PGlite, folder: string, release: () => void) {
     this.db = db;
@@ -62,13 +64,16 @@ export class PgliteSession implements SqlSession {
 
   async begin(): Promise<void> {
     await this.db.exec('BEGIN');
+    this.inTransaction = true;
   }
 
   async commit(): Promise<void> {
+    this.inTransaction = false;
     await this.db.exec('COMMIT');
   }
 
   async rollback(): Promise<void> {
+    this.inTransaction = false;
     await this.db.exec('ROLLBACK');
   }
 
@@ -114,6 +119,8 @@ export class PgliteSession implements SqlSession {
    * time, all in one snapshot (REPEATABLE READ), so that no row is read twice or missed.
    */
   private async *copyOut(table: PostgresTable): AsyncGenerator<Buffer> {
+    if (this.inTransaction)
+      throw new Error(`${this.description}: export cannot run inside a transaction (a load is under way)`);
     await this.db.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     let done = false;
     try {

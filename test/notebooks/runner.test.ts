@@ -247,7 +247,7 @@ describe('runNotebooks: errors name the notebook and the cell', () => {
     );
     const absent = notebook("CREATE OR REPLACE TEMP VIEW r USING sqlserver OPTIONS (dbtable 'dbo.nothing')");
     expect((await failure(run([absent]))).message).toBe(
-      `${relative(absent)}, cell 1 (line 2): table nothing does not exist in the SQL store (PGlite)`,
+      `${relative(absent)}, cell 1 (line 2): table public.nothing does not exist in PGlite at (in memory) (no table or view of that name)`,
     );
   });
 

@@ -306,7 +306,7 @@ export function defineExportSuite(engine: EngineUnderTest, namespace: string): v
       expect(await extract(`${schema}.orders`, 'qualified')).toEqual({ rows: 3 });
     });
 
-    it('names an unknown table and a column type it cannot map, and rejects hostile names before any SQL', async (ctx) => {
+    it('names an unknown table and a column type it cannot map, refuses to run inside a transaction, and rejects hostile names before any SQL', async (ctx) => {
       if (skip()) return ctx.skip();
       const f = fixture();
       await expect(extract('dbo.no_such_table', 'missing')).rejects.toThrow(
@@ -317,6 +317,16 @@ export function defineExportSuite(engine: EngineUnderTest, namespace: string): v
       );
       await session.execute(`CREATE TABLE ${t('blobs')} (id INT, ${q('blob')} ${f.unmapped.type})`);
       await expect(extract('blobs', 'blobs')).rejects.toThrow(f.unmapped.named);
+      // An export has a transaction (or a stream) of its own: inside a load's, it would end or block it.
+      await session.begin();
+      try {
+        const inside = await session.exportTable({ name: 'orders' });
+        await expect(inside.csv[Symbol.asyncIterator]().next()).rejects.toThrow(
+          /: export cannot run inside a transaction \(a load is under way\)$/,
+        );
+      } finally {
+        await session.rollback();
+      }
       for (const name of HOSTILE_NAMES) {
         await expect(session.exportTable({ name })).rejects.toThrow(
           /^table .*: expected letters, digits and _/,
