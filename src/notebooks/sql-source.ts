@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ExportColumn, SqlSession, TableName } from '../sql/types.ts';
+import { errorMessage } from '../util/log.ts';
 import { quoteIdentifier } from './table-store.ts';
 
 export interface SqlSource {
@@ -89,10 +90,15 @@ export function createStoreSource(session: SqlSession, options: StoreSourceOptio
   return {
     async extractTable(extractOptions, conn, viewName) {
       const exported = await session.exportTable(tableFromOptions(extractOptions));
+      const table = `${exported.table.schema}.${exported.table.name}`;
       const dir = fs.mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'lakehouse-extract-'));
       try {
         const file = path.join(dir, `${exported.table.name}.csv`);
-        await pipeline(Readable.from(exported.csv), fs.createWriteStream(file));
+        await pipeline(Readable.from(exported.csv), fs.createWriteStream(file)).catch((e: unknown) => {
+          throw new Error(`reading ${table} from ${session.description} failed: ${errorMessage(e)}`, {
+            cause: e,
+          });
+        });
         return { rows: await loadCsvAsView(conn, file, exported.columns, viewName) };
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });

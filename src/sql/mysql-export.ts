@@ -46,7 +46,7 @@ export async function findMysqlTable(
   );
   if (!rows)
     throw new Error(
-      `table ${tableLabel(schema ?? "(the connection's database)", table.name)} does not exist in ${where} (no table or view of that name)`,
+      `table ${tableLabel(schema, table.name)} does not exist in ${where} (no table or view of that name)`,
     );
   return {
     schema: rows[0]!.table_schema,

@@ -285,6 +285,22 @@ export function defineExportSuite(engine: EngineUnderTest, namespace: string): v
       expect(await extract('many', 'many_again')).toEqual({ rows: MANY_ROWS - Math.ceil(MANY_ROWS / 7) });
     });
 
+    it('reports a failure midway with the table and the store, and the session stays usable', async (ctx) => {
+      // MySQL's SELECT turns a division by zero into NULL: no statement fails midway there.
+      if (skip() || session.engine === 'mysql') return ctx.skip();
+      const orReplace = session.engine === 'sqlserver' ? 'CREATE OR ALTER' : 'CREATE OR REPLACE';
+      // Row 15000 comes after several chunks of output.
+      await session.execute(
+        `${orReplace} VIEW ${t('failing')} AS SELECT id, 100 / (id - 15000) AS x FROM ${t('many')}`,
+      );
+      await expect(extract('failing', 'failing')).rejects.toThrow(
+        new RegExp(
+          `^reading \\S+\\.failing from ${escape(session.description)} failed: .*(division by zero|Divide by zero)`,
+        ),
+      );
+      expect(await extract('many', 'many_after')).toEqual({ rows: MANY_ROWS - Math.ceil(MANY_ROWS / 7) });
+    });
+
     it('reads views, finds names as written or in lower case, and takes an explicit schema', async (ctx) => {
       if (skip()) return ctx.skip();
       const orReplace = session.engine === 'sqlserver' ? 'CREATE OR ALTER' : 'CREATE OR REPLACE';
