@@ -148,7 +148,8 @@ async function measure(transactions) {
   const load = (p) => tsImport(path.join(repo, p), import.meta.url);
   const { runNotebooks } = await load('src/notebooks/runner.ts');
   const { createDuckDBTableStore } = await load('src/notebooks/table-store.ts');
-  const { createPGliteSource } = await load('src/notebooks/sql-source.ts');
+  const { createStoreSource } = await load('src/notebooks/sql-source.ts');
+  const { PgliteSession } = await load('src/sql/pglite.ts');
   const { PGlite } = await import('@electric-sql/pglite');
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const { FPGrowth } = await import('node-fpgrowth');
@@ -190,7 +191,9 @@ async function measure(transactions) {
     const options = {
       conn,
       tables: createDuckDBTableStore(conn),
-      source: createPGliteSource(db, { tempDir: dir }),
+      source: createStoreSource(new PgliteSession(db, path.join(dir, 'pglite'), () => undefined), {
+        tempDir: dir,
+      }),
       params: PARAMS,
     };
     const notebooks = ['01_extract_clean', '02_enrich', '03_gold_sales', '04_basket_rules'];

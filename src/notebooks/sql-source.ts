@@ -1,14 +1,15 @@
 // Extraction views (`CREATE OR REPLACE TEMPORARY VIEW v USING sqlserver OPTIONS (dbtable ...)`):
 // on Databricks Spark reads SQL Server over JDBC; locally a SqlSource reads the same table from
 // the configured SQL store into DuckDB. Tables move in bulk, as CSV with explicit column types
-// taken from the store's catalog, never as one JavaScript object per row.
+// taken from the store's catalog (SqlSession.exportTable), then DuckDB's read_csv.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { PGliteInterface } from '@electric-sql/pglite';
+import type { ExportColumn, SqlSession, TableName } from '../sql/types.ts';
+import { errorMessage } from '../util/log.ts';
 import { quoteIdentifier } from './table-store.ts';
 
 export interface SqlSource {
@@ -24,18 +25,13 @@ export interface SqlSource {
   ): Promise<{ rows: number }>;
 }
 
-export interface TableReference {
-  /** undefined: the store's default schema. */
-  schema?: string;
-  name: string;
-}
-
 /**
  * The table an extraction names. SQL Server's default schema `dbo` stands for the store's
- * default schema, so the same notebook reads `dbo.transactions` from SQL Server and
- * `transactions` from PGlite, PostgreSQL or MySQL.
+ * default schema, where the load writes (the configured `sql.schema`; otherwise `public` on
+ * PostgreSQL and PGlite, the connection's database on MySQL, `dbo` on SQL Server), so the same
+ * notebook reads `dbo.transactions` from every engine.
  */
-export function tableFromOptions(options: Readonly<Record<string, string>>): TableReference {
+export function tableFromOptions(options: Readonly<Record<string, string>>): TableName {
   if (options.query !== undefined) {
     throw new Error(`OPTIONS (query ...) is not supported locally: name a table with dbtable`);
   }
@@ -57,12 +53,6 @@ export function tableFromOptions(options: Readonly<Record<string, string>>): Tab
   return { schema, name };
 }
 
-export interface CsvColumn {
-  name: string;
-  /** A DuckDB type name. */
-  type: string;
-}
-
 /**
  * Reads a CSV file (header line, RFC 4180 quoting, unquoted empty field = NULL, "" = empty
  * string) into a hidden temporary table and exposes it as the temporary view `viewName`, so
@@ -71,7 +61,7 @@ export interface CsvColumn {
 export async function loadCsvAsView(
   conn: DuckDBConnection,
   file: string,
-  columns: readonly CsvColumn[],
+  columns: readonly ExportColumn[],
   viewName: string,
 ): Promise<number> {
   const str = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -87,100 +77,32 @@ export async function loadCsvAsView(
   return Number(reader.getRows()[0]![0]);
 }
 
-/** The DuckDB type for a PostgreSQL column type as format_type() prints it. */
-export function duckdbTypeForPostgres(pgType: string, column: string): string {
-  const t = pgType.toLowerCase();
-  const numeric = /^numeric\((\d+),(\d+)\)$/.exec(t);
-  if (numeric) {
-    const [precision, scale] = [Number(numeric[1]), Number(numeric[2])];
-    if (precision <= 38) return `DECIMAL(${precision},${scale})`;
-  }
-  if (/^(character varying|character|varchar|char)(\(\d+\))?$/.test(t)) return 'VARCHAR';
-  if (/^timestamp(\(\d\))? without time zone$/.test(t)) return 'TIMESTAMP';
-  if (/^timestamp(\(\d\))? with time zone$/.test(t)) return 'TIMESTAMPTZ';
-  if (/^time(\(\d\))? without time zone$/.test(t)) return 'TIME';
-  const simple: Record<string, string> = {
-    bigint: 'BIGINT',
-    integer: 'INTEGER',
-    smallint: 'SMALLINT',
-    boolean: 'BOOLEAN',
-    real: 'FLOAT',
-    'double precision': 'DOUBLE',
-    text: 'VARCHAR',
-    citext: 'VARCHAR',
-    uuid: 'VARCHAR',
-    json: 'VARCHAR',
-    jsonb: 'VARCHAR',
-    date: 'DATE',
-  };
-  const mapped = simple[t];
-  if (mapped) return mapped;
-  throw new Error(
-    `column ${column} has PostgreSQL type ${pgType}, which the extraction does not map to DuckDB (supported: ${Object.keys(simple).join(', ')}, varchar(n), char(n), numeric(p,s) with p <= 38, timestamp, timestamptz, time)`,
-  );
-}
-
-export interface PGliteSourceOptions {
+export interface StoreSourceOptions {
   /** Folder for the intermediate CSV files; the system temporary folder by default. */
   tempDir?: string;
 }
 
-/** Extraction from PGlite, the default SQL store: COPY ... TO '/dev/blob' (CSV), then DuckDB read_csv. */
-export function createPGliteSource(db: PGliteInterface, options: PGliteSourceOptions = {}): SqlSource {
+/**
+ * Extraction from the configured SQL store (PGlite, PostgreSQL, MySQL or SQL Server): the session exports the
+ * table as CSV with DuckDB types from its catalog, streamed to a temporary file that DuckDB then reads.
+ */
+export function createStoreSource(session: SqlSession, options: StoreSourceOptions = {}): SqlSource {
   return {
     async extractTable(extractOptions, conn, viewName) {
-      const table = tableFromOptions(extractOptions);
-      const { relation, columns } = await postgresColumns(db, table);
+      const exported = await session.exportTable(tableFromOptions(extractOptions));
+      const table = `${exported.table.schema}.${exported.table.name}`;
       const dir = fs.mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'lakehouse-extract-'));
-      const file = path.join(dir, `${table.name}.csv`);
       try {
-        const blob = await db.transaction(async (tx) => {
-          // Dates and timestamps in ISO form and UTC, whatever the session says.
-          await tx.exec(`SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL TimeZone = 'UTC'`);
-          // COPY of the table itself (all columns, in catalog order) is faster than COPY of a query.
-          const result = await tx.query(`COPY ${relation} TO '/dev/blob' WITH (FORMAT csv, HEADER)`);
-          return result.blob;
+        const file = path.join(dir, `${exported.table.name}.csv`);
+        await pipeline(Readable.from(exported.csv), fs.createWriteStream(file)).catch((e: unknown) => {
+          throw new Error(`reading ${table} from ${session.description} failed: ${errorMessage(e)}`, {
+            cause: e,
+          });
         });
-        if (!blob) throw new Error(`PGlite returned no data for COPY ${relation} TO '/dev/blob'`);
-        await pipeline(
-          Readable.fromWeb(blob.stream() as import('node:stream/web').ReadableStream),
-          fs.createWriteStream(file),
-        );
-        return { rows: await loadCsvAsView(conn, file, columns, viewName) };
+        return { rows: await loadCsvAsView(conn, file, exported.columns, viewName) };
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     },
   };
-}
-
-/** The table's columns; names as written first, then folded to lower case as PostgreSQL folds unquoted names. */
-async function postgresColumns(
-  db: PGliteInterface,
-  table: TableReference,
-): Promise<{ relation: string; columns: CsvColumn[] }> {
-  const spellings = [table, { schema: table.schema?.toLowerCase(), name: table.name.toLowerCase() }];
-  for (const t of spellings) {
-    const name = (t.schema ? `${quoteIdentifier(t.schema)}.` : '') + quoteIdentifier(t.name);
-    const found = await db.query<{ oid: number; kind: string }>(
-      `SELECT oid, relkind AS kind FROM pg_class WHERE oid = to_regclass($1)`,
-      [name],
-    );
-    const row = found.rows[0];
-    // COPY reads tables directly; views only through a query.
-    const relation = row?.kind === 'r' || row?.kind === 'p' ? name : `(SELECT * FROM ${name})`;
-    if (row) return { relation, columns: await columnsOf(db, row.oid) };
-  }
-  throw new Error(
-    `table ${table.schema ? `${table.schema}.` : ''}${table.name} does not exist in the SQL store (PGlite)`,
-  );
-}
-
-async function columnsOf(db: PGliteInterface, oid: number): Promise<CsvColumn[]> {
-  const attributes = await db.query<{ name: string; type: string }>(
-    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type
-       FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-    [oid],
-  );
-  return attributes.rows.map((a) => ({ name: a.name, type: duckdbTypeForPostgres(a.type, a.name) }));
 }

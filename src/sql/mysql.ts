@@ -2,6 +2,7 @@
 // the parser when the server allows it (local_infile=ON), otherwise with batched multi-row INSERTs (prepared
 // statements: values travel as parameters). bench/load.mjs measures both.
 import { Readable } from 'node:stream';
+import type { Connection as CallbackConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import type { SqlTargetConfig } from '../config/schema.ts';
 import { csvChunks } from './csv-line.ts';
@@ -13,8 +14,10 @@ import {
   type RunResult,
   type SessionOptions,
 } from './network-session.ts';
+import { textRowsToCsv } from './export-common.ts';
+import { findMysqlTable, mysqlExportQuery, type MysqlTable } from './mysql-export.ts';
 import { parseUrl } from './postgres.ts';
-import type { RowBatches, SqlValue, StagingTable } from './types.ts';
+import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from './types.ts';
 
 type MysqlTarget = Extract<SqlTargetConfig, { engine: 'mysql' }>;
 export type MysqlBulkPath = 'load-data' | 'insert';
@@ -24,6 +27,8 @@ export interface MysqlSessionOptions extends SessionOptions {
   bulkPath?: MysqlBulkPath;
 }
 
+/** Rows the export's stream buffers before it pauses the connection. */
+const EXPORT_BUFFER_ROWS = 1000;
 /** MySQL's limit on placeholders in one prepared statement. */
 const MAX_PLACEHOLDERS = 65_535;
 /** Bytes of values per INSERT, well under the default max_allowed_packet (16–64 MB). */
@@ -130,6 +135,20 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
     return counter.rows;
   }
 
+  async exportTable(table: TableName): Promise<TableExport> {
+    const found = await findMysqlTable(
+      (statement) => this.query(statement),
+      table,
+      this.dialect.schema,
+      this.description,
+    );
+    return {
+      table: { schema: found.schema, name: found.name },
+      columns: found.columns.map(({ name, type }) => ({ name, type })),
+      csv: this.streamFrom('export', (connection) => exportRows(connection, found)),
+    };
+  }
+
   private async insertBatches(
     connection: mysql.Connection,
     table: StagingTable,
@@ -164,6 +183,28 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
       }
     await flush();
     return total;
+  }
+}
+
+/**
+ * The rows as CSV. The query streams (mysql2 pauses the socket while the stream's buffer is full); a consumer
+ * that stops early leaves rows unread, so the connection is destroyed rather than reused.
+ */
+async function* exportRows(connection: mysql.Connection, table: MysqlTable): AsyncGenerator<Buffer> {
+  // Only the callback API streams; the promise connection wraps one (typed only on pool connections).
+  const core = (connection as unknown as { connection: CallbackConnection }).connection;
+  const rows = core
+    .query({ sql: mysqlExportQuery(table), rowsAsArray: true })
+    .stream({ highWaterMark: EXPORT_BUFFER_ROWS });
+  let done = false;
+  try {
+    yield* textRowsToCsv(table.columns, rows);
+    done = true;
+  } finally {
+    if (!done) {
+      rows.destroy();
+      connection.destroy();
+    }
   }
 }
 

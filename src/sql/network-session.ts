@@ -12,6 +12,8 @@ import type {
   SqlValue,
   StagingTable,
   Statement,
+  TableExport,
+  TableName,
 } from './types.ts';
 
 export interface SessionOptions {
@@ -45,6 +47,7 @@ export abstract class NetworkSession<C> implements SqlSession {
   protected abstract startTransaction(connection: C): Promise<void>;
   protected abstract endTransaction(connection: C, outcome: 'commit' | 'rollback'): Promise<void>;
   protected abstract copy(connection: C, table: StagingTable, rows: RowBatches): Promise<number>;
+  abstract exportTable(table: TableName): Promise<TableExport>;
 
   /** Opens the connection now (with retries), so that a wrong address or password shows before any work. */
   async open(): Promise<this> {
@@ -83,6 +86,24 @@ export abstract class NetworkSession<C> implements SqlSession {
     const connection = this.connection;
     this.connection = undefined;
     if (connection) await this.disconnect(connection).catch(() => undefined);
+  }
+
+  /**
+   * Streams what `produce` reads over the connection (opened with retries first). A stream that fails or is
+   * abandoned midway leaves the connection in an unknown state (mid-COPY, rows unread): the next statement
+   * opens a new one.
+   */
+  protected async *streamFrom<T>(what: string, produce: (c: C) => AsyncIterable<T>): AsyncGenerator<T> {
+    if (this.inTransaction)
+      throw new Error(`${this.description}: ${what} cannot run inside a transaction (a load is under way)`);
+    const connection = await this.withConnection(what, async (c) => c);
+    let done = false;
+    try {
+      yield* produce(connection);
+      done = true;
+    } finally {
+      if (!done) this.markLost();
+    }
   }
 
   private async finish(outcome: 'commit' | 'rollback'): Promise<void> {

@@ -5,11 +5,20 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PostgresDialect } from './postgres-dialect.ts';
-import type { RowBatches, SqlSession, StagingTable, Statement } from './types.ts';
+import type { RowBatches, SqlSession, StagingTable, Statement, TableExport, TableName } from './types.ts';
 import { csvLine } from './csv-line.ts';
+import {
+  findPostgresTable,
+  POSTGRES_EXPORT_SETTINGS,
+  postgresCopy,
+  postgresRelation,
+  type PostgresTable,
+} from './postgres-export.ts';
 
 /** Rows per COPY batch: PGlite copies from an in-memory blob, so batches keep memory bounded. */
 const COPY_BATCH_BYTES = 16 * 1024 * 1024;
+/** Table pages (8 kB) per COPY … TO blob when exporting: PGlite holds each blob in memory. */
+const EXPORT_BLOCKS_PER_COPY = 2048;
 
 export async function openPglite(dataDir: string): Promise<PgliteSession> {
   const folder = path.resolve(dataDir);
@@ -31,7 +40,11 @@ export class PgliteSession implements SqlSession {
   readonly dialect = new PostgresDialect('pglite');
   readonly description: string;
   readonly db: PGlite;
+  /** Table pages per COPY when exporting a table (smaller in tests, to export in many parts). */
+  exportBlocksPerCopy = EXPORT_BLOCKS_PER_COPY;
   private readonly release: () => void;
+  /** An export runs in a transaction of its own, which must not end a load's. */
+  private inTransaction = false;
 
   constructor(db: PGlite, folder: string, release: () => void) {
     this.db = db;
@@ -51,13 +64,16 @@ export class PgliteSession implements SqlSession {
 
   async begin(): Promise<void> {
     await this.db.exec('BEGIN');
+    this.inTransaction = true;
   }
 
   async commit(): Promise<void> {
+    this.inTransaction = false;
     await this.db.exec('COMMIT');
   }
 
   async rollback(): Promise<void> {
+    this.inTransaction = false;
     await this.db.exec('ROLLBACK');
   }
 
@@ -82,6 +98,58 @@ export class PgliteSession implements SqlSession {
       }
     await flush();
     return total;
+  }
+
+  async exportTable(table: TableName): Promise<TableExport> {
+    const found = await findPostgresTable(
+      (sql, params) => this.query({ sql, params }),
+      table,
+      this.dialect.schema,
+      this.description,
+    );
+    return {
+      table: { schema: found.schema, name: found.name },
+      columns: found.columns,
+      csv: this.copyOut(found),
+    };
+  }
+
+  /**
+   * COPY … TO '/dev/blob' returns the whole result in memory, so a plain table is copied a range of pages at a
+   * time, all in one snapshot (REPEATABLE READ), so that no row is read twice or missed.
+   */
+  private async *copyOut(table: PostgresTable): AsyncGenerator<Buffer> {
+    if (this.inTransaction)
+      throw new Error(`${this.description}: export cannot run inside a transaction (a load is under way)`);
+    await this.db.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    let done = false;
+    try {
+      await this.db.query(POSTGRES_EXPORT_SETTINGS);
+      for (const [i, blocks] of (await this.pageRanges(table)).entries()) {
+        const copy = postgresCopy(table, { to: "'/dev/blob'", header: i === 0, blocks });
+        const blob = (await this.db.query(copy)).blob;
+        if (!blob) throw new Error(`${this.description} returned no data for ${copy}`);
+        yield Buffer.from(await blob.arrayBuffer());
+      }
+      done = true;
+    } finally {
+      await this.db.exec(done ? 'COMMIT' : 'ROLLBACK');
+    }
+  }
+
+  /** Page ranges covering a plain table (the last one open-ended); one unbounded copy for anything else. */
+  private async pageRanges(table: PostgresTable): Promise<({ from: number; to?: number } | undefined)[]> {
+    if (table.kind !== 'r') return [undefined];
+    const [size] = await this.query<{ blocks: number | bigint }>({
+      sql: `SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint AS blocks`,
+      params: [postgresRelation(table)],
+    });
+    const blocks = Number(size!.blocks);
+    const ranges: { from: number; to?: number }[] = [];
+    for (let from = 0; from + this.exportBlocksPerCopy < blocks; from += this.exportBlocksPerCopy)
+      ranges.push({ from, to: from + this.exportBlocksPerCopy });
+    ranges.push({ from: ranges.at(-1)?.to ?? 0 });
+    return ranges;
   }
 
   async close(): Promise<void> {

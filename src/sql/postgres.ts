@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { SqlTargetConfig } from '../config/schema.ts';
 import { csvChunks } from './csv-line.ts';
 import {
@@ -14,7 +14,13 @@ import {
   type SessionOptions,
 } from './network-session.ts';
 import { PostgresDialect } from './postgres-dialect.ts';
-import type { RowBatches, SqlValue, StagingTable } from './types.ts';
+import {
+  findPostgresTable,
+  POSTGRES_EXPORT_SETTINGS,
+  postgresCopy,
+  type PostgresTable,
+} from './postgres-export.ts';
+import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from './types.ts';
 
 type PostgresTarget = Extract<SqlTargetConfig, { engine: 'postgres' }>;
 
@@ -75,6 +81,34 @@ export class PostgresSession extends NetworkSession<pg.Client> {
     const counter = { rows: 0 };
     await pipeline(Readable.from(csvChunks(rows, counter)), sink);
     return counter.rows;
+  }
+
+  async exportTable(table: TableName): Promise<TableExport> {
+    const found = await findPostgresTable(
+      (sql, params) => this.query({ sql, params }),
+      table,
+      this.dialect.schema,
+      this.description,
+    );
+    return {
+      table: { schema: found.schema, name: found.name },
+      columns: found.columns,
+      csv: this.streamFrom('export', (client) => copyOut(client, found)),
+    };
+  }
+}
+
+/** COPY … TO STDOUT, streamed: pg-copy-streams reads from the socket only as fast as the consumer takes. */
+async function* copyOut(client: pg.Client, table: PostgresTable): AsyncGenerator<Buffer> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    await client.query(POSTGRES_EXPORT_SETTINGS);
+    for await (const chunk of client.query(copyTo(postgresCopy(table, { to: 'STDOUT' }))))
+      yield chunk as Buffer;
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
   }
 }
 

@@ -10,8 +10,10 @@ import {
   type RunResult,
   type SessionOptions,
 } from './network-session.ts';
+import { textRowsToCsv } from './export-common.ts';
 import { SqlServerDialect } from './sqlserver-dialect.ts';
-import type { RowBatches, SqlValue, StagingTable } from './types.ts';
+import { findSqlServerTable, sqlServerExportQuery, type SqlServerTable } from './sqlserver-export.ts';
+import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from './types.ts';
 
 export type SqlServerTarget = Extract<SqlTargetConfig, { engine: 'sqlserver' }>;
 
@@ -20,6 +22,8 @@ interface Connection {
   transaction?: sql.Transaction;
 }
 
+/** Rows the export's stream buffers before it pauses the request. */
+const EXPORT_BUFFER_ROWS = 1000;
 /** A long statement (a MERGE of a large object) must not hit mssql's 15-second default. */
 const REQUEST_TIMEOUT_MS = 30 * 60 * 1000;
 
@@ -100,6 +104,20 @@ export class SqlServerSession extends NetworkSession<Connection> {
     return total;
   }
 
+  async exportTable(table: TableName): Promise<TableExport> {
+    const found = await findSqlServerTable(
+      (statement) => this.query(statement),
+      table,
+      this.dialect.schema,
+      this.description,
+    );
+    return {
+      table: { schema: found.schema, name: found.name },
+      columns: found.columns.map(({ name, type }) => ({ name, type })),
+      csv: this.streamFrom('export', (connection) => exportRows(connection, found)),
+    };
+  }
+
   /** The staging table as the bulk-copy API sees it: the line number, then text columns (NVARCHAR(MAX)). */
   private bulkTable(staging: StagingTable): sql.Table {
     const table = new sql.Table(`#${staging.name}`);
@@ -115,6 +133,19 @@ export class SqlServerSession extends NetworkSession<Connection> {
   private request(connection: Connection): sql.Request {
     return connection.transaction ? new sql.Request(connection.transaction) : connection.pool.request();
   }
+}
+
+/**
+ * The rows as CSV. The request streams, paused while the stream's buffer is full; a stream destroyed early
+ * lets the request run to its end (dropping the rows), so the connection goes back to the pool clean.
+ */
+async function* exportRows(connection: Connection, table: SqlServerTable): AsyncGenerator<Buffer> {
+  const request = connection.pool.request();
+  request.arrayRowMode = true;
+  const rows = request.toReadableStream({ highWaterMark: EXPORT_BUFFER_ROWS });
+  // In stream mode the request reports its errors through the stream; the promise only settles.
+  request.query(sqlServerExportQuery(table)).catch(() => undefined);
+  yield* textRowsToCsv(table.columns, rows);
 }
 
 function sqlType(value: SqlValue): sql.ISqlType | (() => sql.ISqlType) {

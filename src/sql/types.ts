@@ -24,7 +24,38 @@ export interface SqlSession {
   rollback(): Promise<void>;
   /** Streams rows, in batches, into `table` through the engine's bulk path; returns the number of rows written. */
   bulkLoad(table: StagingTable, rows: RowBatches): Promise<number>;
+  /**
+   * The table's rows as CSV, with its column types from the engine's catalog as DuckDB types (an error names a
+   * column whose type has no exact DuckDB equivalent). Read `csv` to its end before the next statement on this
+   * session: it streams over the session's connection. Not inside a transaction.
+   */
+  exportTable(table: TableName): Promise<TableExport>;
   close(): Promise<void>;
+}
+
+/** A table named in a notebook's extraction; no schema means the store's default (where the load writes). */
+export interface TableName {
+  schema?: string;
+  name: string;
+}
+
+export interface ExportColumn {
+  name: string;
+  /** A DuckDB type name. */
+  type: string;
+}
+
+/**
+ * A table as CSV: a header line, then one line per row, RFC 4180 quoting; NULL is an unquoted empty field and
+ * an empty string a quoted one ""; dates YYYY-MM-DD, timestamps ISO 8601 (with time zone: in UTC), decimals
+ * exact, doubles as the shortest text that reads back the same, booleans true/false.
+ */
+export interface TableExport {
+  /** The table as the catalog spells it. */
+  table: { schema: string; name: string };
+  columns: ExportColumn[];
+  /** Chunks of the CSV text, produced as they are read: memory stays bounded whatever the table's size. */
+  csv: AsyncIterable<Buffer>;
 }
 
 /** What the load plan works on: the dataset's target, the shared audit and quarantine tables, and staging. */

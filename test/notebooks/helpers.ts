@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { PGlite } from '@electric-sql/pglite';
+import { createStoreSource, type SqlSource } from '../../src/notebooks/sql-source.ts';
+import { PgliteSession } from '../../src/sql/pglite.ts';
 import { repoRoot, sharedDir } from '../helpers/services.ts';
 
 export const groceriesDir = path.join(sharedDir, 'data/groceries');
@@ -51,6 +53,16 @@ export async function createLoadedStore(): Promise<PGlite> {
   return db;
 }
 
+/** The SQL store session around an in-memory PGlite (closing the session closes the database). */
+export function pgliteSession(db: PGlite): PgliteSession {
+  return new PgliteSession(db, '(in memory)', () => undefined);
+}
+
+/** Extraction from an in-memory PGlite, as the runner reads the configured store. */
+export function pgliteSource(db: PGlite): SqlSource {
+  return createStoreSource(pgliteSession(db));
+}
+
 /** Loads CSV text (header Member_number,Date,itemDescription) as one object, values untouched, and audits it. */
 export async function loadCsv(
   db: PGlite,
@@ -80,10 +92,6 @@ export async function loadCsv(
     [dataset, objectName, rows],
   );
   return rows;
-}
-
-export function readGroceries(): string {
-  return fs.readFileSync(path.join(groceriesDir, 'transactions.csv'), 'utf8');
 }
 
 /** Parses the mlxtend CSV exports: frozenset({'a', 'b'}) sets and numeric metric columns. */

@@ -13,9 +13,8 @@ import {
   type TableWritten,
 } from '../../src/notebooks/runner.ts';
 import { SECRET_MESSAGE } from '../../src/notebooks/spark-compat.ts';
-import { createPGliteSource } from '../../src/notebooks/sql-source.ts';
 import { createDuckDBTableStore } from '../../src/notebooks/table-store.ts';
-import { allNotebooks, createLoadedStore, DATASET, loadCsv, openDuckDB } from './helpers.ts';
+import { allNotebooks, createLoadedStore, DATASET, loadCsv, openDuckDB, pgliteSource } from './helpers.ts';
 
 let dir: string;
 let db: PGlite;
@@ -35,7 +34,7 @@ const run = (notebooks: string[], extra: Partial<RunNotebooksOptions> = {}) =>
     notebooks,
     conn,
     tables: createDuckDBTableStore(conn),
-    source: createPGliteSource(db),
+    source: pgliteSource(db),
     ...extra,
   });
 
@@ -248,7 +247,7 @@ describe('runNotebooks: errors name the notebook and the cell', () => {
     );
     const absent = notebook("CREATE OR REPLACE TEMP VIEW r USING sqlserver OPTIONS (dbtable 'dbo.nothing')");
     expect((await failure(run([absent]))).message).toBe(
-      `${relative(absent)}, cell 1 (line 2): table nothing does not exist in the SQL store (PGlite)`,
+      `${relative(absent)}, cell 1 (line 2): table public.nothing does not exist in PGlite at (in memory) (no table or view of that name)`,
     );
   });
 

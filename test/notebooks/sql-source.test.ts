@@ -1,13 +1,10 @@
-// Extraction from PGlite into DuckDB: values arrive exactly, with types from the PostgreSQL catalog.
+// Extraction from PGlite into DuckDB through the store session: values arrive exactly, with types from the
+// PostgreSQL catalog. (test/sql/export-*.test.ts run the same export on every engine.)
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createPGliteSource,
-  duckdbTypeForPostgres,
-  tableFromOptions,
-} from '../../src/notebooks/sql-source.ts';
-import { openDuckDB } from './helpers.ts';
+import { tableFromOptions } from '../../src/notebooks/sql-source.ts';
+import { openDuckDB, pgliteSource } from './helpers.ts';
 
 let db: PGlite;
 let duck: Awaited<ReturnType<typeof openDuckDB>>;
@@ -40,9 +37,9 @@ afterAll(async () => {
   await db?.close();
 });
 
-describe('createPGliteSource', () => {
+describe('createStoreSource on PGlite', () => {
   it('moves every value exactly: nulls, empty strings, spaces, quotes, commas, line breaks, numbers, times', async () => {
-    const source = createPGliteSource(db);
+    const source = pgliteSource(db);
     expect(await source.extractTable({ dbtable: 'dbo.awkward' }, conn, 'awkward_view')).toEqual({ rows: 4 });
     const types = (await conn.runAndReadAll('DESCRIBE awkward_view'))
       .getRowObjectsJS()
@@ -135,14 +132,14 @@ describe('createPGliteSource', () => {
   });
 
   it('reads schema-qualified tables, and SQL Server-style [quoted] or differently cased names', async () => {
-    const source = createPGliteSource(db);
+    const source = pgliteSource(db);
     expect(await source.extractTable({ dbtable: 'sales.orders' }, conn, 'orders')).toEqual({ rows: 2 });
     expect(await source.extractTable({ dbtable: '[dbo].[AWKWARD]' }, conn, 'upper')).toEqual({ rows: 4 });
     expect(await source.extractTable({ dbtable: 'MixedCase' }, conn, 'mixed')).toEqual({ rows: 0 });
   });
 
   it('reads a view as well as a table', async () => {
-    const source = createPGliteSource(db);
+    const source = pgliteSource(db);
     expect(await source.extractTable({ dbtable: 'dbo.recent_orders' }, conn, 'recent')).toEqual({ rows: 1 });
     expect((await conn.runAndReadAll('SELECT * FROM recent')).getRowObjectsJS()).toEqual([
       { id: 2, amount: 20 },
@@ -150,7 +147,7 @@ describe('createPGliteSource', () => {
   });
 
   it('replaces an earlier extraction, and a temporary view may later take its name', async () => {
-    const source = createPGliteSource(db);
+    const source = pgliteSource(db);
     await source.extractTable({ dbtable: 'sales.orders' }, conn, 'again');
     expect(await source.extractTable({ dbtable: 'awkward' }, conn, 'again')).toEqual({ rows: 4 });
     await conn.run('CREATE OR REPLACE TEMP VIEW again AS SELECT 1 AS x');
@@ -158,13 +155,16 @@ describe('createPGliteSource', () => {
   });
 
   it('names a missing table and a column type it cannot map', async () => {
-    const source = createPGliteSource(db);
+    const source = pgliteSource(db);
     await expect(source.extractTable({ dbtable: 'dbo.missing' }, conn, 'm')).rejects.toThrow(
-      'table missing does not exist in the SQL store (PGlite)',
+      'table public.missing does not exist in PGlite at (in memory) (no table or view of that name)',
     );
     await expect(source.extractTable({ dbtable: 'sales.missing' }, conn, 'm')).rejects.toThrow(
-      'table sales.missing does not exist in the SQL store (PGlite)',
+      'table sales.missing does not exist in PGlite at (in memory)',
     );
+    await expect(
+      source.extractTable({ dbtable: "dbo.x'; DROP TABLE awkward; --" }, conn, 'm'),
+    ).rejects.toThrow(/^table "x'; DROP TABLE awkward; --": expected letters, digits and _/);
     await expect(source.extractTable({ dbtable: 'blobs' }, conn, 'b')).rejects.toThrow(
       /^column b has PostgreSQL type bytea, which the extraction does not map to DuckDB/,
     );
@@ -194,19 +194,5 @@ describe('tableFromOptions', () => {
     expect(() => tableFromOptions({ dbtable: 'db.dbo.t' })).toThrow(
       "dbtable 'db.dbo.t': expected 'table' or 'schema.table'",
     );
-  });
-});
-
-describe('duckdbTypeForPostgres', () => {
-  it('maps the catalog types, and refuses the rest by name', () => {
-    expect(() => duckdbTypeForPostgres('numeric(40,2)', 'amount')).toThrow(
-      /^column amount has PostgreSQL type numeric\(40,2\)/,
-    );
-    expect(() => duckdbTypeForPostgres('numeric', 'amount')).toThrow(
-      /^column amount has PostgreSQL type numeric,/,
-    );
-    expect(duckdbTypeForPostgres('timestamp(3) without time zone', 'x')).toBe('TIMESTAMP');
-    expect(duckdbTypeForPostgres('time without time zone', 'x')).toBe('TIME');
-    expect(duckdbTypeForPostgres('character varying', 'x')).toBe('VARCHAR');
   });
 });
