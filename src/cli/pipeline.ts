@@ -8,7 +8,7 @@ import { configPath, findDataset, type ResolvedConfig } from '../config/load.ts'
 import type { DatasetConfig } from '../config/schema.ts';
 import { generateGroceries } from '../generate/groceries.ts';
 import { openSqlStore } from '../sql/index.ts';
-import { createPGliteSource } from '../notebooks/sql-source.ts';
+import { createStoreSource } from '../notebooks/sql-source.ts';
 import { ingest, type IngestManifest } from '../stages/ingest.ts';
 import { inputFingerprint, planTransform, transform, type TransformManifest } from '../stages/transform.ts';
 import { AUDIT_TABLE, type SqlSession } from '../sql/types.ts';
@@ -173,10 +173,6 @@ export async function runTransformStage(
   const manifests = configPath(resolved, resolved.profile.manifests);
   const session = await openSqlStore(resolved.profile.sql, resolved.root);
   try {
-    if (session.engine !== 'pglite')
-      throw new StageFailedError(
-        `transform: extraction from ${session.engine} is not available in this build; use the pglite store`,
-      );
     const fingerprint = await inputFingerprint(notebooks, params, await loadState(session));
     const last = await readLatestManifest<TransformManifest>(manifests, 'transform');
     if (request.skipUnchanged && last?.fingerprint === fingerprint && tablesExist(last)) {
@@ -190,7 +186,7 @@ export async function runTransformStage(
       fingerprint,
       notebooks,
       deltaRoot,
-      source: createPGliteSource((session as import('../sql/pglite.ts').PgliteSession).db),
+      source: createStoreSource(session),
       params,
       run: ctx.run,
       log: ctx.log,

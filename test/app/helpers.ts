@@ -7,12 +7,7 @@ import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
 import { openDeltaTable, registerDeltaView, writeDelta } from '../../src/delta/index.ts';
-import { PGlite } from '@electric-sql/pglite';
-import { runNotebooks } from '../../src/notebooks/runner.ts';
-import { createDeltaTableStore } from '../../src/notebooks/delta-table-store.ts';
-import { createPGliteSource } from '../../src/notebooks/sql-source.ts';
 import { lakehouse, tempProject } from '../helpers/cli.ts';
-import { repoRoot } from '../helpers/services.ts';
 import { startThriftServer } from '../servers/thrift/index.ts';
 import type { ThriftServer } from '../servers/thrift/index.ts';
 import { TABLES } from '../../app/sql.ts';
@@ -54,23 +49,10 @@ export interface PipelineOutput {
   manifestsDir: string;
 }
 
-/** The repository's notebooks, in order, with the parameters of the original analysis. */
-const NOTEBOOKS = fs
-  .readdirSync(path.join(repoRoot, 'notebooks'))
-  .filter((f) => f.endsWith('.sql'))
-  .sort()
-  .map((f) => path.join(repoRoot, 'notebooks', f));
-const NOTEBOOK_PARAMS = {
-  dataset: 'transactions',
-  min_support: 0.001,
-  metric: 'lift',
-  min_threshold: 0.8,
-  confidence_above: 0.1,
-};
-
 /**
  * The pipeline on a sample as `npm start` runs it: `lakehouse run` in a throwaway project (sample, ingest,
- * load into PGlite), then the notebooks on DuckDB writing Delta tables, unless `run` already did.
+ * load into PGlite, the notebooks on DuckDB writing Delta tables); when `run` found nothing new to transform,
+ * `lakehouse transform` commits new table versions anyway.
  */
 export async function runSamplePipeline(
   sampleRows: number,
@@ -86,27 +68,11 @@ export async function runSamplePipeline(
   if (run.code !== 0) throw new Error(`lakehouse run failed (${run.code}):\n${run.stdout}\n${run.stderr}`);
   const location = tableLocation(deltaRoot, 'gold.association_rules');
   const after = fs.existsSync(location) ? await openDeltaTable(location).latestVersion() : -1;
-  if (after === before) await transform(path.join(dir, '.lakehouse/pglite'), deltaRoot);
-  return { dir, config, deltaRoot, manifestsDir };
-}
-
-async function transform(pglitePath: string, deltaRoot: string): Promise<void> {
-  const db = new PGlite(pglitePath);
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    await runNotebooks({
-      notebooks: NOTEBOOKS,
-      conn,
-      tables: createDeltaTableStore(conn, deltaRoot),
-      source: createPGliteSource(db),
-      params: NOTEBOOK_PARAMS,
-    });
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-    await db.close();
+  if (after === before) {
+    const forced = await lakehouse(['-c', config, 'transform']);
+    if (forced.code !== 0) throw new Error(`lakehouse transform failed:\n${forced.stdout}\n${forced.stderr}`);
   }
+  return { dir, config, deltaRoot, manifestsDir };
 }
 
 /**

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBucket } from '../../src/bucket/file.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { openDeltaTable, registerDeltaView } from '../../src/delta/index.ts';
-import { createPGliteSource } from '../../src/notebooks/sql-source.ts';
+import { createStoreSource } from '../../src/notebooks/sql-source.ts';
 import { openPglite, type PgliteSession } from '../../src/sql/pglite.ts';
 import { load } from '../../src/stages/load.ts';
 import { transform, type TransformManifest } from '../../src/stages/transform.ts';
@@ -46,7 +46,7 @@ describe.skipIf(!haveShared)('transform on the groceries dataset', () => {
         await transform({
           notebooks,
           deltaRoot: path.join(dir, 'delta'),
-          source: createPGliteSource(session.db),
+          source: createStoreSource(session),
           params: config.transform.parameters,
           run: currentRun(),
           log: silentLogger,
