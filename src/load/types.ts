@@ -94,12 +94,20 @@ function parseTimestamp(text: string): Parsed {
   if (h > 23 || mi > 59 || s > 59) return { error: `${quote(text)} is not a valid time of day` };
   const local = `${date}T${match[2]}:${match[3]}:${(match[4] ?? '00').padStart(2, '0')}${match[5] ?? ''}`;
   if (!match[6]) return local;
-  // With an offset, store the instant in UTC so every engine agrees.
-  return new Date(
-    `${local}${match[6].length === 5 ? `${match[6].slice(0, 3)}:${match[6].slice(3)}` : match[6]}`,
-  )
-    .toISOString()
-    .replace(/\.000Z$/, 'Z');
+  // With an offset, store the instant in UTC so every engine agrees. The offset is whole minutes, so the
+  // fraction of a second (up to microseconds, which a JavaScript Date would cut to milliseconds) stays as written.
+  const offset = match[6] === 'Z' ? 0 : offsetMinutes(match[6]);
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const utc = new Date(0);
+  utc.setUTCFullYear(y, m - 1, d);
+  utc.setUTCHours(h, mi - offset, s, 0);
+  return `${utc.toISOString().slice(0, 19)}${match[5] ?? ''}Z`;
+}
+
+function offsetMinutes(offset: string): number {
+  const digits = offset.replace(':', '');
+  const minutes = Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5));
+  return digits[0] === '-' ? -minutes : minutes;
 }
 
 const DIGIT_0 = 48;

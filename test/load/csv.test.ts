@@ -149,3 +149,15 @@ describe('parseValue', () => {
     });
   });
 });
+
+describe('timestamps with an offset', () => {
+  const ts: ColumnConfig = { name: 't', type: 'timestamp', nullable: true };
+  it.each([
+    ['2015-07-21T10:00:00.123456+02:00', '2015-07-21T08:00:00.123456Z'],
+    ['2015-07-21 00:30:00.5-0130', '2015-07-21T02:00:00.5Z'],
+    ['2016-03-01T00:15:00+00:30', '2016-02-29T23:45:00Z'],
+    ['2015-07-21T10:00Z', '2015-07-21T10:00:00Z'],
+  ])('%s → %s, microseconds kept', (text, expected) => {
+    expect(parseValue(text, ts)).toBe(expected);
+  });
+});
