@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { lakehouse, tempProject } from '../helpers/cli.ts';
-import { repoRoot } from '../helpers/services.ts';
+import { needsPostgres, repoRoot } from '../helpers/services.ts';
 import { startGcsServer } from '../servers/gcs/server.ts';
 
 const digest = (dir: string) =>
@@ -20,6 +20,8 @@ const digest = (dir: string) =>
           .digest('hex')}`,
     )
     .join('\n');
+
+const havePostgres = await needsPostgres();
 
 describe('lakehouse CLI', () => {
   it('runs the pipeline on a generated sample, and a second run uploads and loads nothing, saying why', async () => {
@@ -185,4 +187,34 @@ describe('lakehouse CLI', () => {
     expect(out).toContain('stopping the dashboard');
     await fsp.rm(dir, { recursive: true, force: true });
   });
+
+  it.skipIf(!havePostgres)(
+    'runs the whole pipeline on a PostgreSQL server profile: load into it, transform from it',
+    async () => {
+      const { dir, config } = await tempProject(1500);
+      const schema = `lh_cli_${process.pid}`;
+      fs.appendFileSync(
+        config,
+        `\n  pg:\n    bucket: file://.lakehouse/bucket-pg\n    sql: { engine: postgres, connection: 'postgres://postgres@127.0.0.1:5432/test', schema: ${schema} }\n    delta: .lakehouse/delta-pg\n    manifests: .lakehouse/manifests-pg\n`,
+      );
+      try {
+        const run = await lakehouse(['-c', config, '-p', 'pg', 'run']);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stdout).toContain(`postgres`);
+        const loaded = /rows in = rows loaded \+ rows quarantined: \d+ = (\d+) \+ \d+/.exec(run.stdout);
+        expect(loaded).not.toBeNull();
+        // silver.transactions keeps one row per basket and item, with a quantity: its sum is every row loaded.
+        const shown = await lakehouse(['-c', config, '-p', 'pg', 'table', 'show', 'gold.sales_yearly']);
+        const yearly = [...shown.stdout.matchAll(/^\s*(2014|2015)\s+(\d+)/gm)].map((m) => Number(m[2]));
+        expect(yearly.reduce((a, b) => a + b, 0)).toBe(Number(loaded![1]));
+      } finally {
+        const pg = await import('pg');
+        const client = new pg.default.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await client.end();
+        await fsp.rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
