@@ -2,8 +2,10 @@
 // API latency and throughput of the app on 10 million transactions' worth of gold tables (local Delta through
 // DuckDB), 50 concurrent connections with autocannon. Two runs of the app: with its query cache (what users
 // get on repeated views) and with the cache off (every request runs its SQL). Writes bench/results/app.md.
+// The tables come from the real pipeline (`lakehouse run` on a generated sample of that size: ingest, load into
+// PGlite, the notebooks); `--fixture` writes the synthetic fixture of test/app/fixture.ts instead (faster).
 //
-//   npx zx bench/app.mjs [--transactions 10000000] [--duration 10] [--connections 50]
+//   npx zx bench/app.mjs [--transactions 10000000] [--duration 10] [--connections 50] [--fixture]
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,21 +17,39 @@ import { register } from 'tsx/esm/api';
 register();
 const root = path.resolve(import.meta.dirname, '..');
 const { writeFixtureDelta } = await import('../test/app/helpers.ts');
+const { lakehouse, tempProject } = await import('../test/helpers/cli.ts');
 
 const transactions = Number(argv.transactions ?? 10_000_000);
 const duration = Number(argv.duration ?? 10);
 const connections = Number(argv.connections ?? 50);
+const fixture = Boolean(argv.fixture);
 // The fixture puts about 2.15 lines in a basket.
 const baskets = Math.round(transactions / 2.15);
-const work = path.join(root, 'bench/.work', `app-${baskets}-baskets`);
-const deltaRoot = path.join(work, 'delta');
+const work = path.join(
+  root,
+  'bench/.work',
+  fixture ? `app-${baskets}-baskets` : `app-pipeline-${transactions}`,
+);
+const deltaRoot = fixture ? path.join(work, 'delta') : path.join(work, '.lakehouse/delta');
+const dataSource = fixture
+  ? 'synthetic, `test/app/fixture.ts`'
+  : `written by the pipeline itself: \`lakehouse run\` on a generated sample of ${transactions.toLocaleString('en-US')} lines`;
 
 async function prepare() {
   if (fs.existsSync(path.join(work, 'done'))) return;
   fs.rmSync(work, { recursive: true, force: true });
   const started = Date.now();
-  console.log(`writing gold and silver Delta tables for ${baskets.toLocaleString('en-US')} baskets ...`);
-  await writeFixtureDelta(deltaRoot, { baskets, seed: 1 });
+  if (fixture) {
+    console.log(`writing gold and silver Delta tables for ${baskets.toLocaleString('en-US')} baskets ...`);
+    await writeFixtureDelta(deltaRoot, { baskets, seed: 1 });
+  } else {
+    console.log(
+      `lakehouse run on ${transactions.toLocaleString('en-US')} generated lines (ingest, load, notebooks) ...`,
+    );
+    const { config } = await tempProject(transactions, work);
+    const run = await lakehouse(['-c', config, 'run']);
+    if (run.code !== 0) throw new Error(`lakehouse run failed:\n${run.stdout}\n${run.stderr}`);
+  }
   fs.writeFileSync(path.join(work, 'done'), `${Date.now() - started}\n`);
 }
 
@@ -156,7 +176,7 @@ const lines = [
     `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
   '',
   `Data: ${fmt(counts.transactions)} transactions in ${fmt(counts.baskets)} baskets, ${fmt(counts.items)} items, ` +
-    `${fmt(counts.customers)} customers, ${fmt(counts.rules)} association rules (synthetic, \`test/app/fixture.ts\`), ` +
+    `${fmt(counts.customers)} customers, ${fmt(counts.rules)} association rules (${dataSource}), ` +
     'as local Delta tables read through DuckDB (4 connections).',
   '',
   `Load: autocannon, ${connections} connections, ${duration} s per endpoint, after 3 warm-up requests. ` +

@@ -37,16 +37,17 @@ export async function lakehouse(args: string[], env: NodeJS.ProcessEnv = {}): Pr
   }
 }
 
-/** A throwaway project: the repository's lakehouse.yml with a smaller sample, in a temp folder. */
-export async function tempProject(sampleRows = 3000): Promise<{ dir: string; config: string }> {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'lakehouse-project-'));
+/** A throwaway project: the repository's lakehouse.yml with a smaller sample, in a temp folder (or `dir`). */
+export async function tempProject(sampleRows = 3000, dir?: string): Promise<{ dir: string; config: string }> {
+  const folder = dir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'lakehouse-project-')));
+  await fsp.mkdir(folder, { recursive: true });
   const text = fs
     .readFileSync(path.join(repoRoot, 'lakehouse.yml'), 'utf8')
     .replace(/sample: \{ rows: \d+, seed: \d+ \}/, `sample: { rows: ${sampleRows}, seed: 7 }`)
     .replace(/notebooks:\n(\s+- .*\n)+/, (block) =>
       block.replace(/- notebooks\//g, `- ${repoRoot}/notebooks/`),
     );
-  const config = path.join(dir, 'lakehouse.yml');
+  const config = path.join(folder, 'lakehouse.yml');
   await fsp.writeFile(config, text);
-  return { dir, config };
+  return { dir: folder, config };
 }
