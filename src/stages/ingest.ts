@@ -100,7 +100,8 @@ export async function ingest(options: IngestOptions): Promise<IngestManifest> {
     done++;
     if (result.status === 'uploaded') bytes += result.size;
     progress.update(`${done}/${planned.length} files, ${formatBytes(bytes)} uploaded`);
-    if (result.status !== 'planned')
+    // Unchanged files are counted in the summary rather than listed: a rerun over many files stays readable.
+    if (result.status !== 'planned' && result.status !== 'skipped')
       log.info(`  ${result.status.padEnd(8)} ${result.name}: ${result.reason}`);
     return result;
   });
