@@ -75,7 +75,7 @@ export class RenderApiError extends Error {
   readonly method: string;
   readonly path: string;
   constructor(method: string, path: string, status: number, detail: string) {
-    super(`Render API ${method} ${path}: ${status ? `HTTP ${status}` : 'no response'}: ${detail}`);
+    super(`Render API ${method} ${path}: ${status ? `HTTP ${status} ` : 'no response: '}${detail}`);
     this.method = method;
     this.path = path;
     this.status = status;
