@@ -21,9 +21,11 @@ const COMMIT = /^[0-9a-f]{7,40}$/i;
 
 export function readInputs(input: (name: string) => string, env: NodeJS.ProcessEnv): DeployInputs {
   const text = (name: string) => input(name).trim() || undefined;
-  const serviceId = text('service-id');
   const apiKey = text('api-key');
   const hookUrl = text('deploy-hook-url');
+  // The hook URL names the service: with an API key, it is enough to deploy through the API.
+  const serviceId =
+    text('service-id') ?? (apiKey ? /\/deploy\/(srv-[a-z0-9]+)\?/.exec(hookUrl ?? '')?.[1] : undefined);
 
   if (serviceId !== undefined && !SERVICE_ID.test(serviceId))
     throw new Error(

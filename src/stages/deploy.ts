@@ -129,6 +129,7 @@ async function deployByApi(
   result.status = finished.status;
   if (isLive(finished.status)) {
     result.url = await serviceUrl(client, serviceId, log);
+    log.info(`Render deploy ${finished.id} is live${result.url ? ` at ${result.url}` : ''}`);
     await setStatus('success', `Render deploy ${finished.id} is live`, result.url);
     return result;
   }

@@ -175,6 +175,14 @@ describe('the bundled deploy-render action', () => {
     expectNoSecrets(result, [hookUrl, HOOK_KEY, TOKEN]);
   });
 
+  it('takes the service id from the hook URL when given an API key and the hook, and deploys through the API', async () => {
+    const result = await action({ 'deploy-hook-url': render.hookUrl(LIVE), 'api-key': API_KEY });
+    expect(result.code).toBe(0);
+    expect(result.outputs).toMatchObject({ status: 'live', url: 'https://lakehouse-app.onrender.com' });
+    expect(render.deploys.get(result.outputs['deploy-id']!)!.trigger).toBe('api');
+    expectNoSecrets(result, [API_KEY, HOOK_KEY, TOKEN]);
+  });
+
   it('fails on a wrong API key with a clear error that does not show it', async () => {
     const wrongKey = 'rnd_wrongActionKeyNotShown';
     const result = await action({
