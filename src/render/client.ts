@@ -217,13 +217,26 @@ export class RenderClient {
         await this.pause(attempt, error.message);
         continue;
       }
-      if (response.ok) {
-        const text = await response.text();
-        return (text ? JSON.parse(text) : undefined) as T;
-      }
+      if (response.ok) return this.parse<T>(method, shown, response, withKey);
       const error = new RenderApiError(method, shown, response.status, this.scrub(await detail(response)));
       if (!isTransientStatus(response.status) || attempt >= this.retry.maxAttempts) throw error;
       await this.pause(attempt, error.message, rateLimitWait(response.headers, this.now()));
+    }
+  }
+
+  /** The API answers JSON; a deploy hook's answer is only read for a deploy id, so anything else is no id. */
+  private async parse<T>(method: string, shown: string, response: Response, strict: boolean): Promise<T> {
+    const text = await response.text();
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      if (!strict) return undefined as T;
+      throw new RenderApiError(
+        method,
+        shown,
+        response.status,
+        `expected a JSON answer, found ${JSON.stringify(this.scrub(text.slice(0, 100)))}`,
+      );
     }
   }
 
