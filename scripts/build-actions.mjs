@@ -33,6 +33,8 @@ async function bundle(entry, outDir) {
     legalComments: 'eof',
     charset: 'utf8',
     logLevel: 'warning',
+    // A git worktree may link node_modules to the main checkout's; paths in the bundle stay node_modules/….
+    preserveSymlinks: true,
   });
   // The bundle is an ES module whatever the package.json above it says.
   await fs.writeFile(path.join(outDir, 'package.json'), '{ "type": "module" }\n');

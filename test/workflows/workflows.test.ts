@@ -72,4 +72,22 @@ describe('GitHub workflows', () => {
     expect(deploy.on.push.paths).toContain('app/**');
     expect(deploy.jobs.deploy!.needs).toBe('test');
   });
+
+  it('the app deploys with the deploy-render action, which may record GitHub deployments', () => {
+    const workflow = parse(read('app-deploy.yml')) as Workflow & {
+      jobs: Record<string, { permissions?: Record<string, string> }>;
+    };
+    const job = workflow.jobs.deploy!;
+    expect(job.permissions).toMatchObject({ deployments: 'write' });
+    expect(job.steps.map((s) => s.uses).filter(Boolean)).toEqual([
+      'actions/checkout@v4',
+      './actions/deploy-render',
+    ]);
+    const step = job.steps.find((s) => s.uses === './actions/deploy-render')!;
+    expect(step.with).toMatchObject({
+      'service-id': '${{ vars.RENDER_SERVICE_ID }}',
+      'api-key': '${{ secrets.RENDER_API_KEY }}',
+      'deploy-hook-url': '${{ secrets.RENDER_DEPLOY_HOOK_URL }}',
+    });
+  });
 });

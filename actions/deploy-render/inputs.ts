@@ -1,0 +1,152 @@
+// The deploy-render action's inputs: read, checked before any request is sent (each error names the input and
+// what it expects, and never shows a secret's value), and turned into the deploy stage's options.
+import type { DeployOptions } from '../../src/stages/deploy.ts';
+
+export interface DeployInputs {
+  mode: 'api' | 'hook';
+  serviceId?: string;
+  apiKey?: string;
+  hookUrl?: string;
+  apiUrl: string;
+  commit?: string;
+  clearCache: boolean;
+  wait: boolean;
+  timeoutMs: number;
+  pollMs: number;
+  github?: NonNullable<DeployOptions['github']>;
+}
+
+const SERVICE_ID = /^srv-[a-z0-9]+$/;
+const COMMIT = /^[0-9a-f]{7,40}$/i;
+
+export function readInputs(input: (name: string) => string, env: NodeJS.ProcessEnv): DeployInputs {
+  const text = (name: string) => input(name).trim() || undefined;
+  const apiKey = text('api-key');
+  const hookUrl = text('deploy-hook-url');
+  // The hook URL names the service: with an API key, it is enough to deploy through the API.
+  const serviceId =
+    text('service-id') ?? (apiKey ? /\/deploy\/(srv-[a-z0-9]+)\?/.exec(hookUrl ?? '')?.[1] : undefined);
+
+  if (serviceId !== undefined && !SERVICE_ID.test(serviceId))
+    throw new Error(
+      `input service-id: expected a Render service id like srv-d0abc123 (from the service's dashboard URL), found ${JSON.stringify(serviceId)}`,
+    );
+  if (hookUrl !== undefined) checkHookUrl(hookUrl);
+  const mode = apiKey && serviceId ? 'api' : hookUrl ? 'hook' : undefined;
+  if (!mode) {
+    if (apiKey)
+      throw new Error(
+        'input service-id: expected a Render service id (srv-…) to go with api-key, found none',
+      );
+    if (serviceId)
+      throw new Error('input api-key: expected a Render API key to go with service-id, found none');
+    throw new Error(
+      'inputs api-key and service-id, or deploy-hook-url: expected a Render API key and service id, or a deploy hook URL; found none of them (are the secrets set?)',
+    );
+  }
+
+  const commit = text('commit') ?? env.GITHUB_SHA;
+  if (commit !== undefined && !COMMIT.test(commit))
+    throw new Error(
+      `input commit: expected a git commit SHA (7 to 40 hex digits), found ${JSON.stringify(commit)}`,
+    );
+  const apiUrl = text('api-url') ?? 'https://api.render.com/v1';
+  if (!/^https?:\/\/[^\s/]+/.test(apiUrl))
+    throw new Error(`input api-url: expected an http(s) URL, found ${JSON.stringify(apiUrl)}`);
+  const environment = text('environment') ?? 'production';
+
+  const inputs: DeployInputs = {
+    mode,
+    serviceId,
+    apiKey,
+    hookUrl,
+    apiUrl,
+    commit,
+    clearCache: flag(text, 'clear-cache', false),
+    wait: flag(text, 'wait', true),
+    timeoutMs: positive(text, 'timeout-minutes', 15, 'minutes') * 60_000,
+    pollMs: positive(text, 'poll-seconds', 10, 'seconds') * 1000,
+  };
+  if (flag(text, 'create-github-deployment', true))
+    inputs.github = githubTarget(text, env, environment, commit);
+  return inputs;
+}
+
+/** The values the runner must mask: the key, the hook URL, and the key inside the hook URL on its own. */
+export function secretsOf(input: (name: string) => string): string[] {
+  const secrets = [input('api-key').trim(), input('deploy-hook-url').trim()].filter(Boolean);
+  const hookKey = /[?&]key=([^&#]+)/.exec(input('deploy-hook-url'))?.[1];
+  if (hookKey) secrets.push(hookKey, decodeURIComponent(hookKey));
+  return secrets;
+}
+
+function checkHookUrl(hookUrl: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(hookUrl);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    !/^https?:$/.test(url.protocol) ||
+    !/\/deploy\/srv-[a-z0-9]+$/.test(url.pathname) ||
+    !url.searchParams.get('key')
+  )
+    throw new Error(
+      'input deploy-hook-url: expected a Render deploy hook URL like https://api.render.com/deploy/srv-…?key=… (the value given is not shown: it is a secret)',
+    );
+}
+
+function githubTarget(
+  text: (name: string) => string | undefined,
+  env: NodeJS.ProcessEnv,
+  environment: string,
+  commit: string | undefined,
+): NonNullable<DeployOptions['github']> {
+  const token = text('github-token');
+  if (!token)
+    throw new Error(
+      'input github-token: expected a token to record the GitHub deployment (default: github.token), found none; or set create-github-deployment: false',
+    );
+  const repository = env.GITHUB_REPOSITORY;
+  if (!repository || !/^[^/\s]+\/[^/\s]+$/.test(repository))
+    throw new Error(
+      `GITHUB_REPOSITORY: expected owner/name (GitHub sets it) to record the GitHub deployment, found ${JSON.stringify(repository ?? '')}; or set create-github-deployment: false`,
+    );
+  const ref = commit ?? env.GITHUB_REF_NAME;
+  if (!ref)
+    throw new Error(
+      'input commit: expected the commit to record in the GitHub deployment (GITHUB_SHA is not set)',
+    );
+  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+  return {
+    token,
+    repository,
+    baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+    environment,
+    ref,
+    logUrl: env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
+  };
+}
+
+function flag(text: (name: string) => string | undefined, name: string, fallback: boolean): boolean {
+  const value = text(name);
+  if (value === undefined) return fallback;
+  if (value !== 'true' && value !== 'false')
+    throw new Error(`input ${name}: expected true or false, found ${JSON.stringify(value)}`);
+  return value === 'true';
+}
+
+function positive(
+  text: (name: string) => string | undefined,
+  name: string,
+  fallback: number,
+  unit: string,
+): number {
+  const value = text(name);
+  if (value === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
+    throw new Error(`input ${name}: expected a positive number of ${unit}, found ${JSON.stringify(value)}`);
+  return Number(value);
+}

@@ -1,0 +1,80 @@
+// The deploy-render action: inputs → the deploy stage (src/stages/deploy.ts) → outputs and a job summary.
+import * as core from '@actions/core';
+import { DeployError, deployRender, type DeployResult } from '../../src/stages/deploy.ts';
+import { errorMessage, type Logger } from '../../src/util/log.ts';
+import { redact, registerSecret } from '../../src/util/secrets.ts';
+import { readInputs, secretsOf, type DeployInputs } from './inputs.ts';
+
+const log: Logger = {
+  info: (m) => core.info(redact(m)),
+  warn: (m) => core.warning(redact(m)),
+  error: (m) => core.error(redact(m)),
+};
+
+async function run(): Promise<void> {
+  // Masked before anything else can print them.
+  for (const secret of secretsOf((name) => core.getInput(name))) {
+    core.setSecret(secret);
+    registerSecret(secret);
+  }
+  const inputs = readInputs((name) => core.getInput(name), process.env);
+  if (inputs.github) registerSecret(inputs.github.token);
+  let result: DeployResult;
+  try {
+    result = await deployRender({
+      render: {
+        apiKey: inputs.mode === 'api' ? inputs.apiKey : undefined,
+        serviceId: inputs.mode === 'api' ? inputs.serviceId : undefined,
+        hookUrl: inputs.mode === 'hook' ? inputs.hookUrl : undefined,
+        baseUrl: inputs.apiUrl,
+      },
+      commit: inputs.commit,
+      clearCache: inputs.clearCache,
+      wait: inputs.wait,
+      pollMs: inputs.pollMs,
+      timeoutMs: inputs.timeoutMs,
+      github: inputs.github,
+      log,
+    });
+  } catch (e) {
+    if (e instanceof DeployError) await report(inputs, e.result, errorMessage(e));
+    throw e;
+  }
+  await report(inputs, result);
+}
+
+async function report(inputs: DeployInputs, result: DeployResult, failure?: string): Promise<void> {
+  core.setOutput('deploy-id', result.deployId ?? '');
+  core.setOutput('status', result.status);
+  core.setOutput('url', result.url ?? '');
+  const rows = [
+    ['Service', result.serviceId ?? ''],
+    ['Triggered by', result.mode === 'api' ? 'Render API' : 'deploy hook'],
+    ['Commit', result.mode === 'api' ? (inputs.commit ?? 'latest on the branch') : 'latest on the branch'],
+    ['Deploy', result.deployId ?? '(none reported)'],
+    ['Status', result.status],
+    ['URL', result.url ?? ''],
+    [
+      'GitHub deployment',
+      result.githubDeploymentId
+        ? `${result.githubDeploymentId} (${inputs.github?.environment})`
+        : 'not recorded',
+    ],
+  ].map((row) => row.map((cell) => redact(cell)));
+  const summary = core.summary.addHeading('Deploy to Render', 2).addTable([
+    [
+      { data: 'what', header: true },
+      { data: 'value', header: true },
+    ],
+    ...rows,
+  ]);
+  if (result.mode === 'hook')
+    summary.addRaw(
+      'The deploy hook starts a deploy but cannot follow it: give api-key and service-id to wait for it.',
+      true,
+    );
+  if (failure) summary.addRaw(redact(`Failed: ${failure}`), true);
+  await summary.write();
+}
+
+run().catch((e: unknown) => core.setFailed(`deploy-render failed: ${errorMessage(e)}`));

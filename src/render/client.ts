@@ -1,0 +1,307 @@
+// A small client for Render's REST API (https://api.render.com/v1): trigger a deploy, follow it to a terminal
+// status, read the service's URL; and the deploy hook, for users who have only that. Requests are retried here,
+// with exponential backoff and jitter, on 429 (waiting as long as Ratelimit-Reset or Retry-After says), 408,
+// 5xx and connection errors. Errors name the method, the path and the status, and never contain the API key or
+// the deploy hook's key.
+import { setTimeout as delay } from 'node:timers/promises';
+import { silentLogger, type Logger } from '../util/log.ts';
+
+export const RENDER_API = 'https://api.render.com/v1';
+
+/** Statuses after which a deploy changes no more: `live` is the one success. */
+export const DEPLOY_SUCCEEDED = ['live'] as const;
+export const DEPLOY_FAILED = [
+  'build_failed',
+  'update_failed',
+  'pre_deploy_failed',
+  'canceled',
+  'deactivated',
+] as const;
+
+export interface RenderDeploy {
+  id: string;
+  status: string;
+  commit?: { id?: string; message?: string };
+  trigger?: string;
+  createdAt?: string;
+  finishedAt?: string;
+}
+
+export interface RenderService {
+  id: string;
+  name?: string;
+  dashboardUrl?: string;
+  serviceDetails?: { url?: string };
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** The longest wait a 429 may ask for; a longer one is cut to this. */
+  maxRateLimitWaitMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 6,
+  initialDelayMs: 500,
+  maxDelayMs: 10_000,
+  maxRateLimitWaitMs: 60_000,
+};
+
+export interface RenderClientOptions {
+  apiKey?: string;
+  /** Default: https://api.render.com/v1 (tests point it at their server). */
+  baseUrl?: string;
+  retry?: Partial<RetryPolicy>;
+  log?: Logger;
+  /** How the client waits between attempts and polls (tests record the waits instead of sleeping). */
+  sleep?: (ms: number) => Promise<void>;
+  /** The clock the wait's timeout is measured on (tests pair it with `sleep` as a virtual clock). */
+  now?: () => number;
+}
+
+export interface WaitOptions {
+  pollMs?: number;
+  timeoutMs?: number;
+  /** Called each time the status changes. */
+  onStatus?: (deploy: RenderDeploy) => void;
+}
+
+export class RenderApiError extends Error {
+  override name = 'RenderApiError';
+  readonly status: number;
+  readonly method: string;
+  readonly path: string;
+  constructor(method: string, path: string, status: number, detail: string) {
+    super(`Render API ${method} ${path}: ${status ? `HTTP ${status} ` : 'no response: '}${detail}`);
+    this.method = method;
+    this.path = path;
+    this.status = status;
+  }
+}
+
+export class DeployTimeoutError extends Error {
+  override name = 'DeployTimeoutError';
+}
+
+export function isTerminal(status: string): boolean {
+  return isLive(status) || isFailed(status);
+}
+export function isLive(status: string): boolean {
+  return (DEPLOY_SUCCEEDED as readonly string[]).includes(status);
+}
+export function isFailed(status: string): boolean {
+  return (DEPLOY_FAILED as readonly string[]).includes(status);
+}
+
+/** The deploy hook URL with its key hidden, for messages. */
+export function redactHookUrl(hookUrl: string): string {
+  return hookUrl.replace(/([?&]key=)[^&#]*/gi, '$1***');
+}
+
+export class RenderClient {
+  private readonly apiKey?: string;
+  private readonly baseUrl: string;
+  private readonly retry: RetryPolicy;
+  private readonly log: Logger;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+
+  constructor(options: RenderClientOptions = {}) {
+    this.apiKey = options.apiKey;
+    this.baseUrl = (options.baseUrl ?? RENDER_API).replace(/\/+$/, '');
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.log = options.log ?? silentLogger;
+    this.sleep = options.sleep ?? ((ms) => delay(ms));
+    this.now = options.now ?? Date.now;
+  }
+
+  triggerDeploy(
+    serviceId: string,
+    options: { commitId?: string; clearCache?: boolean } = {},
+  ): Promise<RenderDeploy> {
+    const body: Record<string, string> = { clearCache: options.clearCache ? 'clear' : 'do_not_clear' };
+    if (options.commitId) body.commitId = options.commitId;
+    return this.request<RenderDeploy>('POST', `/services/${enc(serviceId)}/deploys`, body);
+  }
+
+  getDeploy(serviceId: string, deployId: string): Promise<RenderDeploy> {
+    return this.request<RenderDeploy>('GET', `/services/${enc(serviceId)}/deploys/${enc(deployId)}`);
+  }
+
+  getService(serviceId: string): Promise<RenderService> {
+    return this.request<RenderService>('GET', `/services/${enc(serviceId)}`);
+  }
+
+  /**
+   * Polls the deploy until its status is terminal and returns it (live or failed: the caller decides). A poll
+   * that still fails after its retries is logged and the next poll tried, until the timeout; an error that will
+   * not pass (401, 403, 404) ends the wait at once.
+   */
+  async waitForDeploy(serviceId: string, deployId: string, options: WaitOptions = {}): Promise<RenderDeploy> {
+    const pollMs = options.pollMs ?? 10_000;
+    const timeoutMs = options.timeoutMs ?? 15 * 60_000;
+    const deadline = this.now() + timeoutMs;
+    let last: RenderDeploy | undefined;
+    for (;;) {
+      try {
+        const deploy = await this.getDeploy(serviceId, deployId);
+        if (deploy.status !== last?.status) options.onStatus?.(deploy);
+        last = deploy;
+        if (isTerminal(deploy.status)) return deploy;
+      } catch (e) {
+        if (!(e instanceof RenderApiError) || !isTransientStatus(e.status)) throw e;
+        this.log.warn(`${e.message}; polling again`);
+      }
+      if (this.now() + pollMs > deadline)
+        throw new DeployTimeoutError(
+          `Render deploy ${deployId} of ${serviceId} did not finish within ${formatDuration(timeoutMs)} (last status: ${last?.status ?? 'unknown'}); it may still be running on Render`,
+        );
+      await this.sleep(pollMs);
+    }
+  }
+
+  /**
+   * Starts a deploy through the service's deploy hook (a secret URL that needs no API key). Returns the deploy
+   * id when Render's answer carries one.
+   */
+  async triggerDeployHook(hookUrl: string): Promise<{ deployId?: string; serviceId?: string }> {
+    let url: URL;
+    try {
+      url = new URL(hookUrl);
+    } catch {
+      throw new Error('Render deploy hook: expected a URL like https://api.render.com/deploy/srv-…?key=…');
+    }
+    const shown = redactHookUrl(`${url.origin}${url.pathname}${url.search}`);
+    const body = await this.send<{ deploy?: { id?: string } }>(
+      'POST',
+      url.toString(),
+      shown,
+      undefined,
+      false,
+    );
+    return { deployId: body?.deploy?.id, serviceId: /\/deploy\/(srv-[^/?]+)/.exec(url.pathname)?.[1] };
+  }
+
+  private request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.send<T>(method, `${this.baseUrl}${path}`, `/v1${path}`, body, true);
+  }
+
+  private async send<T>(
+    method: string,
+    url: string,
+    shown: string,
+    body: unknown,
+    withKey: boolean,
+  ): Promise<T> {
+    if (withKey && !this.apiKey)
+      throw new Error(`Render API ${method} ${shown}: no API key (give one, or use a deploy hook)`);
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method,
+          headers: {
+            accept: 'application/json',
+            ...(withKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (e) {
+        // fetch rejects only when no response came: refused, reset, DNS. Each is worth another try.
+        const error = new RenderApiError(method, shown, 0, this.scrub(causeOf(e)));
+        if (attempt >= this.retry.maxAttempts) throw error;
+        await this.pause(attempt, error.message);
+        continue;
+      }
+      if (response.ok) return this.parse<T>(method, shown, response, withKey);
+      const error = new RenderApiError(method, shown, response.status, this.scrub(await detail(response)));
+      if (!isTransientStatus(response.status) || attempt >= this.retry.maxAttempts) throw error;
+      await this.pause(attempt, error.message, rateLimitWait(response.headers, this.now()));
+    }
+  }
+
+  /** The API answers JSON; a deploy hook's answer is only read for a deploy id, so anything else is no id. */
+  private async parse<T>(method: string, shown: string, response: Response, strict: boolean): Promise<T> {
+    const text = await response.text();
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      if (!strict) return undefined as T;
+      throw new RenderApiError(
+        method,
+        shown,
+        response.status,
+        `expected a JSON answer, found ${JSON.stringify(this.scrub(text.slice(0, 100)))}`,
+      );
+    }
+  }
+
+  private async pause(attempt: number, message: string, askedMs?: number): Promise<void> {
+    const ms =
+      askedMs !== undefined ? Math.min(askedMs, this.retry.maxRateLimitWaitMs) : this.backoff(attempt);
+    this.log.warn(`${message}; retry ${attempt}/${this.retry.maxAttempts - 1} in ${ms} ms`);
+    await this.sleep(ms);
+  }
+
+  /** Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out. */
+  private backoff(attempt: number): number {
+    const step = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
+    return Math.round(step / 2 + Math.random() * (step / 2));
+  }
+
+  /** A server may echo what it was sent; the key must not travel on in an error. */
+  private scrub(text: string): string {
+    const out = this.apiKey ? text.split(this.apiKey).join('***') : text;
+    return redactHookUrl(out);
+  }
+}
+
+export function isTransientStatus(status: number): boolean {
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * How long a 429 asks to wait: Retry-After (seconds), else Ratelimit-Reset — seconds until the window resets,
+ * or, when it is that large, a Unix time in seconds.
+ */
+export function rateLimitWait(headers: Headers, now = Date.now()): number | undefined {
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter && /^\d+$/.test(retryAfter.trim())) return Number(retryAfter) * 1000;
+  const reset = headers.get('ratelimit-reset');
+  if (!reset || !/^\d+(\.\d+)?$/.test(reset.trim())) return undefined;
+  const seconds = Number(reset);
+  return seconds > 1e9 ? Math.max(0, seconds * 1000 - now) : Math.round(seconds * 1000);
+}
+
+async function detail(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  let message = text.slice(0, 300);
+  try {
+    const json = JSON.parse(text) as { message?: unknown };
+    if (typeof json.message === 'string') message = json.message;
+  } catch {
+    // Not JSON: the text itself, shortened.
+  }
+  return `${response.statusText || statusText(response.status)}${message ? `: ${message}` : ''}`;
+}
+
+function statusText(status: number): string {
+  return status === 401 ? 'Unauthorized' : status === 429 ? 'Too Many Requests' : '';
+}
+
+function causeOf(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
+}
