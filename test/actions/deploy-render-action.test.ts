@@ -1,19 +1,17 @@
 // The bundled deploy-render action (actions/deploy-render/dist/index.js), run as GitHub runs it: INPUT_* variables
 // and GITHUB_* variables in, outputs in $GITHUB_OUTPUT, a job summary in $GITHUB_STEP_SUMMARY, against the fake
 // Render API and the fake GitHub Deployments API (GITHUB_API_URL points Octokit at it).
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { runBundledAction, type ActionRun } from '../helpers/github-action.ts';
 import { repoRoot } from '../helpers/services.ts';
 import { startGitHubServer, type GitHubServer } from '../servers/github/server.ts';
 import { startRenderServer, type RenderServer } from '../servers/render/server.ts';
 
-const run = promisify(execFile);
 const ACTION = path.join(repoRoot, 'actions/deploy-render');
 const DIST = path.join(ACTION, 'dist/index.js');
 const LIVE = 'srv-d0actionlivevvvvvvvv';
@@ -22,14 +20,6 @@ const API_KEY = 'rnd_actionApiKeyNeverShown42';
 const HOOK_KEY = 'hookKeyNeverShownInLogs7';
 const TOKEN = 'ghs_actionToken0123456789';
 const SHA = '0123456789abcdef0123456789abcdef01234567';
-
-interface ActionRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
 
 describe('the bundled deploy-render action', () => {
   let render: RenderServer;
@@ -53,39 +43,20 @@ describe('the bundled deploy-render action', () => {
     if (dir) await fsp.rm(dir, { recursive: true, force: true });
   });
 
-  let runs = 0;
-  async function action(inputs: Record<string, string>): Promise<ActionRun> {
-    const output = path.join(dir, `output-${++runs}`);
-    const summary = path.join(dir, `summary-${runs}`);
-    await fsp.writeFile(output, '');
-    await fsp.writeFile(summary, '');
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      GITHUB_OUTPUT: output,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_REPOSITORY: 'octo-org/lakehouse',
-      GITHUB_SHA: SHA,
-      GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_RUN_ID: '4242',
-      GITHUB_API_URL: github.url,
-    };
+  function action(inputs: Record<string, string>): Promise<ActionRun> {
     const defaults = { 'github-token': TOKEN, 'api-url': render.apiUrl, 'poll-seconds': '0.01' };
-    for (const [name, value] of Object.entries({ ...defaults, ...inputs }))
-      env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
-    // execFile is asynchronous: the servers in this process answer while the action runs.
-    const result = await run('node', [DIST], { cwd: dir, env }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({
-        code: e.code,
-        stdout: e.stdout,
-        stderr: e.stderr,
-      }),
-    );
-    return {
-      ...result,
-      outputs: parseOutputs(await fsp.readFile(output, 'utf8')),
-      summary: await fsp.readFile(summary, 'utf8'),
-    };
+    return runBundledAction({
+      action: 'deploy-render',
+      cwd: dir,
+      inputs: { ...defaults, ...inputs },
+      env: {
+        GITHUB_REPOSITORY: 'octo-org/lakehouse',
+        GITHUB_SHA: SHA,
+        GITHUB_SERVER_URL: 'https://github.com',
+        GITHUB_RUN_ID: '4242',
+        GITHUB_API_URL: github.url,
+      },
+    });
   }
 
   /** No secret anywhere but in the ::add-mask:: commands the runner consumes. */
@@ -235,11 +206,3 @@ describe('the bundled deploy-render action', () => {
     expectNoSecrets(result, [API_KEY, HOOK_KEY]);
   });
 });
-
-/** $GITHUB_OUTPUT holds `name<<DELIMITER\nvalue\nDELIMITER` entries. */
-function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const entry = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
-  for (const match of text.matchAll(entry)) outputs[match[1]!] = match[3]!;
-  return outputs;
-}

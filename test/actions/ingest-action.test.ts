@@ -1,11 +1,11 @@
 // The bundled ingest action, run as GitHub runs it: `node actions/ingest/dist/index.js` with INPUT_* variables,
 // GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, in a workspace folder; the bucket is the GCS test server.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBundledAction, type ActionRun } from '../helpers/github-action.ts';
 import { repoRoot } from '../helpers/services.ts';
 import { startGcsServer, type GcsServer } from '../servers/gcs/server.ts';
 
@@ -24,12 +24,7 @@ afterAll(async () => {
   await fsp.rm(root, { recursive: true, force: true });
 });
 
-interface ActionRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  summary: string;
+interface IngestRun extends ActionRun {
   workspace: string;
   /** Requests the server got during this run. */
   requests: GcsServer['requests'];
@@ -46,59 +41,23 @@ async function workspace(name: string, files: Record<string, string>): Promise<s
   return dir;
 }
 
-async function runAction(dir: string, inputs: Record<string, string>, attempt = 1): Promise<ActionRun> {
-  const outputFile = path.join(dir, `output-${attempt}`);
-  const summaryFile = path.join(dir, `summary-${attempt}`);
-  await fsp.writeFile(outputFile, '');
-  await fsp.writeFile(summaryFile, '');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: dir,
-    GITHUB_RUN_ID: '9001',
-    GITHUB_RUN_ATTEMPT: String(attempt),
-    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    STORAGE_EMULATOR_HOST: server.url,
-  };
-  // The runner turns each input into INPUT_<NAME>: upper case, spaces as "_", hyphens kept.
-  for (const [name, value] of Object.entries(inputs))
-    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+async function runAction(dir: string, inputs: Record<string, string>, attempt = 1): Promise<IngestRun> {
   const since = server.requests.at(-1)?.seq ?? 0;
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
-    (resolve) =>
-      execFile(process.execPath, [DIST], { cwd: dir, env }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-      ),
-  );
-  return {
-    code,
-    stdout,
-    stderr,
-    outputs: parseOutputs(await fsp.readFile(outputFile, 'utf8')),
-    summary: await fsp.readFile(summaryFile, 'utf8'),
-    workspace: dir,
-    requests: server.requests.filter((r) => r.seq > since),
-  };
+  const run = await runBundledAction({
+    action: 'ingest',
+    cwd: dir,
+    inputs,
+    env: {
+      GITHUB_RUN_ID: '9001',
+      GITHUB_RUN_ATTEMPT: String(attempt),
+      GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+      STORAGE_EMULATOR_HOST: server.url,
+    },
+  });
+  return { ...run, workspace: dir, requests: server.requests.filter((r) => r.seq > since) };
 }
 
-/** GITHUB_OUTPUT holds `name<<delimiter`, the value's lines, then the delimiter. */
-function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
-    if (!m) continue;
-    const end = lines.indexOf(m[2]!, i + 1);
-    outputs[m[1]!] = lines.slice(i + 1, end).join('\n');
-    i = end;
-  }
-  return outputs;
-}
-
-const uploads = (run: ActionRun) => run.requests.filter((r) => /^upload|^resumable/.test(r.kind));
+const uploads = (run: IngestRun) => run.requests.filter((r) => /^upload|^resumable/.test(r.kind));
 
 describe('the bundled ingest action', () => {
   it('uploads, sets its outputs, writes the job summary and the manifest, and skips unchanged files next time', async () => {

@@ -1,17 +1,15 @@
 // The bundled load action (actions/load/dist/index.js), run as GitHub runs it: INPUT_* variables in, outputs in
 // $GITHUB_OUTPUT, a job summary in $GITHUB_STEP_SUMMARY, against the PostgreSQL server.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBucket } from '../../src/bucket/file.ts';
 import { normalize, postgresEngine, withSession } from '../helpers/sql-engines.ts';
+import { runBundledAction } from '../helpers/github-action.ts';
 import { needsPostgres, repoRoot } from '../helpers/services.ts';
 
-const run = promisify(execFile);
 const DIST = path.join(repoRoot, 'actions/load/dist/index.js');
 const SCHEMA = 'lh_load_action';
 const PASSWORD = 'Secr3t-Passw0rd-in-the-url';
@@ -35,13 +33,6 @@ profiles:
     manifests: manifests
 `;
 
-interface ActionRun {
-  code: number;
-  stdout: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
 const ok = await needsPostgres();
 
 describe.skipIf(!ok)('the bundled load action against PostgreSQL', () => {
@@ -62,29 +53,13 @@ describe.skipIf(!ok)('the bundled load action against PostgreSQL', () => {
     if (dir) await fsp.rm(dir, { recursive: true, force: true });
   });
 
-  async function action(inputs: Record<string, string>): Promise<ActionRun> {
-    const output = path.join(dir, `output-${Date.now()}`);
-    const summary = path.join(dir, `summary-${Date.now()}`);
-    await fsp.writeFile(output, '');
-    await fsp.writeFile(summary, '');
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      GITHUB_OUTPUT: output,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_RUN_ID: '777',
-      GITHUB_RUN_ATTEMPT: '1',
-    };
-    for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-    const result = await run('node', [DIST], { cwd: dir, env }).then(
-      (r) => ({ code: 0, stdout: r.stdout }),
-      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-    );
-    return {
-      ...result,
-      outputs: parseOutputs(await fsp.readFile(output, 'utf8')),
-      summary: await fsp.readFile(summary, 'utf8'),
-    };
-  }
+  const action = (inputs: Record<string, string>) =>
+    runBundledAction({
+      action: 'load',
+      cwd: dir,
+      inputs,
+      env: { GITHUB_RUN_ID: '777', GITHUB_RUN_ATTEMPT: '1' },
+    });
 
   it('is bundled: dist/index.js exists and declares node24', () => {
     expect(fs.existsSync(DIST)).toBe(true);
@@ -167,11 +142,3 @@ describe.skipIf(!ok)('the bundled load action against PostgreSQL', () => {
     );
   });
 });
-
-/** $GITHUB_OUTPUT holds `name<<DELIMITER\nvalue\nDELIMITER` entries. */
-function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const entry = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
-  for (const match of text.matchAll(entry)) outputs[match[1]!] = match[3]!;
-  return outputs;
-}

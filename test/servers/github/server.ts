@@ -5,6 +5,7 @@
 // invalid bodies get 422 "Validation Failed" with an `errors` list, as GitHub answers.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../http-body.ts';
 
 const DOCS = 'https://docs.github.com/rest/deployments';
 const STATES = ['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success'];
@@ -83,6 +84,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     };
     requests.push(record);
     readBody(req)
+      .then((body) => body.toString('utf8'))
       .then((text) => {
         if (text) {
           try {
@@ -243,15 +245,6 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function reply(

@@ -7,6 +7,7 @@
 // (429 with Ratelimit-* headers, 5xx, connection resets) are switchable for the next N requests.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../http-body.ts';
 
 /** How a service's deploys end: live, one of Render's failures, or never (for timeouts). */
 export type DeployOutcome =
@@ -130,6 +131,7 @@ export async function startRenderServer(options: RenderServerOptions = {}): Prom
     };
     requests.push(record);
     readBody(req)
+      .then((body) => body.toString('utf8'))
       .then((text) => {
         const index = faults.findIndex((f) => f.when(record.method, record.path));
         const fault = index >= 0 ? faults.splice(index, 1)[0]!.kind : undefined;
@@ -279,15 +281,6 @@ function serviceResource(service: FakeService) {
 function deployResource(deploy: FakeDeploy) {
   const { next: _next, serviceId: _serviceId, clearCache: _clearCache, ...resource } = deploy;
   return resource;
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function reply(

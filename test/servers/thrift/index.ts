@@ -14,6 +14,7 @@ import { selfSignedCertificate } from './certificate.ts';
 import { TCLIServiceHandler } from './service.ts';
 import type { DatabaseSource, ThriftServerFaults } from './service.ts';
 import { TCLIService, thrift } from './runtime.ts';
+import { readBody } from '../http-body.ts';
 
 export type { ThriftServerFaults } from './service.ts';
 
@@ -180,15 +181,6 @@ function authorized(header: string | undefined, expected: Buffer): boolean {
 function plain(response: ServerResponse, status: number, message: string): void {
   response.writeHead(status, { 'Content-Type': 'text/plain' });
   response.end(message);
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 function listen(server: https.Server, port: number): Promise<number> {
