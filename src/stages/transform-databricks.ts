@@ -5,6 +5,7 @@
 // Exactly once: the run carries an idempotency token derived from the GitHub run id and attempt (and what is run),
 // so a step that is retried within the same workflow attempt gets the run it already started instead of a second.
 import crypto from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
@@ -183,7 +184,9 @@ export async function transformOnDatabricks(
     });
   } catch (e) {
     if (e instanceof DatabricksRunTimeoutError)
-      throw new Error(`transform on Databricks: ${e.message}${pageUrl ? ` (${pageUrl})` : ''}`);
+      throw new Error(`transform on Databricks: ${e.message}${pageUrl ? ` (${pageUrl})` : ''}`, {
+        cause: e,
+      });
     throw e;
   }
   const result: DatabricksTransformResult = {
@@ -277,6 +280,8 @@ export async function databricksSettings(
   const notebooks = listed.length
     ? listed.map((n) => configPath(resolved, n))
     : await defaultNotebooks(resolved);
+  const missingFile = notebooks.find((n) => !existsSync(n));
+  if (missingFile) throw new ConfigError(`transform on Databricks: notebook ${missingFile}: file not found`);
   const workspaceFolder = overrides.workspaceFolder ?? profile.databricks?.workspaceFolder;
   if (!workspaceFolder)
     throw new ConfigError(

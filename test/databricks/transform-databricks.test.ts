@@ -276,7 +276,7 @@ describe('lakehouse transform --on databricks', () => {
       .readFileSync(path.join(repoRoot, 'lakehouse.yml'), 'utf8')
       .replace(/notebooks:\n(\s+- .*\n)+/, 'notebooks: []\n')
       .replace(
-        /\n  gcp:\n/,
+        '\n  gcp:\n',
         `\n  azure:\n    bucket: file://bucket\n    sql: { engine: sqlserver, connection: '\${env:NOT_SET_SQL_CONNECTION}' }\n    databricks:\n      host: '\${env:TEST_DATABRICKS_HOST}'\n      token: '\${env:TEST_DATABRICKS_TOKEN}'\n      warehouseId: wh-123\n      workspaceFolder: /Shared/cli\n\n  gcp:\n`,
       );
     await fsp.writeFile(config, text);
