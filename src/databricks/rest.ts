@@ -3,8 +3,9 @@
 // so the few calls the transform needs are made here directly.
 //
 // Retries: 429 (after Retry-After when the server sends it), 5xx and broken connections are retried with
-// exponential backoff and jitter. runs/submit is retried too: the transform always sends an idempotency_token, so
-// a repeat of a submit whose answer was lost returns the run the first one started instead of a second run.
+// exponential backoff and jitter. A runs/submit with an idempotency_token is retried the same way (a repeat returns
+// the run the first one started); without one, only a 429 is (the request was refused, so no run started), since
+// a submit whose answer was lost may have started a run that a repeat would start again.
 //
 // Errors name the method, the path, the HTTP status and Databricks' error_code and message; the token is never
 // part of them (it only travels in the Authorization header).
@@ -215,13 +216,19 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
   const log = options.log ?? consoleLogger;
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
 
-  async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async function request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    safeToRepeat = true,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let delayMs: number;
       try {
         return await once<T>(method, path, body);
       } catch (e) {
-        if (!(e instanceof DatabricksApiError) || !e.transient || attempt >= retry.maxAttempts) throw e;
+        const retryable = e instanceof DatabricksApiError && (safeToRepeat ? e.transient : e.status === 429);
+        if (!retryable || attempt >= retry.maxAttempts) throw e;
         delayMs = backoff(attempt, e.retryAfterMs);
         log.warn(
           `databricks: ${e.message}; retrying in ${delayMs} ms${e.retryAfterMs !== undefined ? ' (Retry-After)' : ''} (attempt ${attempt + 1} of ${retry.maxAttempts})`,
@@ -288,7 +295,12 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
       });
     },
     async submitRun(spec) {
-      const answer = await request<{ run_id: number }>('POST', '/api/2.2/jobs/runs/submit', spec);
+      const answer = await request<{ run_id: number }>(
+        'POST',
+        '/api/2.2/jobs/runs/submit',
+        spec,
+        Boolean(spec.idempotency_token),
+      );
       return answer.run_id;
     },
     getRun: (runId) => request<Run>('GET', `/api/2.2/jobs/runs/get?run_id=${runId}`),

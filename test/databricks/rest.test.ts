@@ -140,6 +140,43 @@ describe('Databricks REST client', () => {
     );
   });
 
+  it('refuses run specs Databricks refuses, saying why', async () => {
+    const db = client();
+    await notebook(db, '/Shared/spec/a');
+    const task = (key: string, path = '/Shared/spec/a') => ({
+      task_key: key,
+      notebook_task: { notebook_path: path },
+    });
+    const cases: [SubmitRunSpec, string][] = [
+      [{ tasks: [] }, 'A run must have at least one task.'],
+      [{ tasks: [task('a'), task('a')] }, 'Task key a is used more than once.'],
+      [
+        { tasks: [{ ...task('a'), depends_on: [{ task_key: 'zzz' }] }] },
+        'Task a depends on zzz, which is not a task of this run.',
+      ],
+      [
+        { tasks: [task('a', '/Shared/spec/missing')] },
+        'Task a: the notebook /Shared/spec/missing does not exist in the workspace.',
+      ],
+      [
+        {
+          tasks: [
+            { task_key: 'a', notebook_task: { notebook_path: '/Shared/spec/a', warehouse_id: 'nope' } },
+          ],
+        },
+        'Task a: SQL warehouse nope does not exist.',
+      ],
+      [
+        { tasks: [task('a')], idempotency_token: 'x'.repeat(65) },
+        'idempotency_token must be a string of at most 64 characters.',
+      ],
+    ];
+    for (const [spec, message] of cases)
+      expect((await failure(db.submitRun(spec))).message).toMatch(
+        new RegExp(`: HTTP (400|404) [A-Z_]+: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      );
+  });
+
   it('the same idempotency token gives the same run', async () => {
     const db = client();
     await notebook(db, '/Shared/idem/a');
@@ -169,6 +206,32 @@ describe('Databricks REST client', () => {
       'HTTP 429 REQUEST_LIMIT_EXCEEDED: Too many requests.; retrying in 0 ms (Retry-After)',
     );
     expect(log.lines.join('\n')).toContain('POST /api/2.2/jobs/runs/submit: no response');
+  });
+
+  it('a submit without an idempotency token is repeated only after a 429, never after a lost answer', async () => {
+    const db = client();
+    await notebook(db, '/Shared/once/a');
+    await notebook(db, '/Shared/once/b');
+    const submit = (m: string, p: string) => p === '/api/2.2/jobs/runs/submit';
+    server.inject('429', { when: submit, retryAfter: '0' });
+    server.requests.length = 0;
+    await db.submitRun(twoTasks('/Shared/once'));
+    expect(server.requests.map((r) => r.fault ?? r.status)).toEqual(['429', 200]);
+
+    server.inject('reset', { when: submit });
+    server.requests.length = 0;
+    const error = await failure(db.submitRun(twoTasks('/Shared/once')));
+    expect(error.message).toMatch(/^POST \/api\/2\.2\/jobs\/runs\/submit: no response \(/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('the server wants a bearer token: 401 without one', async () => {
+    const response = await fetch(`${server.url}/api/2.2/jobs/runs/get?run_id=1`);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({
+      error_code: 'UNAUTHENTICATED',
+      message: 'Credential was not sent or was of an unsupported type for this API.',
+    });
   });
 
   it('gives up after the last attempt with the last error', async () => {
