@@ -193,19 +193,20 @@ export function isRunOver(run: Pick<Run, 'state'>): boolean {
   return FINAL_STATES.has(run.state.life_cycle_state);
 }
 
-/** https:// is assumed when the host has no scheme; a trailing slash is dropped. */
+/**
+ * The workspace's origin: https:// is assumed when the host has no scheme, and what follows the host is dropped
+ * (a URL copied from the browser carries `/?o=<workspace id>#…`).
+ */
 export function workspaceUrl(host: string): string {
-  const trimmed = host.trim().replace(/\/+$/, '');
+  const trimmed = host.trim();
   if (!trimmed) throw new Error('Databricks host: expected the workspace URL, found nothing');
-  const url = /^https?:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
   try {
-    new URL(url);
+    return new URL(/^https?:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`).origin;
   } catch {
     throw new Error(
       `Databricks host: expected a URL like https://adb-123.4.azuredatabricks.net, found ${JSON.stringify(host)}`,
     );
   }
-  return url;
 }
 
 export function createDatabricksClient(options: DatabricksClientOptions): DatabricksClient {
@@ -319,8 +320,12 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
             ? `it did not finish within ${timeoutMs} ms`
             : undefined;
         if (stop) {
-          await client.cancelRun(runId);
-          throw new DatabricksRunTimeoutError(`run ${runId}: ${stop}; cancelled it`, runId);
+          // The cancel is the point of stopping: if it fails, say so rather than hide the run still going.
+          const cancelled = await client.cancelRun(runId).then(
+            () => 'cancelled it',
+            (e: unknown) => `cancelling it failed (${e instanceof Error ? e.message : String(e)})`,
+          );
+          throw new DatabricksRunTimeoutError(`run ${runId}: ${stop}; ${cancelled}`, runId);
         }
         try {
           const run = await client.getRun(runId);

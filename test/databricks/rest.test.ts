@@ -4,6 +4,7 @@ import {
   createDatabricksClient,
   DatabricksApiError,
   DatabricksRunTimeoutError,
+  DEFAULT_RETRY,
   workspaceUrl,
   type DatabricksClient,
   type SubmitRunSpec,
@@ -66,6 +67,9 @@ function twoTasks(folder: string, token?: string): SubmitRunSpec {
 describe('Databricks REST client', () => {
   it('assumes https:// for a bare host and rejects what is not a URL', () => {
     expect(workspaceUrl('adb-1.2.azuredatabricks.net/')).toBe('https://adb-1.2.azuredatabricks.net');
+    expect(workspaceUrl('https://adb-1.2.azuredatabricks.net/?o=12#job/3')).toBe(
+      'https://adb-1.2.azuredatabricks.net',
+    );
     expect(() => workspaceUrl('  ')).toThrow('Databricks host: expected the workspace URL, found nothing');
     expect(() => workspaceUrl('https://exa mple')).toThrow(/expected a URL like https:\/\//);
   });
@@ -296,6 +300,20 @@ describe('Databricks REST client', () => {
     });
     expect((await failure(waiting)).message).toBe(`run ${second}: the wait was aborted; cancelled it`);
     expect(server.cancels).toContain(second);
+
+    // A cancel that fails is reported, not hidden.
+    const third = await db.submitRun(twoTasks('/Shared/hang'));
+    server.inject('reset', {
+      when: (m, p) => p === '/api/2.2/jobs/runs/cancel',
+      count: DEFAULT_RETRY.maxAttempts,
+    });
+    const stuck = await failure(db.waitForRun(third, { pollMs: 5, timeoutMs: 30 }));
+    expect(stuck.message).toMatch(
+      new RegExp(
+        `^run ${third}: it did not finish within 30 ms; cancelling it failed \\(POST /api/2\\.2/jobs/runs/cancel: no response`,
+      ),
+    );
+    expect(server.cancels).not.toContain(third);
   });
 
   it('does not retry a run that does not exist; the wait stops with that error', async () => {
