@@ -47,11 +47,19 @@ async function run(): Promise<void> {
     return;
   }
   const client = createDatabricksClient({ host: action.host!, token: action.token!, log });
+  // A cancelled workflow signals the action: the Databricks run is cancelled with it rather than left running.
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      log.warn(`${signal}: cancelling the Databricks run`);
+      stop.abort();
+    });
   let result: DatabricksTransformResult;
   try {
     result = await transformOnDatabricks(client, plan, {
       log,
       pollMs: inputs.pollSeconds === undefined ? undefined : inputs.pollSeconds * 1000,
+      signal: stop.signal,
     });
   } catch (e) {
     if (!(e instanceof DatabricksTransformError)) throw e;

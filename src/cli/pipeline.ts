@@ -251,9 +251,24 @@ export async function runDatabricksTransformStage(
       `profiles.${resolved.profileName}.databricks: expected ${missing.join(' and ')} (the token as \${env:DATABRICKS_TOKEN}), found nothing`,
     );
   const client = createDatabricksClient({ host: databricks!.host!, token: databricks!.token!, log: ctx.log });
-  const result = await transformOnDatabricks(client, plan, { log: ctx.log, pollMs: request.pollMs });
-  ctx.log.info(`transform: Databricks run ${result.runId} ${result.resultState}: ${result.runPageUrl}`);
-  return result;
+  // Ctrl-C (or a SIGTERM) cancels the Databricks run rather than leaving it running with no one waiting.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    ctx.log.warn(`${signal}: cancelling the Databricks run`);
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    const result = await transformOnDatabricks(client, plan, {
+      log: ctx.log,
+      pollMs: request.pollMs,
+      signal: stop.signal,
+    });
+    ctx.log.info(`transform: Databricks run ${result.runId} ${result.resultState}: ${result.runPageUrl}`);
+    return result;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
 }
 
 /** The loads as the audit table has them: what the transform's extraction would read. */

@@ -1,10 +1,11 @@
 // The transform on Databricks (src/stages/transform-databricks.ts): the project's notebooks imported into the
 // fake Databricks server and run as one job run, and `lakehouse transform --on databricks` as a user runs it.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
 import { createDatabricksClient, type DatabricksClient } from '../../src/databricks/rest.ts';
 import {
@@ -339,6 +340,49 @@ describe('lakehouse transform --on databricks', () => {
       fs.readFileSync(NOTEBOOKS[1]!, 'utf8'),
     );
     expect(result.stdout).not.toContain(TOKEN);
+  });
+
+  it('Ctrl-C cancels the Databricks run', async () => {
+    server.notebooks.set('/Shared/cli/01_extract_clean', { hang: true });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin/lakehouse.js'),
+        'transform',
+        '--on',
+        'databricks',
+        '-c',
+        config,
+        '-p',
+        'azure',
+        '--poll-seconds',
+        '0.01',
+      ],
+      {
+        env: {
+          ...process.env,
+          TEST_DATABRICKS_HOST: server.url,
+          TEST_DATABRICKS_TOKEN: TOKEN,
+          GITHUB_RUN_ID: '',
+        },
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await vi.waitUntil(() => server.requests.some((r) => r.path === '/api/2.2/jobs/runs/get'), {
+      timeout: 30_000,
+      interval: 20,
+    });
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    const runId = Number(server.requests.find((r) => r.path === '/api/2.2/jobs/runs/get')!.query.run_id);
+    expect(server.cancels).toContain(runId);
+    expect(output).toContain('SIGINT: cancelling the Databricks run');
+    expect(output).toContain(
+      `lakehouse: transform on Databricks: run ${runId}: the wait was aborted; cancelled it`,
+    );
   });
 
   it('a wrong token: exit 1 and a message without the token', async () => {
