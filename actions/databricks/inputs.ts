@@ -151,7 +151,7 @@ export async function planAction(
     workspaceFolder: inputs.workspaceFolder,
     warehouseId: inputs.warehouseId,
     existingClusterId: inputs.clusterId,
-    timeoutSeconds: inputs.timeoutMinutes === undefined ? undefined : Math.round(inputs.timeoutMinutes * 60),
+    timeoutSeconds: inputs.timeoutMinutes === undefined ? undefined : Math.ceil(inputs.timeoutMinutes * 60),
   });
   const plan = planDatabricksTransform(settings, env);
   if (inputs.dryRun) return { resolved, settings, plan };

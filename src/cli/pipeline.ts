@@ -218,8 +218,7 @@ export async function runDatabricksTransformStage(
   const settings = await databricksSettings(resolved, {
     notebooks: request.notebooks,
     parameters: request.params,
-    timeoutSeconds:
-      request.timeoutMinutes === undefined ? undefined : Math.round(request.timeoutMinutes * 60),
+    timeoutSeconds: request.timeoutMinutes === undefined ? undefined : Math.ceil(request.timeoutMinutes * 60),
   });
   const plan = planDatabricksTransform(settings);
   const compute = settings.warehouseId
