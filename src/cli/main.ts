@@ -2,7 +2,7 @@
 // context and calls one function of ./pipeline.ts; any error ends the process with a readable message and exit 1.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, configPath, loadConfig } from '../config/load.ts';
+import { ConfigError, configPath, loadConfig, type LoadOptions } from '../config/load.ts';
 import { generateGroceries } from '../generate/groceries.ts';
 import { consoleLogger, errorMessage } from '../util/log.ts';
 import { currentRun } from '../util/run.ts';
@@ -12,6 +12,7 @@ import {
   printStatus,
   runIngestStage,
   runLoadStage,
+  runDatabricksTransformStage,
   runTransformStage,
   type PipelineContext,
 } from './pipeline.ts';
@@ -38,10 +39,10 @@ const program = new Command('lakehouse')
   )
   .showHelpAfterError();
 
-function context(command: Command): PipelineContext {
+function context(command: Command, loadOptions?: LoadOptions): PipelineContext {
   const options = command.optsWithGlobals<GlobalOptions>();
   return {
-    resolved: loadConfig(options.config, options.profile),
+    resolved: loadConfig(options.config, options.profile, loadOptions),
     run: currentRun(),
     log: consoleLogger,
     dryRun: options.dryRun,
@@ -96,7 +97,27 @@ program
 
 program
   .command('transform')
-  .description('run the notebooks on DuckDB, writing Delta tables (each write a new table version)')
+  .description(
+    'run the notebooks on DuckDB, writing Delta tables (each write a new table version), or on Databricks',
+  )
+  .addOption(
+    new Option(
+      '--on <engine>',
+      'where the notebooks run: local DuckDB, or the profile’s Databricks workspace',
+    )
+      .choices(['local', 'databricks'])
+      .default('local'),
+  )
+  .option(
+    '--timeout-minutes <n>',
+    'with --on databricks: stop and cancel the run after this long (default 60)',
+    positiveNumber('--timeout-minutes'),
+  )
+  .option(
+    '--poll-seconds <n>',
+    'with --on databricks: time between polls of the run (default 10)',
+    positiveNumber('--poll-seconds'),
+  )
   .addOption(
     new Option('--notebook <file>', 'run this notebook instead of the configured list (repeatable)')
       .argParser((v: string, previous: string[] = []) => [...previous, v])
@@ -107,9 +128,29 @@ program
       .argParser(keyValue)
       .default({}),
   )
-  .action(async (o: { notebook: string[]; param: Record<string, string> }, command: Command) => {
-    await runTransformStage(context(command), { notebooks: o.notebook, params: o.param });
-  });
+  .action(
+    async (
+      o: {
+        notebook: string[];
+        param: Record<string, string>;
+        on: 'local' | 'databricks';
+        timeoutMinutes?: number;
+        pollSeconds?: number;
+      },
+      command: Command,
+    ) => {
+      const request = { notebooks: o.notebook, params: o.param };
+      if (o.on === 'local') return void (await runTransformStage(context(command), request));
+      // Databricks reads the SQL store itself: only the profile's databricks section needs its secrets here,
+      // and a dry run, which sends nothing, needs none.
+      const dryRun = command.optsWithGlobals<GlobalOptions>().dryRun;
+      await runDatabricksTransformStage(context(command, { resolve: dryRun ? [] : ['databricks'] }), {
+        ...request,
+        timeoutMinutes: o.timeoutMinutes,
+        pollMs: o.pollSeconds === undefined ? undefined : o.pollSeconds * 1000,
+      });
+    },
+  );
 
 program
   .command('status')
@@ -200,6 +241,9 @@ function numberOption(name: string, expected: string, valid: (n: number) => bool
   };
 }
 
+function positiveNumber(name: string) {
+  return numberOption(name, 'a positive number', (n) => Number.isFinite(n) && n > 0);
+}
 function positiveInt(name: string) {
   return numberOption(name, 'a positive whole number', (n) => Number.isInteger(n) && n > 0);
 }

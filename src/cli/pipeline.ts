@@ -10,6 +10,13 @@ import { generateGroceries } from '../generate/groceries.ts';
 import { openSqlStore } from '../sql/index.ts';
 import { createStoreSource } from '../notebooks/sql-source.ts';
 import { ingest, type IngestManifest } from '../stages/ingest.ts';
+import { createDatabricksClient } from '../databricks/rest.ts';
+import {
+  databricksSettings,
+  planDatabricksTransform,
+  transformOnDatabricks,
+  type DatabricksTransformResult,
+} from '../stages/transform-databricks.ts';
 import { inputFingerprint, planTransform, transform, type TransformManifest } from '../stages/transform.ts';
 import { AUDIT_TABLE, type SqlSession } from '../sql/types.ts';
 import { datasetPrefix, load, loadTables, type LoadManifest } from '../stages/load.ts';
@@ -196,6 +203,70 @@ export async function runTransformStage(
     return manifest;
   } finally {
     await session.close();
+  }
+}
+
+/**
+ * `lakehouse transform --on databricks`: the notebooks imported into the profile's workspace folder and run as one
+ * Databricks job run (see src/stages/transform-databricks.ts). A dry run prints the plan and sends nothing.
+ */
+export async function runDatabricksTransformStage(
+  ctx: PipelineContext,
+  request: TransformRequest & { timeoutMinutes?: number; pollMs?: number } = {},
+): Promise<DatabricksTransformResult | undefined> {
+  const { resolved } = ctx;
+  const settings = await databricksSettings(resolved, {
+    notebooks: request.notebooks,
+    parameters: request.params,
+    timeoutSeconds: request.timeoutMinutes === undefined ? undefined : Math.ceil(request.timeoutMinutes * 60),
+  });
+  const plan = planDatabricksTransform(settings);
+  const compute = settings.warehouseId
+    ? `SQL warehouse ${settings.warehouseId}`
+    : settings.existingClusterId
+      ? `cluster ${settings.existingClusterId}`
+      : 'serverless compute';
+  ctx.log.info(
+    `transform: ${plan.notebooks.length} notebook(s) on Databricks (${compute}) in ${plan.workspaceFolder}${ctx.dryRun ? ' (dry run: nothing sent)' : ''}`,
+  );
+  if (ctx.dryRun) {
+    ctx.log.info(
+      textTable(
+        plan.notebooks.map((n, i) => ({
+          task: n.taskKey,
+          notebook: path.relative(resolved.root, n.source),
+          'workspace path': n.path,
+          'runs after': i ? plan.notebooks[i - 1]!.taskKey : '',
+        })),
+      ),
+    );
+    ctx.log.info(`parameters: ${JSON.stringify(plan.parameters)}`);
+    return undefined;
+  }
+  const databricks = resolved.profile.databricks;
+  const missing = (['host', 'token'] as const).filter((k) => !databricks?.[k]);
+  if (missing.length)
+    throw new StageFailedError(
+      `profiles.${resolved.profileName}.databricks: expected ${missing.join(' and ')} (the token as \${env:DATABRICKS_TOKEN}), found nothing`,
+    );
+  const client = createDatabricksClient({ host: databricks!.host!, token: databricks!.token!, log: ctx.log });
+  // Ctrl-C (or a SIGTERM) cancels the Databricks run rather than leaving it running with no one waiting.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    ctx.log.warn(`${signal}: cancelling the Databricks run`);
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    const result = await transformOnDatabricks(client, plan, {
+      log: ctx.log,
+      pollMs: request.pollMs,
+      signal: stop.signal,
+    });
+    ctx.log.info(`transform: Databricks run ${result.runId} ${result.resultState}: ${result.runPageUrl}`);
+    return result;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 }
 

@@ -24,16 +24,33 @@ const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 /** Keys whose values are secrets: they must come from the environment, never be written in the file. */
 const SECRET_KEYS = new Set(['password', 'token']);
 
-export function loadConfig(file = 'lakehouse.yml', profileName?: string): ResolvedConfig {
+export interface LoadOptions {
+  /**
+   * Resolve ${env:NAME} only in these sections of the profile; the others keep their references as written. A
+   * stage that needs only Databricks is then not given the SQL store's password.
+   */
+  resolve?: (keyof ProfileConfig)[];
+}
+
+export function loadConfig(
+  file = 'lakehouse.yml',
+  profileName?: string,
+  options: LoadOptions = {},
+): ResolvedConfig {
   const absolute = path.resolve(file);
   if (!fs.existsSync(absolute))
     throw new ConfigError(
       `${file}: config file not found (expected lakehouse.yml in ${path.dirname(absolute)})`,
     );
-  return parseConfig(fs.readFileSync(absolute, 'utf8'), absolute, profileName);
+  return parseConfig(fs.readFileSync(absolute, 'utf8'), absolute, profileName, options);
 }
 
-export function parseConfig(text: string, file: string, profileName?: string): ResolvedConfig {
+export function parseConfig(
+  text: string,
+  file: string,
+  profileName?: string,
+  options: LoadOptions = {},
+): ResolvedConfig {
   const where = path.basename(file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -53,7 +70,15 @@ export function parseConfig(text: string, file: string, profileName?: string): R
     throw new ConfigError(
       `${where}: profiles.${name}: expected a profile named "${name}", found only ${Object.keys(config.profiles).join(', ')}`,
     );
-  const profile = resolveEnv(rawProfile, `profiles.${name}`, where) as ProfileConfig;
+  const sections = options.resolve;
+  const profile = Object.fromEntries(
+    Object.entries(rawProfile).map(([key, value]) => [
+      key,
+      !sections || sections.includes(key as keyof ProfileConfig)
+        ? resolveEnv(value, `profiles.${name}.${key}`, where)
+        : value,
+    ]),
+  ) as ProfileConfig;
   return { file, root: path.dirname(file), config, profileName: name, profile };
 }
 

@@ -112,12 +112,26 @@ const bucketUri = z
   .string()
   .regex(/^(file|gs):\/\/.+/, 'a bucket URI: file://<folder> or gs://<bucket>[/<prefix>]');
 
-const databricks = z.strictObject({
-  host: z.string().optional(),
-  token: z.string().optional(),
-  warehouseHttpPath: z.string().optional(),
-  workspaceFolder: z.string().optional(),
-});
+const databricks = z
+  .strictObject({
+    /** The workspace URL, e.g. https://adb-123.4.azuredatabricks.net. */
+    host: z.string().optional(),
+    /** A personal access token (a secret: give it as ${env:NAME}). */
+    token: z.string().optional(),
+    warehouseHttpPath: z.string().optional(),
+    /** Where the transform imports the notebooks (an absolute workspace path). */
+    workspaceFolder: z
+      .string()
+      .regex(/^\/[^/]/, 'an absolute workspace path like /Shared/lakehouse')
+      .optional(),
+    /** The SQL warehouse the notebook tasks run on (its id, the last part of its HTTP path). */
+    warehouseId: z.string().min(1).optional(),
+    /** Or an all-purpose cluster; with neither, the tasks run on serverless compute. */
+    existingClusterId: z.string().min(1).optional(),
+  })
+  .refine((d) => !(d.warehouseId && d.existingClusterId), {
+    message: 'expected warehouseId or existingClusterId, not both',
+  });
 
 const profile = z.strictObject({
   bucket: bucketUri,
@@ -179,4 +193,5 @@ export type DatasetConfig = LakehouseConfig['datasets'][number];
 export type ColumnConfig = DatasetConfig['columns'][number];
 export type ProfileConfig = z.output<typeof profile>;
 export type SqlTargetConfig = z.output<typeof sqlTarget>;
+export type DatabricksConfig = z.output<typeof databricks>;
 export type IngestSettings = z.output<typeof ingestSettings>;

@@ -67,6 +67,17 @@ describe('GitHub workflows', () => {
     expect(load.with!.manifest).toBe('.lakehouse/manifests/ingest-latest.json');
   });
 
+  it('the pipeline runs the notebooks on Databricks after the load, the token from a secret', () => {
+    const pipeline = parse(read('pipeline.yml')) as Workflow;
+    expect(pipeline.jobs.transform!.needs).toBe('load');
+    const transform = pipeline.jobs.transform!.steps.find((s) => s.uses === './actions/databricks')!;
+    expect(transform.with).toMatchObject({
+      token: '${{ secrets.DATABRICKS_TOKEN }}',
+      host: '${{ vars.DATABRICKS_HOST }}',
+      'warehouse-id': '${{ vars.DATABRICKS_WAREHOUSE_ID }}',
+    });
+  });
+
   it('a push to the app redeploys it after its tests', () => {
     const deploy = parse(read('app-deploy.yml')) as Workflow & { on: { push: { paths: string[] } } };
     expect(deploy.on.push.paths).toContain('app/**');

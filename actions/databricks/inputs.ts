@@ -1,0 +1,198 @@
+// The Databricks action's inputs: read, checked (saying what was expected and what was found), and combined with
+// lakehouse.yml into the plan of the run. Everything here happens before the first request.
+import fs from 'node:fs';
+import { parse, parseDocument } from 'yaml';
+import { loadConfig, type ResolvedConfig } from '../../src/config/load.ts';
+import { workspaceUrl } from '../../src/databricks/rest.ts';
+import {
+  databricksSettings,
+  planDatabricksTransform,
+  type DatabricksTransformPlan,
+  type DatabricksTransformSettings,
+  type ParameterValue,
+} from '../../src/stages/transform-databricks.ts';
+
+export interface DatabricksInputs {
+  config: string;
+  profile?: string;
+  host?: string;
+  token?: string;
+  warehouseId?: string;
+  clusterId?: string;
+  workspaceFolder?: string;
+  notebooks?: string[];
+  parameters?: Record<string, ParameterValue>;
+  timeoutMinutes?: number;
+  pollSeconds?: number;
+  dryRun: boolean;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function readInputs(input: (name: string) => string): DatabricksInputs {
+  const text = (name: string) => input(name).trim() || undefined;
+  const host = text('host');
+  if (host !== undefined) {
+    try {
+      workspaceUrl(host);
+    } catch {
+      throw new Error(
+        `input host: expected the workspace URL, like https://adb-1234567890123456.7.azuredatabricks.net, found ${JSON.stringify(host)}`,
+      );
+    }
+  }
+  const dryRun = text('dry-run') ?? 'false';
+  if (!['true', 'false'].includes(dryRun))
+    throw new Error(`input dry-run: expected true or false, found ${JSON.stringify(dryRun)}`);
+  const workspaceFolder = text('workspace-folder');
+  if (workspaceFolder !== undefined && !/^\/[^/]/.test(workspaceFolder))
+    throw new Error(
+      `input workspace-folder: expected an absolute workspace path like /Shared/lakehouse, found ${JSON.stringify(workspaceFolder)}`,
+    );
+  const inputs: DatabricksInputs = {
+    config: text('config') ?? 'lakehouse.yml',
+    profile: text('profile'),
+    host,
+    token: text('token'),
+    warehouseId: text('warehouse-id'),
+    clusterId: text('cluster-id'),
+    workspaceFolder,
+    notebooks: text('notebooks')
+      ?.split(/[\n,]/)
+      .map((s) => s.trim())
+      .filter(Boolean),
+    parameters: parseParameters(text('parameters')),
+    timeoutMinutes: positiveNumber('timeout-minutes', text('timeout-minutes')),
+    pollSeconds: positiveNumber('poll-seconds', text('poll-seconds')),
+    dryRun: dryRun === 'true',
+  };
+  if (inputs.warehouseId && inputs.clusterId)
+    throw new Error(
+      'inputs warehouse-id and cluster-id: expected one of them (or neither, for serverless compute), found both',
+    );
+  return inputs;
+}
+
+function positiveNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`input ${name}: expected a positive number, found ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * The notebooks' parameters: a YAML or JSON mapping (`{min_support: 0.001}`, or one `name: value` a line), or
+ * `name=value` lines. Values must be strings, numbers or booleans.
+ */
+export function parseParameters(text: string | undefined): Record<string, ParameterValue> | undefined {
+  if (text === undefined) return undefined;
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (lines.every((l) => /^[^\s:=]+=/.test(l))) {
+    return Object.fromEntries(
+      lines.map((line) => {
+        const name = line.slice(0, line.indexOf('='));
+        checkName(name);
+        return [name, line.slice(name.length + 1)];
+      }),
+    );
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length)
+    throw new Error(
+      `input parameters: expected a YAML or JSON mapping, or name=value lines, found invalid YAML (${doc.errors[0]!.message.split('\n')[0]})`,
+    );
+  const value: unknown = parse(text);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(
+      `input parameters: expected a YAML or JSON mapping, or name=value lines, found ${JSON.stringify(text.slice(0, 60))}`,
+    );
+  for (const [name, v] of Object.entries(value)) {
+    checkName(name);
+    if (!['string', 'number', 'boolean'].includes(typeof v))
+      throw new Error(
+        `input parameters: ${name}: expected a string, number or boolean, found ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`,
+      );
+  }
+  return value as Record<string, ParameterValue>;
+}
+
+function checkName(name: string): void {
+  if (!NAME.test(name))
+    throw new Error(
+      `input parameters: expected parameter names of letters, digits and _ (as :name markers), found ${JSON.stringify(name)}`,
+    );
+}
+
+export interface ActionPlan {
+  resolved: ResolvedConfig;
+  settings: DatabricksTransformSettings;
+  plan: DatabricksTransformPlan;
+  /** Unset on a dry run, which sends nothing. */
+  host?: string;
+  token?: string;
+}
+
+export async function planAction(
+  inputs: DatabricksInputs,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ActionPlan> {
+  if (!inputs.dryRun) provideInputs(inputs);
+  // Only the databricks section of the profile is resolved: this job needs no other secret.
+  const resolved = loadConfig(inputs.config, inputs.profile, {
+    resolve: inputs.dryRun ? [] : ['databricks'],
+  });
+  const settings = await databricksSettings(resolved, {
+    notebooks: inputs.notebooks,
+    parameters: inputs.parameters,
+    workspaceFolder: inputs.workspaceFolder,
+    warehouseId: inputs.warehouseId,
+    existingClusterId: inputs.clusterId,
+    timeoutSeconds: inputs.timeoutMinutes === undefined ? undefined : Math.ceil(inputs.timeoutMinutes * 60),
+  });
+  const plan = planDatabricksTransform(settings, env);
+  if (inputs.dryRun) return { resolved, settings, plan };
+  const profile = resolved.profile.databricks;
+  const host = inputs.host ?? profile?.host;
+  const token = inputs.token ?? profile?.token;
+  const where = `profiles.${resolved.profileName}.databricks`;
+  if (!host)
+    throw new Error(
+      `input host: expected the workspace URL (e.g. vars.DATABRICKS_HOST) or ${where}.host, found neither`,
+    );
+  if (!token)
+    throw new Error(
+      `input token: expected a Databricks token (e.g. secrets.DATABRICKS_TOKEN) or ${where}.token, found neither`,
+    );
+  return { resolved, settings, plan, host: workspaceUrl(host), token };
+}
+
+/**
+ * An input stands for the profile's value: the ${env:NAME} references there that are not set are given the
+ * input, so that the config resolves without the value being set twice (as the load action does).
+ */
+function provideInputs(inputs: DatabricksInputs): void {
+  if (!fs.existsSync(inputs.config)) return;
+  const doc = parseDocument(fs.readFileSync(inputs.config, 'utf8')).toJS() as {
+    defaultProfile?: string;
+    profiles?: Record<string, { databricks?: Record<string, unknown> }>;
+  } | null;
+  const name = inputs.profile ?? process.env.LAKEHOUSE_PROFILE ?? doc?.defaultProfile ?? 'local';
+  const section = doc?.profiles?.[name]?.databricks ?? {};
+  const given: Record<string, string | undefined> = {
+    host: inputs.host,
+    token: inputs.token,
+    warehouseId: inputs.warehouseId,
+    existingClusterId: inputs.clusterId,
+    workspaceFolder: inputs.workspaceFolder,
+  };
+  for (const [key, value] of Object.entries(given)) {
+    const reference = section[key];
+    if (value === undefined || typeof reference !== 'string') continue;
+    for (const [, variable] of reference.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g))
+      if (!process.env[variable!]) process.env[variable!] = value;
+  }
+}

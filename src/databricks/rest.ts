@@ -1,0 +1,399 @@
+// A small client for the Databricks REST API over fetch: the workspace (mkdirs, import) and one-time job runs
+// (Jobs API 2.2 runs/submit, get, get-output, cancel). The official JS SDK is a preview without GitHub OIDC login,
+// so the few calls the transform needs are made here directly.
+//
+// Retries: 429 (after Retry-After when the server sends it), 5xx and broken connections are retried with
+// exponential backoff and jitter. A runs/submit with an idempotency_token is retried the same way (a repeat returns
+// the run the first one started); without one, only a 429 is (the request was refused, so no run started), since
+// a submit whose answer was lost may have started a run that a repeat would start again.
+//
+// Errors name the method, the path, the HTTP status and Databricks' error_code and message; the token is never
+// part of them (it only travels in the Authorization header).
+import { consoleLogger, type Logger } from '../util/log.ts';
+import { registerSecret } from '../util/secrets.ts';
+
+export interface RetryPolicy {
+  /** Attempts per request, the first included. */
+  maxAttempts: number;
+  initialDelayMs: number;
+  multiplier: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 6,
+  initialDelayMs: 500,
+  multiplier: 2,
+  maxDelayMs: 30_000,
+};
+
+export interface DatabricksClientOptions {
+  /** The workspace URL or host name, e.g. https://adb-123.4.azuredatabricks.net (https:// is assumed). */
+  host: string;
+  /** A personal access token (or any bearer token the workspace accepts). */
+  token: string;
+  retry?: Partial<RetryPolicy>;
+  /** Each request must be answered within this (default 60 000 ms); then it counts as a broken connection. */
+  requestTimeoutMs?: number;
+  log?: Logger;
+}
+
+/** Life cycle states of a run or task (the `state` object Jobs 2.2 still returns next to `status`). */
+export type LifeCycleState =
+  | 'QUEUED'
+  | 'PENDING'
+  | 'RUNNING'
+  | 'TERMINATING'
+  | 'TERMINATED'
+  | 'SKIPPED'
+  | 'INTERNAL_ERROR'
+  | 'BLOCKED'
+  | 'WAITING_FOR_RETRY';
+
+export interface RunState {
+  life_cycle_state: LifeCycleState;
+  result_state?: string;
+  state_message?: string;
+  user_cancelled_or_timedout?: boolean;
+}
+
+export interface RunStatus {
+  state: string;
+  termination_details?: { code?: string; type?: string; message?: string };
+}
+
+export interface NotebookTask {
+  notebook_path: string;
+  base_parameters?: Record<string, string>;
+  source?: 'WORKSPACE' | 'GIT';
+  warehouse_id?: string;
+}
+
+export interface SubmitTask {
+  task_key: string;
+  depends_on?: { task_key: string }[];
+  notebook_task: NotebookTask;
+  existing_cluster_id?: string;
+  timeout_seconds?: number;
+}
+
+export interface SubmitRunSpec {
+  run_name?: string;
+  tasks: SubmitTask[];
+  timeout_seconds?: number;
+  /** At most 64 characters; a submit with a token already used returns the run it started. */
+  idempotency_token?: string;
+}
+
+export interface TaskRun {
+  run_id: number;
+  task_key: string;
+  state: RunState;
+  status?: RunStatus;
+  notebook_task?: NotebookTask;
+  depends_on?: { task_key: string }[];
+  start_time?: number;
+  end_time?: number;
+  setup_duration?: number;
+  execution_duration?: number;
+  cleanup_duration?: number;
+  run_page_url?: string;
+}
+
+export interface Run {
+  run_id: number;
+  job_id?: number;
+  run_name?: string;
+  state: RunState;
+  status?: RunStatus;
+  tasks?: TaskRun[];
+  start_time?: number;
+  end_time?: number;
+  run_page_url?: string;
+}
+
+export interface RunOutput {
+  metadata?: TaskRun;
+  notebook_output?: { result?: string; truncated?: boolean };
+  error?: string;
+  error_trace?: string;
+}
+
+export interface WaitOptions {
+  /** Time between polls (default 10 000 ms). */
+  pollMs?: number;
+  /** Give up after this long (default: no limit); the run is cancelled. */
+  timeoutMs?: number;
+  /** Aborting cancels the run. */
+  signal?: AbortSignal;
+  /** Called with every state polled, e.g. to log progress. */
+  onPoll?: (run: Run) => void;
+}
+
+export interface DatabricksClient {
+  /** The workspace URL requests go to, without a trailing slash. */
+  readonly url: string;
+  mkdirs(path: string): Promise<void>;
+  /** Imports a SQL notebook in SOURCE format, replacing what is at `path`. */
+  importNotebook(path: string, sqlSource: string): Promise<void>;
+  submitRun(spec: SubmitRunSpec): Promise<number>;
+  getRun(runId: number): Promise<Run>;
+  /** The output of one task run (a multi-task run has none of its own). */
+  getRunOutput(taskRunId: number): Promise<RunOutput>;
+  cancelRun(runId: number): Promise<void>;
+  /** Polls until the run is over and returns it; on timeout or abort, cancels it and throws. */
+  waitForRun(runId: number, options?: WaitOptions): Promise<Run>;
+}
+
+export interface ApiErrorDetails {
+  method: string;
+  path: string;
+  /** 0 when no response came (a broken connection or a request timeout). */
+  status: number;
+  errorCode?: string;
+  /** What the server's Retry-After asked for. */
+  retryAfterMs?: number;
+}
+
+export class DatabricksApiError extends Error {
+  override name = 'DatabricksApiError';
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly errorCode?: string;
+  readonly retryAfterMs?: number;
+  constructor(message: string, details: ApiErrorDetails) {
+    super(message);
+    this.method = details.method;
+    this.path = details.path;
+    this.status = details.status;
+    this.errorCode = details.errorCode;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+
+  /** Worth another attempt: rate limited, a server error, or no answer at all. */
+  get transient(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+/** The run did not end in time (or the wait was aborted), and was cancelled. */
+export class DatabricksRunTimeoutError extends Error {
+  override name = 'DatabricksRunTimeoutError';
+  readonly runId: number;
+  constructor(message: string, runId: number) {
+    super(message);
+    this.runId = runId;
+  }
+}
+
+const FINAL_STATES = new Set<LifeCycleState>(['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR']);
+
+export function isRunOver(run: Pick<Run, 'state'>): boolean {
+  return FINAL_STATES.has(run.state.life_cycle_state);
+}
+
+/**
+ * The workspace's origin: https:// is assumed when the host has no scheme, and what follows the host is dropped
+ * (a URL copied from the browser carries `/?o=<workspace id>#…`).
+ */
+export function workspaceUrl(host: string): string {
+  const trimmed = host.trim();
+  if (!trimmed) throw new Error('Databricks host: expected the workspace URL, found nothing');
+  try {
+    return new URL(/^https?:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`).origin;
+  } catch {
+    throw new Error(
+      `Databricks host: expected a URL like https://adb-123.4.azuredatabricks.net, found ${JSON.stringify(host)}`,
+    );
+  }
+}
+
+export function createDatabricksClient(options: DatabricksClientOptions): DatabricksClient {
+  const url = workspaceUrl(options.host);
+  if (!options.token) throw new Error('Databricks token: expected a personal access token, found nothing');
+  registerSecret(options.token);
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const log = options.log ?? consoleLogger;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+
+  async function request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    safeToRepeat = true,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let delayMs: number;
+      try {
+        return await once<T>(method, path, body);
+      } catch (e) {
+        const retryable = e instanceof DatabricksApiError && (safeToRepeat ? e.transient : e.status === 429);
+        if (!retryable || attempt >= retry.maxAttempts) throw e;
+        delayMs = backoff(attempt, e.retryAfterMs);
+        log.warn(
+          `databricks: ${e.message}; retrying in ${delayMs} ms${e.retryAfterMs !== undefined ? ' (Retry-After)' : ''} (attempt ${attempt + 1} of ${retry.maxAttempts})`,
+        );
+      }
+      await sleep(delayMs);
+    }
+  }
+
+  async function once<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${options.token}`,
+          Accept: 'application/json',
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+    } catch (e) {
+      throw new DatabricksApiError(`${method} ${path}: no response (${networkCause(e)})`, {
+        method,
+        path,
+        status: 0,
+      });
+    }
+    const text = await response.text().catch(() => '');
+    if (response.ok) return (text ? JSON.parse(text) : {}) as T;
+    const { errorCode, message } = parseError(text, response.statusText);
+    throw new DatabricksApiError(
+      `${method} ${path}: HTTP ${response.status}${errorCode ? ` ${errorCode}` : ''}: ${message}`,
+      {
+        method,
+        path,
+        status: response.status,
+        errorCode,
+        retryAfterMs: retryAfter(response.headers.get('retry-after')),
+      },
+    );
+  }
+
+  function backoff(attempt: number, retryAfterMs: number | undefined): number {
+    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, retry.maxDelayMs);
+    const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.multiplier ** (attempt - 1));
+    // Full jitter on the upper half: clients that failed together do not come back together.
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  const client: DatabricksClient = {
+    url,
+    async mkdirs(path) {
+      await request('POST', '/api/2.0/workspace/mkdirs', { path });
+    },
+    async importNotebook(path, sqlSource) {
+      await request('POST', '/api/2.0/workspace/import', {
+        path,
+        format: 'SOURCE',
+        language: 'SQL',
+        content: Buffer.from(sqlSource, 'utf8').toString('base64'),
+        overwrite: true,
+      });
+    },
+    async submitRun(spec) {
+      const answer = await request<{ run_id: number }>(
+        'POST',
+        '/api/2.2/jobs/runs/submit',
+        spec,
+        Boolean(spec.idempotency_token),
+      );
+      return answer.run_id;
+    },
+    getRun: (runId) => request<Run>('GET', `/api/2.2/jobs/runs/get?run_id=${runId}`),
+    getRunOutput: (taskRunId) =>
+      request<RunOutput>('GET', `/api/2.2/jobs/runs/get-output?run_id=${taskRunId}`),
+    async cancelRun(runId) {
+      await request('POST', '/api/2.2/jobs/runs/cancel', { run_id: runId });
+    },
+    async waitForRun(runId, waitOptions = {}) {
+      const { pollMs = 10_000, timeoutMs, signal, onPoll } = waitOptions;
+      const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+      for (;;) {
+        const stop = signal?.aborted
+          ? 'the wait was aborted'
+          : Date.now() >= deadline
+            ? `it did not finish within ${timeoutMs} ms`
+            : undefined;
+        if (stop) {
+          // The cancel is the point of stopping: if it fails, say so rather than hide the run still going.
+          const cancelled = await client.cancelRun(runId).then(
+            () => 'cancelled it',
+            (e: unknown) => `cancelling it failed (${e instanceof Error ? e.message : String(e)})`,
+          );
+          throw new DatabricksRunTimeoutError(`run ${runId}: ${stop}; ${cancelled}`, runId);
+        }
+        try {
+          const run = await client.getRun(runId);
+          onPoll?.(run);
+          if (isRunOver(run)) return run;
+        } catch (e) {
+          // The run goes on whatever happens to one poll: only errors that will not pass end the wait.
+          if (!(e instanceof DatabricksApiError) || !e.transient) throw e;
+          log.warn(`databricks: polling run ${runId}: ${e.message}; polling on`);
+        }
+        await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
+      }
+    },
+  };
+  return client;
+}
+
+function parseError(text: string, statusText: string): { errorCode?: string; message: string } {
+  try {
+    const body = JSON.parse(text) as { error_code?: unknown; message?: unknown; error?: unknown };
+    const message =
+      typeof body.message === 'string'
+        ? body.message
+        : typeof body.error === 'string'
+          ? body.error
+          : undefined;
+    return {
+      errorCode: typeof body.error_code === 'string' ? body.error_code : undefined,
+      message: message ?? (text.slice(0, 200) || statusText),
+    };
+  } catch {
+    // Gateways answer with HTML; its first words are enough.
+    return {
+      message:
+        text
+          .replace(/<[^>]*>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim()
+          .slice(0, 200) || statusText,
+    };
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date. */
+function retryAfter(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function networkCause(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.name === 'TimeoutError') return 'the request timed out';
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? e.message;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,282 @@
+// The bundled Databricks action (actions/databricks/dist/index.js), run as GitHub runs it: INPUT_* variables in,
+// outputs in $GITHUB_OUTPUT, a job summary in $GITHUB_STEP_SUMMARY, against the fake Databricks server.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseParameters, readInputs } from '../../actions/databricks/inputs.ts';
+import { tempProject } from '../helpers/cli.ts';
+import { repoRoot } from '../helpers/services.ts';
+import { startDatabricksServer, type DatabricksServer } from '../servers/databricks/server.ts';
+
+const run = promisify(execFile);
+const DIST = path.join(repoRoot, 'actions/databricks/dist/index.js');
+const TOKEN = 'dapi-action-secret-token-4242424242';
+const KEYS = ['01_extract_clean', '02_enrich', '03_gold_sales', '04_basket_rules'];
+
+interface ActionRun {
+  code: number;
+  stdout: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+function parseOutputs(text: string): Record<string, string> {
+  // @actions/core writes `name<<delimiter\nvalue\ndelimiter`.
+  const outputs: Record<string, string> = {};
+  const re = /^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm;
+  for (const m of text.matchAll(re)) outputs[m[1]!] = m[3]!;
+  return outputs;
+}
+
+let server: DatabricksServer;
+let dir: string;
+beforeAll(async () => {
+  server = await startDatabricksServer({ token: TOKEN, warehouses: ['wh-action'], clusters: ['c-action'] });
+  dir = (await tempProject(100)).dir;
+});
+afterAll(async () => {
+  await server.close();
+  if (dir) await fsp.rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  server.requests.length = 0;
+  server.notebooks.clear();
+});
+
+let sequence = 0;
+async function action(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ActionRun> {
+  sequence++;
+  const output = path.join(dir, `output-${sequence}`);
+  const summary = path.join(dir, `summary-${sequence}`);
+  await fsp.writeFile(output, '');
+  await fsp.writeFile(summary, '');
+  const vars: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    GITHUB_OUTPUT: output,
+    GITHUB_STEP_SUMMARY: summary,
+    GITHUB_RUN_ID: String(5000 + sequence),
+    GITHUB_RUN_ATTEMPT: '1',
+    ...env,
+  };
+  const all = { host: server.url, token: TOKEN, 'poll-seconds': '0.01', ...inputs };
+  for (const [name, value] of Object.entries(all)) vars[`INPUT_${name.toUpperCase()}`] = value;
+  const result = await run('node', [DIST], { cwd: dir, env: vars }).then(
+    (r) => ({ code: 0, stdout: r.stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+  );
+  return {
+    ...result,
+    outputs: parseOutputs(await fsp.readFile(output, 'utf8')),
+    summary: await fsp.readFile(summary, 'utf8'),
+  };
+}
+
+function expectNoToken(r: ActionRun): void {
+  expect(r.summary).not.toContain(TOKEN);
+  expect(JSON.stringify(r.outputs)).not.toContain(TOKEN);
+  // The token appears only in the masking command the runner consumes.
+  expect(r.stdout.split('\n').filter((l) => l.includes(TOKEN) && !l.startsWith('::add-mask::'))).toEqual([]);
+}
+
+describe('the bundled Databricks action', () => {
+  it('is bundled: dist/index.js exists and declares node24', () => {
+    expect(fs.existsSync(DIST)).toBe(true);
+    expect(fs.readFileSync(path.join(repoRoot, 'actions/databricks/action.yml'), 'utf8')).toMatch(
+      /using: 'node24'\n\s+main: 'dist\/index.js'/,
+    );
+  });
+
+  it('runs the notebooks, sets its outputs and writes a summary of the tasks', async () => {
+    server.notebooks.set('/Shared/action/04_basket_rules', { result: 'rules written' });
+    const r = await action({
+      'warehouse-id': 'wh-action',
+      'workspace-folder': '/Shared/action',
+      parameters: 'min_support: 0.002\nmetric: confidence',
+      'timeout-minutes': '30',
+    });
+    expect(r.stdout).toContain('::add-mask::');
+    expect(r.code).toBe(0);
+    const runId = Number(r.outputs['run-id']);
+    expect(server.runs.has(runId)).toBe(true);
+    expect(r.outputs['run-url']).toBe(`${server.url}/#job/0/run/${runId}`);
+    expect(r.outputs['result-state']).toBe('SUCCESS');
+    const tasks = JSON.parse(r.outputs.tasks!) as { taskKey: string; resultState: string; result?: string }[];
+    expect(tasks.map((t) => [t.taskKey, t.resultState])).toEqual(KEYS.map((k) => [k, 'SUCCESS']));
+    expect(tasks.at(-1)!.result).toBe('rules written');
+
+    const submitted = server.requests.find((req) => req.path === '/api/2.2/jobs/runs/submit')!.body as {
+      timeout_seconds: number;
+      idempotency_token: string;
+      tasks: { notebook_task: { base_parameters: Record<string, string>; warehouse_id: string } }[];
+    };
+    expect(submitted.timeout_seconds).toBe(1800);
+    expect(submitted.idempotency_token).toMatch(/^lakehouse-\d+-1-[0-9a-f]{16}$/);
+    expect(submitted.tasks[0]!.notebook_task).toMatchObject({
+      warehouse_id: 'wh-action',
+      base_parameters: {
+        dataset: 'transactions',
+        min_support: '0.002',
+        metric: 'confidence',
+        min_threshold: '0.8',
+      },
+    });
+
+    expect(r.summary).toContain('<h2>Transform on Databricks</h2>');
+    expect(r.summary).toContain(`Run ${runId} on SQL warehouse wh-action: SUCCESS.`);
+    expect(r.summary).toMatch(
+      /<tr><td>04_basket_rules<\/td><td>\/Shared\/action\/04_basket_rules<\/td><td>TERMINATED<\/td><td>SUCCESS<\/td><td>\d+\.\d s<\/td><td>rules written<\/td><\/tr>/,
+    );
+    expectNoToken(r);
+  });
+
+  it('a re-run of the same workflow attempt gets the same Databricks run', async () => {
+    const env = { GITHUB_RUN_ID: '777000', GITHUB_RUN_ATTEMPT: '3' };
+    const inputs = { 'workspace-folder': '/Shared/rerun' };
+    const first = await action(inputs, env);
+    const second = await action(inputs, env);
+    expect(first.code).toBe(0);
+    expect(second.outputs['run-id']).toBe(first.outputs['run-id']);
+    expect(server.requests.filter((r) => r.path === '/api/2.2/jobs/runs/submit')).toHaveLength(2);
+  });
+
+  it('a failing notebook fails the step with Databricks’ message, and still reports the tasks', async () => {
+    server.notebooks.set('/Shared/failing/03_gold_sales', {
+      fail: 'DIVIDE_BY_ZERO: Division by zero in <expr>.',
+    });
+    const r = await action({ 'cluster-id': 'c-action', 'workspace-folder': '/Shared/failing' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /::error::databricks transform failed: transform on Databricks: run \d+ ended FAILED \(.*\): task 03_gold_sales \(notebook \/Shared\/failing\/03_gold_sales\) ended FAILED: DIVIDE_BY_ZERO: Division by zero in <expr>\.; skipped after it: 04_basket_rules/,
+    );
+    expect(r.outputs['result-state']).toBe('FAILED');
+    expect(JSON.parse(r.outputs.tasks!).map((t: { resultState: string }) => t.resultState)).toEqual([
+      'SUCCESS',
+      'SUCCESS',
+      'FAILED',
+      'UPSTREAM_FAILED',
+    ]);
+    expect(r.summary).toContain(
+      '<td>03_gold_sales</td><td>/Shared/failing/03_gold_sales</td><td>TERMINATED</td><td>FAILED</td>',
+    );
+    expect(r.summary).toContain('<td>DIVIDE_BY_ZERO: Division by zero in &lt;expr&gt;.</td>');
+    // An empty cell is a dash (an empty one breaks the table's HTML).
+    expect(r.summary).toMatch(/<td>SUCCESS<\/td><td>\d+\.\d s<\/td><td>–<\/td>/);
+    expectNoToken(r);
+  });
+
+  it('a cancelled workflow (SIGTERM) cancels the Databricks run', async () => {
+    server.notebooks.set('/Shared/stopped/02_enrich', { hang: true });
+    const vars: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      GITHUB_OUTPUT: path.join(dir, 'output-stopped'),
+      GITHUB_STEP_SUMMARY: path.join(dir, 'summary-stopped'),
+      INPUT_HOST: server.url,
+      INPUT_TOKEN: TOKEN,
+      'INPUT_WORKSPACE-FOLDER': '/Shared/stopped',
+      'INPUT_POLL-SECONDS': '0.01',
+    };
+    await fsp.writeFile(vars.GITHUB_OUTPUT!, '');
+    await fsp.writeFile(vars.GITHUB_STEP_SUMMARY!, '');
+    const child = spawn('node', [DIST], { cwd: dir, env: vars });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Once the run is polled, the action is waiting for it: that is when a cancelled workflow stops it.
+    await vi.waitUntil(() => server.requests.some((r) => r.path === '/api/2.2/jobs/runs/get'), {
+      timeout: 30_000,
+      interval: 20,
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    const runId = Number(server.requests.find((r) => r.path === '/api/2.2/jobs/runs/get')!.query.run_id);
+    expect(server.cancels).toContain(runId);
+    expect(stdout).toContain('::warning::SIGTERM: cancelling the Databricks run');
+    expect(stdout).toContain(
+      `::error::databricks transform failed: transform on Databricks: run ${runId}: the wait was aborted; cancelled it`,
+    );
+  });
+
+  it('a dry run prints the plan, sends nothing and needs no token', async () => {
+    const r = await action({ token: '', host: '', 'workspace-folder': '/Shared/plan', 'dry-run': 'true' });
+    expect(r.code).toBe(0);
+    expect(server.requests).toEqual([]);
+    expect(r.outputs['run-id']).toBe('');
+    expect(JSON.parse(r.outputs.tasks!).map((t: { notebook: string }) => t.notebook)).toEqual(
+      KEYS.map((k) => `/Shared/plan/${k}`),
+    );
+    expect(r.summary).toContain('<h2>Transform on Databricks (dry run: nothing sent)</h2>');
+    expect(r.summary).toContain('<td>02_enrich</td>');
+  });
+
+  it.each([
+    [{ 'timeout-minutes': 'soon' }, 'input timeout-minutes: expected a positive number, found "soon"'],
+    [{ host: 'not a url' }, 'input host: expected the workspace URL, like https://'],
+    [
+      { 'warehouse-id': 'wh-action', 'cluster-id': 'c-action' },
+      'inputs warehouse-id and cluster-id: expected one of them',
+    ],
+    [
+      { 'workspace-folder': 'Shared/x' },
+      'input workspace-folder: expected an absolute workspace path like /Shared/lakehouse, found "Shared/x"',
+    ],
+    [{ parameters: 'a: [1, 2]' }, 'input parameters: a: expected a string, number or boolean, found a list'],
+    [{ 'dry-run': 'yes' }, 'input dry-run: expected true or false, found "yes"'],
+    [{ notebooks: 'notebooks/missing.sql' }, 'notebooks/missing.sql: file not found'],
+    [
+      { token: '', 'workspace-folder': '/Shared/x' },
+      'input token: expected a Databricks token (e.g. secrets.DATABRICKS_TOKEN) or profiles.local.databricks.token, found neither',
+    ],
+    [{}, 'profiles.local.databricks.workspaceFolder: expected the workspace folder for the notebooks'],
+  ])('rejects bad inputs before any request: %j', async (inputs, message) => {
+    const r = await action(inputs);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('::error::databricks transform failed: ');
+    expect(r.stdout).toContain(message);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('a wrong token fails with a clear error that does not contain it', async () => {
+    const wrong = 'dapi-this-is-not-valid-31337';
+    const r = await action({ token: wrong, 'workspace-folder': '/Shared/x' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      '::error::databricks transform failed: POST /api/2.0/workspace/mkdirs: HTTP 403 PERMISSION_DENIED: Invalid access token.',
+    );
+    expect(r.stdout.split('\n').filter((l) => l.includes(wrong) && !l.startsWith('::add-mask::'))).toEqual(
+      [],
+    );
+  });
+});
+
+describe('the action’s parameters input', () => {
+  it('takes YAML, JSON or name=value lines', () => {
+    expect(parseParameters('min_support: 0.002\nmetric: lift')).toEqual({
+      min_support: 0.002,
+      metric: 'lift',
+    });
+    expect(parseParameters('{"metric": "lift", "strict": true}')).toEqual({ metric: 'lift', strict: true });
+    expect(parseParameters('metric=lift\nfilter=a=b')).toEqual({ metric: 'lift', filter: 'a=b' });
+    expect(() => parseParameters('- a\n- b')).toThrow(
+      'input parameters: expected a YAML or JSON mapping, or name=value lines',
+    );
+    expect(() => parseParameters('bad-name=1')).toThrow(
+      'input parameters: expected parameter names of letters, digits and _ (as :name markers), found "bad-name"',
+    );
+    expect(() => parseParameters('{a: 1')).toThrow(/found invalid YAML/);
+  });
+
+  it('reads the inputs with their defaults', () => {
+    const inputs = readInputs(
+      (name) => ({ notebooks: 'a.sql, b.sql\nc.sql', 'timeout-minutes': '5' })[name] ?? '',
+    );
+    expect(inputs).toMatchObject({
+      config: 'lakehouse.yml',
+      notebooks: ['a.sql', 'b.sql', 'c.sql'],
+      timeoutMinutes: 5,
+      dryRun: false,
+    });
+  });
+});
