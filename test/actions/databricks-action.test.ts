@@ -1,35 +1,19 @@
 // The bundled Databricks action (actions/databricks/dist/index.js), run as GitHub runs it: INPUT_* variables in,
 // outputs in $GITHUB_OUTPUT, a job summary in $GITHUB_STEP_SUMMARY, against the fake Databricks server.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseParameters, readInputs } from '../../actions/databricks/inputs.ts';
 import { tempProject } from '../helpers/cli.ts';
+import { runBundledAction, type ActionRun } from '../helpers/github-action.ts';
 import { repoRoot } from '../helpers/services.ts';
 import { startDatabricksServer, type DatabricksServer } from '../servers/databricks/server.ts';
 
-const run = promisify(execFile);
 const DIST = path.join(repoRoot, 'actions/databricks/dist/index.js');
 const TOKEN = 'dapi-action-secret-token-4242424242';
 const KEYS = ['01_extract_clean', '02_enrich', '03_gold_sales', '04_basket_rules'];
-
-interface ActionRun {
-  code: number;
-  stdout: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-function parseOutputs(text: string): Record<string, string> {
-  // @actions/core writes `name<<delimiter\nvalue\ndelimiter`.
-  const outputs: Record<string, string> = {};
-  const re = /^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of text.matchAll(re)) outputs[m[1]!] = m[3]!;
-  return outputs;
-}
 
 let server: DatabricksServer;
 let dir: string;
@@ -47,31 +31,14 @@ beforeEach(() => {
 });
 
 let sequence = 0;
-async function action(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ActionRun> {
+function action(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ActionRun> {
   sequence++;
-  const output = path.join(dir, `output-${sequence}`);
-  const summary = path.join(dir, `summary-${sequence}`);
-  await fsp.writeFile(output, '');
-  await fsp.writeFile(summary, '');
-  const vars: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    GITHUB_OUTPUT: output,
-    GITHUB_STEP_SUMMARY: summary,
-    GITHUB_RUN_ID: String(5000 + sequence),
-    GITHUB_RUN_ATTEMPT: '1',
-    ...env,
-  };
-  const all = { host: server.url, token: TOKEN, 'poll-seconds': '0.01', ...inputs };
-  for (const [name, value] of Object.entries(all)) vars[`INPUT_${name.toUpperCase()}`] = value;
-  const result = await run('node', [DIST], { cwd: dir, env: vars }).then(
-    (r) => ({ code: 0, stdout: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-  );
-  return {
-    ...result,
-    outputs: parseOutputs(await fsp.readFile(output, 'utf8')),
-    summary: await fsp.readFile(summary, 'utf8'),
-  };
+  return runBundledAction({
+    action: 'databricks',
+    cwd: dir,
+    inputs: { host: server.url, token: TOKEN, 'poll-seconds': '0.01', ...inputs },
+    env: { GITHUB_RUN_ID: String(5000 + sequence), GITHUB_RUN_ATTEMPT: '1', ...env },
+  });
 }
 
 function expectNoToken(r: ActionRun): void {
