@@ -37,6 +37,7 @@ import {
   type UploadOptions,
 } from './types.ts';
 import { consoleLogger, errorMessage, type Logger } from '../util/log.ts';
+import { backoffDelay } from '../util/backoff.ts';
 
 export interface RetryPolicy {
   /** Attempts per request, the first included; for a resumable upload, attempts in a row without progress. */
@@ -358,7 +359,7 @@ export class GcsBucket implements Bucket {
         return await work(attempt, progressed);
       } catch (e) {
         failures++;
-        const delay = this.backoff(failures);
+        const delay = backoffDelay(failures, this.retry);
         const outOfTime = Date.now() - since + delay > this.retry.totalTimeoutMs;
         if (!retryable || !isTransient(e) || failures >= this.retry.maxAttempts || outOfTime)
           throw this.finalError(what, e, attempt);
@@ -382,15 +383,6 @@ export class GcsBucket implements Bucket {
       `${this.uri}: ${what} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${describe(e)}`,
       { cause: e },
     );
-  }
-
-  /** Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out. */
-  private backoff(attempt: number): number {
-    const step = Math.min(
-      this.retry.maxDelayMs,
-      this.retry.initialDelayMs * this.retry.multiplier ** (attempt - 1),
-    );
-    return Math.round(step / 2 + Math.random() * (step / 2));
   }
 }
 

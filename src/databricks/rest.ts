@@ -11,6 +11,7 @@
 // part of them (it only travels in the Authorization header).
 import { consoleLogger, type Logger } from '../util/log.ts';
 import { registerSecret } from '../util/secrets.ts';
+import { backoffDelay, serverRetryDelay } from '../util/backoff.ts';
 
 export interface RetryPolicy {
   /** Attempts per request, the first included. */
@@ -269,16 +270,14 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
         path,
         status: response.status,
         errorCode,
-        retryAfterMs: retryAfter(response.headers.get('retry-after')),
+        retryAfterMs: serverRetryDelay(response.headers),
       },
     );
   }
 
   function backoff(attempt: number, retryAfterMs: number | undefined): number {
     if (retryAfterMs !== undefined) return Math.min(retryAfterMs, retry.maxDelayMs);
-    const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.multiplier ** (attempt - 1));
-    // Full jitter on the upper half: clients that failed together do not come back together.
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    return backoffDelay(attempt, retry);
   }
 
   const client: DatabricksClient = {
@@ -367,15 +366,6 @@ function parseError(text: string, statusText: string): { errorCode?: string; mes
           .slice(0, 200) || statusText,
     };
   }
-}
-
-/** Retry-After in seconds or as an HTTP date. */
-function retryAfter(header: string | null): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function networkCause(e: unknown): string {

@@ -5,6 +5,7 @@
 // the deploy hook's key.
 import { setTimeout as delay } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { backoffDelay, serverRetryDelay } from '../util/backoff.ts';
 
 export const RENDER_API = 'https://api.render.com/v1';
 
@@ -220,7 +221,7 @@ export class RenderClient {
       if (response.ok) return this.parse<T>(method, shown, response, withKey);
       const error = new RenderApiError(method, shown, response.status, this.scrub(await detail(response)));
       if (!isTransientStatus(response.status) || attempt >= this.retry.maxAttempts) throw error;
-      await this.pause(attempt, error.message, rateLimitWait(response.headers, this.now()));
+      await this.pause(attempt, error.message, serverRetryDelay(response.headers, this.now()));
     }
   }
 
@@ -242,15 +243,11 @@ export class RenderClient {
 
   private async pause(attempt: number, message: string, askedMs?: number): Promise<void> {
     const ms =
-      askedMs !== undefined ? Math.min(askedMs, this.retry.maxRateLimitWaitMs) : this.backoff(attempt);
+      askedMs !== undefined
+        ? Math.min(askedMs, this.retry.maxRateLimitWaitMs)
+        : backoffDelay(attempt, this.retry);
     this.log.warn(`${message}; retry ${attempt}/${this.retry.maxAttempts - 1} in ${ms} ms`);
     await this.sleep(ms);
-  }
-
-  /** Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out. */
-  private backoff(attempt: number): number {
-    const step = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
-    return Math.round(step / 2 + Math.random() * (step / 2));
   }
 
   /** A server may echo what it was sent; the key must not travel on in an error. */
@@ -262,19 +259,6 @@ export class RenderClient {
 
 export function isTransientStatus(status: number): boolean {
   return status === 0 || status === 408 || status === 429 || status >= 500;
-}
-
-/**
- * How long a 429 asks to wait: Retry-After (seconds), else Ratelimit-Reset — seconds until the window resets,
- * or, when it is that large, a Unix time in seconds.
- */
-export function rateLimitWait(headers: Headers, now = Date.now()): number | undefined {
-  const retryAfter = headers.get('retry-after');
-  if (retryAfter && /^\d+$/.test(retryAfter.trim())) return Number(retryAfter) * 1000;
-  const reset = headers.get('ratelimit-reset');
-  if (!reset || !/^\d+(\.\d+)?$/.test(reset.trim())) return undefined;
-  const seconds = Number(reset);
-  return seconds > 1e9 ? Math.max(0, seconds * 1000 - now) : Math.round(seconds * 1000);
 }
 
 async function detail(response: Response): Promise<string> {

@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DeployTimeoutError,
-  rateLimitWait,
   RenderApiError,
   RenderClient,
   type RenderClientOptions,
@@ -187,15 +186,5 @@ describe('RenderClient', () => {
       `Render API GET /v1/services/${SERVICE}: no API key (give one, or use a deploy hook)`,
     );
     expect(render.requests.length).toBe(before);
-  });
-});
-
-describe('rateLimitWait', () => {
-  it('reads Retry-After, then Ratelimit-Reset as seconds or as a Unix time', () => {
-    expect(rateLimitWait(new Headers({ 'retry-after': '3', 'ratelimit-reset': '50' }))).toBe(3000);
-    expect(rateLimitWait(new Headers({ 'ratelimit-reset': '12' }))).toBe(12_000);
-    expect(rateLimitWait(new Headers({ 'ratelimit-reset': '1700000030' }), 1_700_000_000_000)).toBe(30_000);
-    expect(rateLimitWait(new Headers({ 'ratelimit-reset': 'soon' }))).toBeUndefined();
-    expect(rateLimitWait(new Headers())).toBeUndefined();
   });
 });
