@@ -27,10 +27,14 @@ const SECRET_KEYS = new Set(['password', 'token']);
 export interface LoadOptions {
   /**
    * Resolve ${env:NAME} only in these sections of the profile; the others keep their references as written. A
-   * stage that needs only Databricks is then not given the SQL store's password.
+   * stage that needs only Databricks is then not given the SQL store's password. Default: every section but
+   * `databricks`, so that ingest and load do not need the Databricks token (only the transform on Databricks asks
+   * for it).
    */
   resolve?: (keyof ProfileConfig)[];
 }
+
+const RESOLVED_BY_DEFAULT: (keyof ProfileConfig)[] = ['bucket', 'sql', 'delta', 'manifests'];
 
 export function loadConfig(
   file = 'lakehouse.yml',
@@ -70,11 +74,11 @@ export function parseConfig(
     throw new ConfigError(
       `${where}: profiles.${name}: expected a profile named "${name}", found only ${Object.keys(config.profiles).join(', ')}`,
     );
-  const sections = options.resolve;
+  const sections = options.resolve ?? RESOLVED_BY_DEFAULT;
   const profile = Object.fromEntries(
     Object.entries(rawProfile).map(([key, value]) => [
       key,
-      !sections || sections.includes(key as keyof ProfileConfig)
+      sections.includes(key as keyof ProfileConfig)
         ? resolveEnv(value, `profiles.${name}.${key}`, where)
         : value,
     ]),

@@ -105,15 +105,35 @@ describe('lakehouse.yml', () => {
       SQLSERVER_CONNECTION_STRING: 'Server=db;User Id=sa;Password=s3cret-value',
       DATABRICKS_TOKEN: 'dapi-secret-token',
     });
+    // The databricks section is resolved only where the transform on Databricks asks for it.
     expect(parse(withDatabricks('${env:DATABRICKS_TOKEN}')).profile.databricks?.token).toBe(
-      'dapi-secret-token',
+      '${env:DATABRICKS_TOKEN}',
     );
+    expect(
+      parseConfig(withDatabricks('${env:DATABRICKS_TOKEN}'), '/project/lakehouse.yml', undefined, {
+        resolve: ['databricks'],
+      }).profile.databricks?.token,
+    ).toBe('dapi-secret-token');
     const resolved = parse(base, 'gcp');
     expect(resolved.profile.bucket).toBe('gs://my-bucket/raw');
     expect(redact('token dapi-secret-token and Server=db;User Id=sa;Password=s3cret-value')).toBe(
       'token *** and ***',
     );
     expect(redact('bucket my-bucket')).toBe('bucket my-bucket');
+  });
+
+  it('needs the Databricks variables only where the databricks section is resolved', () => {
+    const withDatabricks = base.replace(
+      '    manifests: .lakehouse/manifests\n\n  # The cloud',
+      "    databricks: { host: x, token: '${env:LAKEHOUSE_UNSET_TOKEN}' }\n    manifests: .lakehouse/manifests\n\n  # The cloud",
+    );
+    delete process.env.LAKEHOUSE_UNSET_TOKEN;
+    expect(parse(withDatabricks).profile.sql.engine).toBe('pglite');
+    expect(() =>
+      parseConfig(withDatabricks, '/project/lakehouse.yml', undefined, { resolve: ['databricks'] }),
+    ).toThrow(
+      'lakehouse.yml: profiles.local.databricks.token: environment variable LAKEHOUSE_UNSET_TOKEN is not set (expected by ${env:LAKEHOUSE_UNSET_TOKEN})',
+    );
   });
 
   it('points at YAML syntax errors', () => {
