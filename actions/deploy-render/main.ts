@@ -19,9 +19,17 @@ async function run(): Promise<void> {
   }
   const inputs = readInputs((name) => core.getInput(name), process.env);
   if (inputs.github) registerSecret(inputs.github.token);
+  // A cancelled workflow stops the wait; the deployment is then marked `error` before the step ends.
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      core.warning(`${signal}: no longer following the Render deploy`);
+      stop.abort();
+    });
   let result: DeployResult;
   try {
     result = await deployRender({
+      signal: stop.signal,
       render: {
         apiKey: inputs.mode === 'api' ? inputs.apiKey : undefined,
         serviceId: inputs.mode === 'api' ? inputs.serviceId : undefined,

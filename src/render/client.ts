@@ -9,15 +9,12 @@ import { backoffDelay, serverRetryDelay } from '../util/backoff.ts';
 
 export const RENDER_API = 'https://api.render.com/v1';
 
-/** Statuses after which a deploy changes no more: `live` is the one success. */
-export const DEPLOY_SUCCEEDED = ['live'] as const;
-export const DEPLOY_FAILED = [
-  'build_failed',
-  'update_failed',
-  'pre_deploy_failed',
-  'canceled',
-  'deactivated',
-] as const;
+/**
+ * Statuses after which a deploy changes no more. `deactivated` is a deploy that went live and was then replaced
+ * by a newer one (between two polls, say): it succeeded. A deploy superseded before it went live is `canceled`.
+ */
+export const DEPLOY_SUCCEEDED = ['live', 'deactivated'] as const;
+export const DEPLOY_FAILED = ['build_failed', 'update_failed', 'pre_deploy_failed', 'canceled'] as const;
 
 export interface RenderDeploy {
   id: string;
@@ -56,6 +53,8 @@ export interface RenderClientOptions {
   /** Default: https://api.render.com/v1 (tests point it at their server). */
   baseUrl?: string;
   retry?: Partial<RetryPolicy>;
+  /** How long one request may take before it counts as no response (default 30 s). */
+  requestTimeoutMs?: number;
   log?: Logger;
   /** How the client waits between attempts and polls (tests record the waits instead of sleeping). */
   sleep?: (ms: number) => Promise<void>;
@@ -68,6 +67,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Called each time the status changes. */
   onStatus?: (deploy: RenderDeploy) => void;
+  /** Ends the wait (a cancelled workflow); the deploy itself goes on on Render. */
+  signal?: AbortSignal;
 }
 
 export class RenderApiError extends Error {
@@ -83,6 +84,7 @@ export class RenderApiError extends Error {
   }
 }
 
+/** The deploy did not finish within the timeout, or the wait was aborted. */
 export class DeployTimeoutError extends Error {
   override name = 'DeployTimeoutError';
 }
@@ -106,6 +108,7 @@ export class RenderClient {
   private readonly apiKey?: string;
   private readonly baseUrl: string;
   private readonly retry: RetryPolicy;
+  private readonly requestTimeoutMs: number;
   private readonly log: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
@@ -114,6 +117,7 @@ export class RenderClient {
     this.apiKey = options.apiKey;
     this.baseUrl = (options.baseUrl ?? RENDER_API).replace(/\/+$/, '');
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.log = options.log ?? silentLogger;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
     this.now = options.now ?? Date.now;
@@ -125,7 +129,7 @@ export class RenderClient {
   ): Promise<RenderDeploy> {
     const body: Record<string, string> = { clearCache: options.clearCache ? 'clear' : 'do_not_clear' };
     if (options.commitId) body.commitId = options.commitId;
-    return this.request<RenderDeploy>('POST', `/services/${enc(serviceId)}/deploys`, body);
+    return this.request<RenderDeploy>('POST', `/services/${enc(serviceId)}/deploys`, body, false);
   }
 
   getDeploy(serviceId: string, deployId: string): Promise<RenderDeploy> {
@@ -147,6 +151,10 @@ export class RenderClient {
     const deadline = this.now() + timeoutMs;
     let last: RenderDeploy | undefined;
     for (;;) {
+      if (options.signal?.aborted)
+        throw new DeployTimeoutError(
+          `Render deploy ${deployId} of ${serviceId}: the wait was aborted (last status: ${last?.status ?? 'unknown'}); it may still be running on Render`,
+        );
       try {
         const deploy = await this.getDeploy(serviceId, deployId);
         if (deploy.status !== last?.status) options.onStatus?.(deploy);
@@ -160,7 +168,7 @@ export class RenderClient {
         throw new DeployTimeoutError(
           `Render deploy ${deployId} of ${serviceId} did not finish within ${formatDuration(timeoutMs)} (last status: ${last?.status ?? 'unknown'}); it may still be running on Render`,
         );
-      await this.sleep(pollMs);
+      await sleepUnlessAborted(this.sleep, pollMs, options.signal);
     }
   }
 
@@ -176,18 +184,16 @@ export class RenderClient {
       throw new Error('Render deploy hook: expected a URL like https://api.render.com/deploy/srv-…?key=…');
     }
     const shown = redactHookUrl(`${url.origin}${url.pathname}${url.search}`);
-    const body = await this.send<{ deploy?: { id?: string } }>(
-      'POST',
-      url.toString(),
-      shown,
-      undefined,
-      false,
-    );
+    const body = await this.send<{ deploy?: { id?: string } }>('POST', url.toString(), shown, undefined, {
+      withKey: false,
+      repeatable: false,
+    });
     return { deployId: body?.deploy?.id, serviceId: /\/deploy\/(srv-[^/?]+)/.exec(url.pathname)?.[1] };
   }
 
-  private request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return this.send<T>(method, `${this.baseUrl}${path}`, `/v1${path}`, body, true);
+  /** `repeatable`: false for a request that starts a deploy, which a blind repeat could start twice. */
+  private request<T>(method: string, path: string, body?: unknown, repeatable = true): Promise<T> {
+    return this.send<T>(method, `${this.baseUrl}${path}`, `/v1${path}`, body, { withKey: true, repeatable });
   }
 
   private async send<T>(
@@ -195,7 +201,7 @@ export class RenderClient {
     url: string,
     shown: string,
     body: unknown,
-    withKey: boolean,
+    { withKey, repeatable }: { withKey: boolean; repeatable: boolean },
   ): Promise<T> {
     if (withKey && !this.apiKey)
       throw new Error(`Render API ${method} ${shown}: no API key (give one, or use a deploy hook)`);
@@ -210,17 +216,24 @@ export class RenderClient {
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.requestTimeoutMs),
         });
       } catch (e) {
-        // fetch rejects only when no response came: refused, reset, DNS. Each is worth another try.
-        const error = new RenderApiError(method, shown, 0, this.scrub(causeOf(e)));
-        if (attempt >= this.retry.maxAttempts) throw error;
+        // No response came: refused, reset, DNS, timed out. Only a refused connection surely sent nothing; after
+        // the others a request that starts a deploy may have started it, so it is not repeated.
+        const cause = causeOf(e);
+        const error = new RenderApiError(method, shown, 0, this.scrub(cause));
+        if (attempt >= this.retry.maxAttempts || (!repeatable && cause !== 'ECONNREFUSED'))
+          throw notRepeated(error, repeatable);
         await this.pause(attempt, error.message);
         continue;
       }
       if (response.ok) return this.parse<T>(method, shown, response, withKey);
       const error = new RenderApiError(method, shown, response.status, this.scrub(await detail(response)));
-      if (!isTransientStatus(response.status) || attempt >= this.retry.maxAttempts) throw error;
+      // A 429 was refused before any work; any other failure of a deploy trigger may have started the deploy.
+      const retryable = isTransientStatus(response.status) && (repeatable || response.status === 429);
+      if (!retryable || attempt >= this.retry.maxAttempts)
+        throw isTransientStatus(response.status) ? notRepeated(error, repeatable) : error;
       await this.pause(attempt, error.message, serverRetryDelay(response.headers, this.now()));
     }
   }
@@ -277,7 +290,32 @@ function statusText(status: number): string {
   return status === 401 ? 'Unauthorized' : status === 429 ? 'Too Many Requests' : '';
 }
 
+/** A deploy trigger's failure says why it was not tried again. */
+function notRepeated(error: RenderApiError, repeatable: boolean): RenderApiError {
+  if (!repeatable)
+    error.message += " (not repeated: Render may have started the deploy; see the service's deploys)";
+  return error;
+}
+
+/** `sleep`, cut short when the signal aborts. */
+function sleepUnlessAborted(
+  sleep: (ms: number) => Promise<void>,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!signal) return sleep(ms);
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    sleep(ms).then(done, done);
+  });
+}
+
 function causeOf(e: unknown): string {
+  if (e instanceof Error && e.name === 'TimeoutError') return 'the request timed out';
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
 }

@@ -20,7 +20,12 @@ export interface DeployOptions {
   wait: boolean;
   pollMs?: number;
   timeoutMs?: number;
-  /** Record a GitHub Deployment; absent: none. */
+  /** Ends the wait (a cancelled workflow): the GitHub deployment is marked `error`. */
+  signal?: AbortSignal;
+  /**
+   * Record a GitHub Deployment; absent: none. Only a deploy that is followed (API mode, waiting) is recorded, so
+   * that no deployment is left `in_progress` for good.
+   */
   github?: {
     token: string;
     repository: string;
@@ -61,7 +66,12 @@ export async function deployRender(options: DeployOptions): Promise<DeployResult
   const mode = render.apiKey && render.serviceId ? 'api' : render.hookUrl ? 'hook' : undefined;
   if (!mode)
     throw new Error('Render: expected an API key and a service id, or a deploy hook URL; found neither');
-  const github = options.github && new GitHubDeployments(options.github);
+  const followed = mode === 'api' && options.wait;
+  if (options.github && !followed)
+    log.info(
+      `no GitHub deployment recorded: ${mode === 'hook' ? 'a deploy hook' : 'a deploy not waited for'} cannot report how it ends`,
+    );
+  const github = followed && options.github ? new GitHubDeployments(options.github) : undefined;
   const result: DeployResult = { mode, serviceId: render.serviceId, status: 'not started' };
 
   // The deployment is created first, so that a token without `deployments: write` stops before Render deploys.
@@ -84,7 +94,7 @@ export async function deployRender(options: DeployOptions): Promise<DeployResult
   };
 
   try {
-    if (mode === 'hook') return await deployByHook(client, render.hookUrl!, result, setStatus, log);
+    if (mode === 'hook') return await deployByHook(client, render.hookUrl!, result, log);
     return await deployByApi(client, options, result, setStatus);
   } catch (e) {
     if (e instanceof DeployError) throw e;
@@ -124,13 +134,16 @@ async function deployByApi(
   const finished = await client.waitForDeploy(serviceId, started.id, {
     pollMs: options.pollMs,
     timeoutMs: options.timeoutMs,
+    signal: options.signal,
     onStatus: (d) => log.info(`Render deploy ${d.id}: ${d.status}`),
   });
   result.status = finished.status;
   if (isLive(finished.status)) {
     result.url = await serviceUrl(client, serviceId, log);
-    log.info(`Render deploy ${finished.id} is live${result.url ? ` at ${result.url}` : ''}`);
-    await setStatus('success', `Render deploy ${finished.id} is live`, result.url);
+    const state =
+      finished.status === 'live' ? 'is live' : 'went live and has since been replaced by a newer deploy';
+    log.info(`Render deploy ${finished.id} ${state}${result.url ? ` at ${result.url}` : ''}`);
+    await setStatus('success', `Render deploy ${finished.id} ${state}`, result.url);
     return result;
   }
   const message = `Render deploy ${finished.id} of ${serviceId} ended ${finished.status}${failureHint(finished.status)}`;
@@ -142,7 +155,6 @@ async function deployByHook(
   client: RenderClient,
   hookUrl: string,
   result: DeployResult,
-  setStatus: SetStatus,
   log: Logger,
 ): Promise<DeployResult> {
   const started = await client.triggerDeployHook(hookUrl);
@@ -152,7 +164,6 @@ async function deployByHook(
   log.info(
     `Render deploy${started.deployId ? ` ${started.deployId}` : ''} started by the deploy hook of ${started.serviceId ?? 'the service'}; without an API key its result is not followed`,
   );
-  await setStatus('in_progress', 'Render deploy started by the deploy hook (result not followed)');
   return result;
 }
 
@@ -175,7 +186,7 @@ function failureHint(status: string): string {
   if (status === 'update_failed')
     return ' (the new instance did not become healthy: see the deploy log on Render)';
   if (status === 'pre_deploy_failed') return ' (the pre-deploy command failed: see the deploy log on Render)';
-  if (status === 'canceled') return ' (canceled on Render)';
-  if (status === 'deactivated') return ' (a newer deploy replaced it before it went live)';
+  if (status === 'canceled')
+    return ' (canceled on Render, or replaced by a newer deploy before it went live)';
   return '';
 }

@@ -1,11 +1,12 @@
 // The bundled deploy-render action (actions/deploy-render/dist/index.js), run as GitHub runs it: INPUT_* variables
 // and GITHUB_* variables in, outputs in $GITHUB_OUTPUT, a job summary in $GITHUB_STEP_SUMMARY, against the fake
 // Render API and the fake GitHub Deployments API (GITHUB_API_URL points Octokit at it).
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { runBundledAction, type ActionRun } from '../helpers/github-action.ts';
 import { repoRoot } from '../helpers/services.ts';
@@ -16,6 +17,7 @@ const ACTION = path.join(repoRoot, 'actions/deploy-render');
 const DIST = path.join(ACTION, 'dist/index.js');
 const LIVE = 'srv-d0actionlivevvvvvvvv';
 const FAILING = 'srv-d0actionfailingggggg';
+const STUCK = 'srv-d0actionstuckkkkkkkk';
 const API_KEY = 'rnd_actionApiKeyNeverShown42';
 const HOOK_KEY = 'hookKeyNeverShownInLogs7';
 const TOKEN = 'ghs_actionToken0123456789';
@@ -32,6 +34,7 @@ describe('the bundled deploy-render action', () => {
       services: [
         { id: LIVE, url: 'https://lakehouse-app.onrender.com', hookKey: HOOK_KEY },
         { id: FAILING, outcome: 'build_failed' },
+        { id: STUCK, outcome: 'never' },
       ],
     });
     github = await startGitHubServer({ tokens: [TOKEN], repositories: ['octo-org/lakehouse'] });
@@ -43,7 +46,10 @@ describe('the bundled deploy-render action', () => {
     if (dir) await fsp.rm(dir, { recursive: true, force: true });
   });
 
-  function action(inputs: Record<string, string>): Promise<ActionRun> {
+  function action(
+    inputs: Record<string, string>,
+    onStart?: (child: ChildProcess) => void,
+  ): Promise<ActionRun> {
     const defaults = { 'github-token': TOKEN, 'api-url': render.apiUrl, 'poll-seconds': '0.01' };
     return runBundledAction({
       action: 'deploy-render',
@@ -56,6 +62,7 @@ describe('the bundled deploy-render action', () => {
         GITHUB_RUN_ID: '4242',
         GITHUB_API_URL: github.url,
       },
+      onStart,
     });
   }
 
@@ -132,6 +139,25 @@ describe('the bundled deploy-render action', () => {
     const deployment = [...github.deployments.values()].at(-1)!;
     expect(deployment.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
     expect(result.summary).toContain('<tr><td>Status</td><td>build_failed</td></tr>');
+    expectNoSecrets(result, [API_KEY, TOKEN]);
+  });
+
+  it('a cancelled workflow (SIGTERM) stops following the deploy and marks the deployment error', async () => {
+    const polled = () =>
+      render.requests.some((r) => r.method === 'GET' && r.path.includes(`${STUCK}/deploys/`));
+    const result = await action(
+      { 'service-id': STUCK, 'api-key': API_KEY, 'poll-seconds': '0.05' },
+      (child) => {
+        void vi.waitUntil(polled, { timeout: 30_000, interval: 20 }).then(() => child.kill('SIGTERM'));
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('::warning::SIGTERM: no longer following the Render deploy');
+    expect(result.stdout).toMatch(
+      /::error::deploy-render failed: Render deploy dep-\d+ of srv-\w+: the wait was aborted/,
+    );
+    const deployment = [...github.deployments.values()].at(-1)!;
+    expect(deployment.statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
     expectNoSecrets(result, [API_KEY, TOKEN]);
   });
 

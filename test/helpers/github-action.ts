@@ -1,6 +1,6 @@
 // Runs a bundled action as the GitHub runner does: `node actions/<name>/dist/index.js` in the workspace, each
 // input as INPUT_<NAME>, outputs written to $GITHUB_OUTPUT and the job summary to $GITHUB_STEP_SUMMARY.
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from './services.ts';
@@ -21,6 +21,8 @@ export interface RunActionOptions {
   inputs: Record<string, string>;
   /** GITHUB_* and other variables the runner would set. */
   env?: NodeJS.ProcessEnv;
+  /** Called with the running process (to signal it as a cancelled workflow would). */
+  onStart?: (child: ChildProcess) => void;
 }
 
 let runs = 0;
@@ -30,6 +32,7 @@ export async function runBundledAction({
   cwd,
   inputs,
   env = {},
+  onStart,
 }: RunActionOptions): Promise<ActionRun> {
   const run = ++runs;
   const outputFile = path.join(cwd, `.github-output-${run}`);
@@ -51,10 +54,12 @@ export async function runBundledAction({
   const dist = path.join(repoRoot, 'actions', action, 'dist/index.js');
   // execFile is asynchronous: test servers in this process answer while the action runs.
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
-    (resolve) =>
-      execFile(process.execPath, [dist], { cwd, env: fullEnv }, (error, stdout, stderr) =>
+    (resolve) => {
+      const child = execFile(process.execPath, [dist], { cwd, env: fullEnv }, (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-      ),
+      );
+      onStart?.(child);
+    },
   );
   return {
     code,

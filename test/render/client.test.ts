@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DeployTimeoutError,
+  isFailed,
+  isLive,
   RenderApiError,
   RenderClient,
   type RenderClientOptions,
@@ -14,6 +16,7 @@ import { startRenderServer, type RenderServer } from '../servers/render/server.t
 const SERVICE = 'srv-d0livevvvvvvvvvvvvvv';
 const FAILING = 'srv-d0failingggggggggggg';
 const STUCK = 'srv-d0stuckkkkkkkkkkkkkk';
+const REPLACED = 'srv-d0replacedddddddddd';
 const COMMIT = '3ab0573c0ffee3ab0573c0ffee3ab0573c0ffee0';
 
 /** A clock that moves only when the client waits: each wait is recorded and returns at once. */
@@ -38,6 +41,7 @@ describe('RenderClient', () => {
         { id: SERVICE, url: 'https://lakehouse-app.onrender.com', outcome: 'live' },
         { id: FAILING, outcome: 'build_failed' },
         { id: STUCK, outcome: 'never' },
+        { id: REPLACED, outcome: 'replaced' },
       ],
     });
   });
@@ -109,10 +113,65 @@ describe('RenderClient', () => {
   it('gives up after its attempts with an error naming the method, path and status', async () => {
     const { client: c } = client({ retry: { maxAttempts: 3 } });
     render.inject('500', 3);
-    const error = await c.triggerDeploy(SERVICE).catch((e: unknown) => e);
+    const error = await c.getService(SERVICE).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RenderApiError);
     expect((error as Error).message).toBe(
-      `Render API POST /v1/services/${SERVICE}/deploys: HTTP 500 Internal Server Error: internal server error`,
+      `Render API GET /v1/services/${SERVICE}: HTTP 500 Internal Server Error: internal server error`,
+    );
+  });
+
+  it('never repeats a deploy trigger that may have started a deploy, but does after a 429', async () => {
+    const { client: c } = client();
+    const triggers = () =>
+      render.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/deploys')).length;
+    for (const fault of ['500', 'reset'] as const) {
+      const before = triggers();
+      render.inject(fault, 1, (method) => method === 'POST');
+      const error = (await c.triggerDeploy(SERVICE).catch((e: unknown) => e)) as Error;
+      expect(error.message).toMatch(
+        new RegExp(
+          `^Render API POST /v1/services/${SERVICE}/deploys: .*\\(not repeated: Render may have started the deploy; see the service's deploys\\)$`,
+        ),
+      );
+      expect(triggers() - before).toBe(1);
+    }
+    const before = triggers();
+    render.inject('429', 1, (method) => method === 'POST');
+    expect((await c.triggerDeploy(SERVICE)).status).toBe('created');
+    expect(triggers() - before).toBe(2);
+  });
+
+  it('counts a request that gets no answer in time as no response, and tries again', async () => {
+    const { client: c, log } = client({ requestTimeoutMs: 200 });
+    render.inject('hang', 1, (method) => method === 'GET');
+    expect((await c.getService(SERVICE)).id).toBe(SERVICE);
+    expect(log.lines[0]).toMatch(
+      new RegExp(
+        `^warning: Render API GET /v1/services/${SERVICE}: no response: the request timed out; retry 1/5`,
+      ),
+    );
+  });
+
+  it('counts a deploy that went live and was then replaced (deactivated) as a success', async () => {
+    const { client: c } = client();
+    const deploy = await c.triggerDeploy(REPLACED);
+    const done = await c.waitForDeploy(REPLACED, deploy.id, { pollMs: 10 });
+    expect(done.status).toBe('deactivated');
+    expect(isLive(done.status)).toBe(true);
+    expect(isFailed(done.status)).toBe(false);
+  });
+
+  it('stops waiting when its signal aborts, saying the deploy may still be running', async () => {
+    const { client: c } = client();
+    const deploy = await c.triggerDeploy(STUCK);
+    const stop = new AbortController();
+    const waiting = c.waitForDeploy(STUCK, deploy.id, {
+      pollMs: 10,
+      signal: stop.signal,
+      onStatus: () => stop.abort(),
+    });
+    await expect(waiting).rejects.toThrow(
+      `Render deploy ${deploy.id} of ${STUCK}: the wait was aborted (last status: created); it may still be running on Render`,
     );
   });
 

@@ -9,6 +9,7 @@ import { startRenderServer, type RenderServer } from '../servers/render/server.t
 const LIVE = 'srv-d0stagelivevvvvvvvvv';
 const FAILING = 'srv-d0stagefailingggggg';
 const STUCK = 'srv-d0stagestuckkkkkkkk';
+const REPLACED = 'srv-d0stagereplacedddd';
 const COMMIT = 'c0ffee3ab0573c0ffee3ab0573c0ffee3ab05730';
 const TOKEN = 'ghs_stageToken0123456789';
 const READ_ONLY = 'ghs_readOnlyToken0123456';
@@ -24,6 +25,7 @@ describe('deployRender', () => {
         { id: LIVE, url: 'https://lakehouse-app.onrender.com' },
         { id: FAILING, outcome: 'build_failed' },
         { id: STUCK, outcome: 'never' },
+        { id: REPLACED, outcome: 'replaced' },
       ],
     });
     github = await startGitHubServer({ tokens: [TOKEN], readOnlyTokens: [READ_ONLY], repositories: [REPO] });
@@ -152,16 +154,41 @@ describe('deployRender', () => {
     expect(github.requests.length).toBe(before);
   });
 
-  it('deploys through the hook alone, and the deployment says the result is not followed', async () => {
+  it('deploys through the hook alone, and records no GitHub deployment it could never finish', async () => {
+    const before = github.requests.length;
     const opts = options(LIVE);
     opts.render = { hookUrl: render.hookUrl(LIVE) };
     const result = await deployRender(opts);
     expect(result).toMatchObject({ mode: 'hook', serviceId: LIVE, status: 'triggered' });
     expect(render.deploys.get(result.deployId!)!.trigger).toBe('deploy_hook');
+    expect(result.githubDeploymentId).toBeUndefined();
+    expect(github.requests.length).toBe(before);
+    expect((opts.log as ReturnType<typeof memoryLogger>).lines).toContain(
+      'no GitHub deployment recorded: a deploy hook cannot report how it ends',
+    );
+  });
+
+  it('records a deploy that went live and was replaced before the next look as a success', async () => {
+    const result = await deployRender(options(REPLACED));
+    expect(result.status).toBe('deactivated');
     const statuses = github.deployments.get(result.githubDeploymentId!)!.statuses;
     expect(statuses.map((s) => [s.state, s.description])).toEqual([
-      ['in_progress', 'Render deploy started by the deploy hook (result not followed)'],
+      ['in_progress', `Render deploy ${result.deployId}: created`],
+      ['success', `Render deploy ${result.deployId} went live and has since been replaced by a newer deploy`],
     ]);
+  });
+
+  it('marks the deployment as error when the wait is aborted (a cancelled workflow)', async () => {
+    const stop = new AbortController();
+    const opts = options(STUCK, { signal: stop.signal });
+    opts.render.sleep = async () => stop.abort();
+    const error = (await deployRender(opts).catch((e: unknown) => e)) as DeployError;
+    expect(error).toBeInstanceOf(DeployError);
+    expect(error.message).toMatch(
+      /the wait was aborted \(last status: created\); it may still be running on Render$/,
+    );
+    const statuses = github.deployments.get(error.result.githubDeploymentId!)!.statuses;
+    expect(statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
   });
 
   it('asks for a key and service id, or a hook, when given neither', async () => {

@@ -84,12 +84,14 @@ describe('GitHub workflows', () => {
     expect(deploy.jobs.deploy!.needs).toBe('test');
   });
 
-  it('the app deploys with the deploy-render action, which may record GitHub deployments', () => {
+  it('the app deploys with the deploy-render action in the protected production environment', () => {
     const workflow = parse(read('app-deploy.yml')) as Workflow & {
-      jobs: Record<string, { permissions?: Record<string, string> }>;
+      jobs: Record<string, { permissions?: Record<string, string>; environment?: unknown }>;
     };
     const job = workflow.jobs.deploy!;
-    expect(job.permissions).toMatchObject({ deployments: 'write' });
+    // GitHub records the environment's deployment, with the URL the action reports: no second one from the action.
+    expect(job.environment).toEqual({ name: 'production', url: '${{ steps.render.outputs.url }}' });
+    expect(job.permissions).toEqual({ contents: 'read' });
     expect(job.steps.map((s) => s.uses).filter(Boolean)).toEqual([
       'actions/checkout@v4',
       './actions/deploy-render',
@@ -99,6 +101,7 @@ describe('GitHub workflows', () => {
       'service-id': '${{ vars.RENDER_SERVICE_ID }}',
       'api-key': '${{ secrets.RENDER_API_KEY }}',
       'deploy-hook-url': '${{ secrets.RENDER_DEPLOY_HOOK_URL }}',
+      'create-github-deployment': false,
     });
   });
 });

@@ -9,9 +9,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody } from '../http-body.ts';
 
-/** How a service's deploys end: live, one of Render's failures, or never (for timeouts). */
+/**
+ * How a service's deploys end: live, one of Render's failures, never (for timeouts), or replaced: live and then
+ * deactivated by a newer deploy between two polls.
+ */
 export type DeployOutcome =
-  'live' | 'build_failed' | 'update_failed' | 'pre_deploy_failed' | 'canceled' | 'never';
+  'live' | 'build_failed' | 'update_failed' | 'pre_deploy_failed' | 'canceled' | 'never' | 'replaced';
 
 export interface FakeService {
   id: string;
@@ -36,7 +39,8 @@ export interface FakeDeploy {
   next: string[];
 }
 
-export type RenderFaultKind = '429' | '500' | '502' | '503' | 'reset';
+/** `hang`: the request is read and never answered (until the client gives up). */
+export type RenderFaultKind = '429' | '500' | '502' | '503' | 'reset' | 'hang';
 
 export interface RenderRequestRecord {
   method: string;
@@ -78,6 +82,7 @@ const PROGRESS: Record<DeployOutcome, string[]> = {
   update_failed: ['build_in_progress', 'update_in_progress', 'update_failed'],
   pre_deploy_failed: ['build_in_progress', 'pre_deploy_in_progress', 'pre_deploy_failed'],
   canceled: ['build_in_progress', 'canceled'],
+  replaced: ['build_in_progress', 'update_in_progress', 'deactivated'],
   // Builds for ever: a deploy that outlasts any timeout.
   never: [],
 };
@@ -136,6 +141,7 @@ export async function startRenderServer(options: RenderServerOptions = {}): Prom
         const index = faults.findIndex((f) => f.when(record.method, record.path));
         const fault = index >= 0 ? faults.splice(index, 1)[0]!.kind : undefined;
         if (fault === 'reset') return req.socket.resetAndDestroy();
+        if (fault === 'hang') return;
         if (fault === '429')
           throw new HttpError(429, 'rate_limited', 'rate limit exceeded', {
             'Ratelimit-Limit': '10',
@@ -216,10 +222,10 @@ export async function startRenderServer(options: RenderServerOptions = {}): Prom
     commitId?: string,
   ) {
     const now = new Date().toISOString();
-    // A newer deploy supersedes one still in progress, as on Render.
+    // A newer deploy cancels one still in progress, as on Render.
     for (const d of deploys.values())
       if (d.serviceId === service.id && !FINISHED.has(d.status)) {
-        d.status = 'deactivated';
+        d.status = 'canceled';
         d.next = [];
       }
     const deploy: FakeDeploy = {
@@ -243,6 +249,10 @@ export async function startRenderServer(options: RenderServerOptions = {}): Prom
     deploy.status = status;
     deploy.updatedAt = new Date().toISOString();
     if (FINISHED.has(status)) deploy.finishedAt = deploy.updatedAt;
+    // The deploy that was live before is deactivated when a newer one goes live.
+    if (status === 'live')
+      for (const d of deploys.values())
+        if (d !== deploy && d.serviceId === deploy.serviceId && d.status === 'live') d.status = 'deactivated';
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
