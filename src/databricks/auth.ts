@@ -285,3 +285,53 @@ export function idTokenFromEnvironment(env: NodeJS.ProcessEnv = process.env): Id
     );
   };
 }
+
+export interface AuthSettings {
+  auth?: AuthKind;
+  token?: string;
+  clientId?: string;
+  clientSecret?: string;
+  oidcAudience?: string;
+}
+
+/** The way to sign in when none is named: pat when there is a token, oauth-m2m with a client id and secret. */
+export function impliedAuthKind(settings: AuthSettings): AuthKind | undefined {
+  if (settings.token) return 'pat';
+  if (settings.clientId && settings.clientSecret) return 'oauth-m2m';
+  return undefined;
+}
+
+/**
+ * The credentials of a profile's databricks section (`where` is its key path, e.g. profiles.gcp.databricks), each
+ * missing one named by its key. `idToken` is where github-oidc gets its ID token.
+ */
+export function authFromSettings(
+  settings: AuthSettings,
+  where: string,
+  idToken: IdTokenSource = idTokenFromEnvironment(),
+): DatabricksAuth {
+  const kind = settings.auth ?? impliedAuthKind(settings);
+  const missing = (key: string, what: string) =>
+    new Error(
+      `${where}.${key}: expected ${what}${settings.auth ? ` for auth: ${settings.auth}` : ''}, found nothing`,
+    );
+  switch (kind) {
+    case undefined:
+      throw new Error(
+        `${where}: expected token (a personal access token as \${env:DATABRICKS_TOKEN}), clientId and clientSecret (OAuth M2M), or auth: github-oidc, found none of them`,
+      );
+    case 'pat':
+      if (!settings.token) throw missing('token', 'a personal access token (as ${env:DATABRICKS_TOKEN})');
+      return { kind, token: settings.token };
+    case 'oauth-m2m':
+      if (!settings.clientId) throw missing('clientId', "the service principal's application id");
+      if (!settings.clientSecret)
+        throw missing(
+          'clientSecret',
+          "the service principal's OAuth secret (as ${env:DATABRICKS_CLIENT_SECRET})",
+        );
+      return { kind, clientId: settings.clientId, clientSecret: settings.clientSecret };
+    case 'github-oidc':
+      return { kind, clientId: settings.clientId, audience: settings.oidcAudience, idToken };
+  }
+}
