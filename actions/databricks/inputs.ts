@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { parse, parseDocument } from 'yaml';
 import { loadConfig, type ResolvedConfig } from '../../src/config/load.ts';
+import { AUTH_KINDS, impliedAuthKind, type AuthKind, type AuthSettings } from '../../src/databricks/auth.ts';
 import { workspaceUrl } from '../../src/databricks/rest.ts';
 import {
   databricksSettings,
@@ -16,7 +17,11 @@ export interface DatabricksInputs {
   config: string;
   profile?: string;
   host?: string;
+  auth?: AuthKind;
   token?: string;
+  clientId?: string;
+  clientSecret?: string;
+  oidcAudience?: string;
   warehouseId?: string;
   clusterId?: string;
   workspaceFolder?: string;
@@ -44,6 +49,9 @@ export function readInputs(input: (name: string) => string): DatabricksInputs {
   const dryRun = text('dry-run') ?? 'false';
   if (!['true', 'false'].includes(dryRun))
     throw new Error(`input dry-run: expected true or false, found ${JSON.stringify(dryRun)}`);
+  const auth = text('auth');
+  if (auth !== undefined && !(AUTH_KINDS as readonly string[]).includes(auth))
+    throw new Error(`input auth: expected ${AUTH_KINDS.join(', ')}, found ${JSON.stringify(auth)}`);
   const workspaceFolder = text('workspace-folder');
   if (workspaceFolder !== undefined && !/^\/[^/]/.test(workspaceFolder))
     throw new Error(
@@ -53,7 +61,11 @@ export function readInputs(input: (name: string) => string): DatabricksInputs {
     config: text('config') ?? 'lakehouse.yml',
     profile: text('profile'),
     host,
+    auth: auth as AuthKind | undefined,
     token: text('token'),
+    clientId: text('client-id'),
+    clientSecret: text('client-secret'),
+    oidcAudience: text('oidc-audience'),
     warehouseId: text('warehouse-id'),
     clusterId: text('cluster-id'),
     workspaceFolder,
@@ -133,7 +145,8 @@ export interface ActionPlan {
   plan: DatabricksTransformPlan;
   /** Unset on a dry run, which sends nothing. */
   host?: string;
-  token?: string;
+  /** How to sign in (with what it needs present); unset on a dry run. */
+  credentials?: AuthSettings & { auth: AuthKind };
 }
 
 export async function planAction(
@@ -157,17 +170,62 @@ export async function planAction(
   if (inputs.dryRun) return { resolved, settings, plan };
   const profile = resolved.profile.databricks;
   const host = inputs.host ?? profile?.host;
-  const token = inputs.token ?? profile?.token;
   const where = `profiles.${resolved.profileName}.databricks`;
   if (!host)
     throw new Error(
       `input host: expected the workspace URL (e.g. vars.DATABRICKS_HOST) or ${where}.host, found neither`,
     );
-  if (!token)
-    throw new Error(
-      `input token: expected a Databricks token (e.g. secrets.DATABRICKS_TOKEN) or ${where}.token, found neither`,
+  return {
+    resolved,
+    settings,
+    plan,
+    host: workspaceUrl(host),
+    credentials: chooseCredentials(inputs, profile, where),
+  };
+}
+
+/**
+ * The input auth (else the profile's) says how to sign in; unset, a token means pat and a client id and secret
+ * mean oauth-m2m. What that way needs must be there: each missing piece is named as an input and a profile key.
+ */
+function chooseCredentials(
+  inputs: DatabricksInputs,
+  profile: AuthSettings | undefined,
+  where: string,
+): AuthSettings & { auth: AuthKind } {
+  const given: AuthSettings = {
+    token: inputs.token ?? profile?.token,
+    clientId: inputs.clientId ?? profile?.clientId,
+    clientSecret: inputs.clientSecret ?? profile?.clientSecret,
+    oidcAudience: inputs.oidcAudience ?? profile?.oidcAudience,
+  };
+  const auth = inputs.auth ?? profile?.auth ?? impliedAuthKind(given) ?? 'pat';
+  const need = (value: string | undefined, input: string, key: string, what: string) => {
+    if (!value)
+      throw new Error(
+        `input ${input}: expected ${what} or ${where}.${key}, found neither${inputs.auth ? ` (auth: ${auth})` : ''}`,
+      );
+  };
+  if (auth === 'pat') {
+    need(given.token, 'token', 'token', 'a Databricks token (e.g. secrets.DATABRICKS_TOKEN)');
+    return { auth, token: given.token };
+  }
+  if (auth === 'oauth-m2m') {
+    need(
+      given.clientId,
+      'client-id',
+      'clientId',
+      "the service principal's application id (e.g. vars.DATABRICKS_CLIENT_ID)",
     );
-  return { resolved, settings, plan, host: workspaceUrl(host), token };
+    need(
+      given.clientSecret,
+      'client-secret',
+      'clientSecret',
+      "the service principal's OAuth secret (e.g. secrets.DATABRICKS_CLIENT_SECRET)",
+    );
+    return { auth, clientId: given.clientId, clientSecret: given.clientSecret };
+  }
+  return { auth, clientId: given.clientId, oidcAudience: given.oidcAudience };
 }
 
 /**
@@ -185,6 +243,9 @@ function provideInputs(inputs: DatabricksInputs): void {
   const given: Record<string, string | undefined> = {
     host: inputs.host,
     token: inputs.token,
+    clientId: inputs.clientId,
+    clientSecret: inputs.clientSecret,
+    oidcAudience: inputs.oidcAudience,
     warehouseId: inputs.warehouseId,
     existingClusterId: inputs.clusterId,
     workspaceFolder: inputs.workspaceFolder,

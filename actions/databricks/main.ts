@@ -1,7 +1,9 @@
 // The Databricks action: inputs → the transform on Databricks (src/stages/transform-databricks.ts) → outputs and
-// a job summary of the tasks. The token is masked before anything can print it and appears in no output.
+// a job summary of the tasks. Every credential (token, client secret, GitHub ID token, OAuth access token) is masked
+// before anything can print it and appears in no output.
 import path from 'node:path';
 import * as core from '@actions/core';
+import type { DatabricksAuth } from '../../src/databricks/auth.ts';
 import { createDatabricksClient } from '../../src/databricks/rest.ts';
 import {
   DatabricksTransformError,
@@ -11,7 +13,7 @@ import {
 } from '../../src/stages/transform-databricks.ts';
 import { errorMessage, type Logger } from '../../src/util/log.ts';
 import { redact, registerSecret } from '../../src/util/secrets.ts';
-import { planAction, readInputs } from './inputs.ts';
+import { planAction, readInputs, type ActionPlan } from './inputs.ts';
 
 const log: Logger = {
   info: (m) => core.info(redact(m)),
@@ -19,20 +21,22 @@ const log: Logger = {
   error: (m) => core.error(redact(m)),
 };
 
+/** Masks a secret in the runner's log and registers it for redaction. */
+function secret(value: string | undefined): void {
+  if (!value) return;
+  core.setSecret(value);
+  registerSecret(value);
+}
+
 async function run(): Promise<void> {
-  const token = core.getInput('token').trim();
-  if (token) {
-    core.setSecret(token);
-    registerSecret(token);
-  }
+  secret(core.getInput('token').trim());
+  secret(core.getInput('client-secret').trim());
   const inputs = readInputs((name) => core.getInput(name));
   const action = await planAction(inputs);
   const { plan, settings } = action;
-  if (!inputs.dryRun && action.token !== token) {
-    // The token came from the profile (an environment variable): mask it too.
-    core.setSecret(action.token!);
-    registerSecret(action.token);
-  }
+  // Credentials from the profile (environment variables) are masked too.
+  secret(action.credentials?.token);
+  secret(action.credentials?.clientSecret);
   const compute = settings.warehouseId
     ? `SQL warehouse ${settings.warehouseId}`
     : settings.existingClusterId
@@ -46,7 +50,12 @@ async function run(): Promise<void> {
     await writePlanSummary(plan, compute);
     return;
   }
-  const client = createDatabricksClient({ host: action.host!, token: action.token!, log });
+  const client = createDatabricksClient({
+    host: action.host!,
+    auth: clientAuth(action.credentials!),
+    log,
+    tokens: { onSecret: secret },
+  });
   // A cancelled workflow signals the action: the Databricks run is cancelled with it rather than left running.
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -69,6 +78,26 @@ async function run(): Promise<void> {
   }
   setOutputs(result, plan);
   await writeRunSummary(result, compute);
+}
+
+function clientAuth(credentials: NonNullable<ActionPlan['credentials']>): DatabricksAuth {
+  switch (credentials.auth) {
+    case 'pat':
+      return { kind: 'pat', token: credentials.token! };
+    case 'oauth-m2m':
+      return { kind: 'oauth-m2m', clientId: credentials.clientId!, clientSecret: credentials.clientSecret! };
+    case 'github-oidc':
+      // getIDToken reads ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (set with permissions: id-token: write) and masks the token.
+      log.info(
+        `databricks: signing in with GitHub OIDC${credentials.clientId ? ` as service principal ${credentials.clientId}` : ''}`,
+      );
+      return {
+        kind: 'github-oidc',
+        clientId: credentials.clientId,
+        audience: credentials.oidcAudience,
+        idToken: (audience) => core.getIDToken(audience),
+      };
+  }
 }
 
 function setOutputs(result: DatabricksTransformResult | undefined, plan: DatabricksTransformPlan): void {

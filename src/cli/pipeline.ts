@@ -11,6 +11,7 @@ import { openSqlStore } from '../sql/index.ts';
 import { createStoreSource } from '../notebooks/sql-source.ts';
 import { ingest, type IngestManifest } from '../stages/ingest.ts';
 import { createDatabricksClient } from '../databricks/rest.ts';
+import { authFromSettings, type DatabricksAuth } from '../databricks/auth.ts';
 import {
   databricksSettings,
   planDatabricksTransform,
@@ -21,7 +22,7 @@ import { inputFingerprint, planTransform, transform, type TransformManifest } fr
 import { AUDIT_TABLE, type SqlSession } from '../sql/types.ts';
 import { datasetPrefix, load, loadTables, type LoadManifest } from '../stages/load.ts';
 import { readLatestManifest, writeManifest } from '../stages/manifest.ts';
-import type { Logger } from '../util/log.ts';
+import { errorMessage, type Logger } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
 import type { RunInfo } from '../util/run.ts';
 import { formatBytes, textTable } from '../util/table.ts';
@@ -244,12 +245,16 @@ export async function runDatabricksTransformStage(
     return undefined;
   }
   const databricks = resolved.profile.databricks;
-  const missing = (['host', 'token'] as const).filter((k) => !databricks?.[k]);
-  if (missing.length)
-    throw new StageFailedError(
-      `profiles.${resolved.profileName}.databricks: expected ${missing.join(' and ')} (the token as \${env:DATABRICKS_TOKEN}), found nothing`,
-    );
-  const client = createDatabricksClient({ host: databricks!.host!, token: databricks!.token!, log: ctx.log });
+  const where = `profiles.${resolved.profileName}.databricks`;
+  if (!databricks?.host)
+    throw new StageFailedError(`${where}.host: expected the workspace URL, found nothing`);
+  let auth: DatabricksAuth;
+  try {
+    auth = authFromSettings(databricks, where);
+  } catch (e) {
+    throw new StageFailedError(errorMessage(e));
+  }
+  const client = createDatabricksClient({ host: databricks.host, auth, log: ctx.log });
   // Ctrl-C (or a SIGTERM) cancels the Databricks run rather than leaving it running with no one waiting.
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {

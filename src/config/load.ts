@@ -22,7 +22,7 @@ export interface ResolvedConfig {
 
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 /** Keys whose values are secrets: they must come from the environment, never be written in the file. */
-const SECRET_KEYS = new Set(['password', 'token']);
+const SECRET_KEYS = new Set(['password', 'token', 'clientSecret']);
 
 export interface LoadOptions {
   /**

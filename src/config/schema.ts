@@ -116,8 +116,20 @@ const databricks = z
   .strictObject({
     /** The workspace URL, e.g. https://adb-123.4.azuredatabricks.net. */
     host: z.string().optional(),
+    /**
+     * pat (a personal access token), oauth-m2m (a service principal's client id and secret), github-oidc (GitHub
+     * Actions' ID token exchanged for a Databricks token: workload identity federation). Unset: pat when token is
+     * set, oauth-m2m when clientId and clientSecret are.
+     */
+    auth: z.enum(['pat', 'oauth-m2m', 'github-oidc']).optional(),
     /** A personal access token (a secret: give it as ${env:NAME}). */
     token: z.string().optional(),
+    /** The service principal's application (client) id, for oauth-m2m and github-oidc. */
+    clientId: z.string().min(1).optional(),
+    /** The service principal's OAuth secret, for oauth-m2m (a secret: give it as ${env:NAME}). */
+    clientSecret: z.string().optional(),
+    /** github-oidc: the audience of the ID token (default: the workspace's token endpoint). */
+    oidcAudience: z.string().min(1).optional(),
     warehouseHttpPath: z.string().optional(),
     /** Where the transform imports the notebooks (an absolute workspace path). */
     workspaceFolder: z
@@ -131,6 +143,25 @@ const databricks = z
   })
   .refine((d) => !(d.warehouseId && d.existingClusterId), {
     message: 'expected warehouseId or existingClusterId, not both',
+  })
+  .superRefine((d, ctx) => {
+    // Credentials that the chosen way of signing in would not use are a mistake, not a fallback.
+    const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+    if (d.auth && d.auth !== 'pat' && d.token !== undefined)
+      issue('token', `expected no token with auth: ${d.auth} (a token is for auth: pat)`);
+    if (d.auth && d.auth !== 'oauth-m2m' && d.clientSecret !== undefined)
+      issue(
+        'clientSecret',
+        `expected no clientSecret with auth: ${d.auth} (a client secret is for auth: oauth-m2m)`,
+      );
+    if (d.auth === 'pat' && d.clientId !== undefined)
+      issue('clientId', 'expected no clientId with auth: pat (a client id is for oauth-m2m or github-oidc)');
+    if (d.auth !== 'github-oidc' && d.oidcAudience !== undefined)
+      issue('oidcAudience', 'expected oidcAudience only with auth: github-oidc');
+    if (!d.auth && d.token !== undefined && d.clientSecret !== undefined)
+      issue('auth', 'expected auth: pat or auth: oauth-m2m, because both token and clientSecret are set');
+    if (d.clientSecret !== undefined && d.clientId === undefined)
+      issue('clientId', 'expected the client id that goes with clientSecret, found nothing');
   });
 
 const profile = z.strictObject({

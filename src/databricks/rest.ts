@@ -9,9 +9,12 @@
 //
 // Errors name the method, the path, the HTTP status and Databricks' error_code and message; the token is never
 // part of them (it only travels in the Authorization header).
+//
+// Authentication (src/databricks/auth.ts): a personal access token, or an OAuth token (M2M or GitHub OIDC) that is
+// cached, renewed before it expires, and asked for again once when a request is answered 401.
 import { consoleLogger, type Logger } from '../util/log.ts';
-import { registerSecret } from '../util/secrets.ts';
 import { backoffDelay, serverRetryDelay } from '../util/backoff.ts';
+import { createTokenProvider, type DatabricksAuth, type TokenProviderOptions } from './auth.ts';
 
 export interface RetryPolicy {
   /** Attempts per request, the first included. */
@@ -31,8 +34,12 @@ export const DEFAULT_RETRY: RetryPolicy = {
 export interface DatabricksClientOptions {
   /** The workspace URL or host name, e.g. https://adb-123.4.azuredatabricks.net (https:// is assumed). */
   host: string;
-  /** A personal access token (or any bearer token the workspace accepts). */
-  token: string;
+  /** A personal access token (or any bearer token the workspace accepts): short for `auth: {kind: 'pat', token}`. */
+  token?: string;
+  /** How to authenticate, when not with `token`. */
+  auth?: DatabricksAuth;
+  /** Options of the OAuth token requests (the clock, a hook for each secret learnt). */
+  tokens?: TokenProviderOptions;
   retry?: Partial<RetryPolicy>;
   /** Each request must be answered within this (default 60 000 ms); then it counts as a broken connection. */
   requestTimeoutMs?: number;
@@ -212,9 +219,14 @@ export function workspaceUrl(host: string): string {
 
 export function createDatabricksClient(options: DatabricksClientOptions): DatabricksClient {
   const url = workspaceUrl(options.host);
-  if (!options.token) throw new Error('Databricks token: expected a personal access token, found nothing');
-  registerSecret(options.token);
   const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const tokens = createTokenProvider(url, options.auth ?? { kind: 'pat', token: options.token ?? '' }, {
+    maxAttempts: retry.maxAttempts,
+    initialDelayMs: retry.initialDelayMs,
+    maxDelayMs: retry.maxDelayMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    ...options.tokens,
+  });
   const log = options.log ?? consoleLogger;
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
 
@@ -240,13 +252,14 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
     }
   }
 
-  async function once<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async function once<T>(method: string, path: string, body?: unknown, renewed = false): Promise<T> {
+    const authorization = await tokens.authorization();
     let response: Response;
     try {
       response = await fetch(`${url}${path}`, {
         method,
         headers: {
-          Authorization: `Bearer ${options.token}`,
+          Authorization: authorization,
           Accept: 'application/json',
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         },
@@ -262,6 +275,8 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
     }
     const text = await response.text().catch(() => '');
     if (response.ok) return (text ? JSON.parse(text) : {}) as T;
+    // An OAuth token can be revoked or expire early: ask for a new one, once, and repeat the request with it.
+    if (response.status === 401 && !renewed && tokens.invalidate()) return once<T>(method, path, body, true);
     const { errorCode, message } = parseError(text, response.statusText);
     throw new DatabricksApiError(
       `${method} ${path}: HTTP ${response.status}${errorCode ? ` ${errorCode}` : ''}: ${message}`,

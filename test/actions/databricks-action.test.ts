@@ -10,19 +10,37 @@ import { tempProject } from '../helpers/cli.ts';
 import { runBundledAction, type ActionRun } from '../helpers/github-action.ts';
 import { repoRoot } from '../helpers/services.ts';
 import { startDatabricksServer, type DatabricksServer } from '../servers/databricks/server.ts';
+import { startGitHubIdTokenServer, type IdTokenServer } from '../servers/github/id-token.ts';
 
 const DIST = path.join(repoRoot, 'actions/databricks/dist/index.js');
 const TOKEN = 'dapi-action-secret-token-4242424242';
 const KEYS = ['01_extract_clean', '02_enrich', '03_gold_sales', '04_basket_rules'];
+const CLIENT_ID = '0f9e8d7c-6b5a-4321-9876-action000001';
+const CLIENT_SECRET = 'dose-action-client-secret-5555555555';
+const SUBJECT = 'repo:my-org/lakehouse:ref:refs/heads/main';
 
 let server: DatabricksServer;
+let github: IdTokenServer;
 let dir: string;
 beforeAll(async () => {
-  server = await startDatabricksServer({ token: TOKEN, warehouses: ['wh-action'], clusters: ['c-action'] });
+  github = await startGitHubIdTokenServer({ subject: SUBJECT });
+  server = await startDatabricksServer({
+    token: TOKEN,
+    warehouses: ['wh-action'],
+    clusters: ['c-action'],
+    servicePrincipals: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }],
+  });
+  // The ID token's audience by default: the workspace's token endpoint (known once the server listens).
+  server.federationPolicies.push({
+    clientId: CLIENT_ID,
+    audience: `${server.url}/oidc/v1/token`,
+    subject: SUBJECT,
+  });
   dir = (await tempProject(100)).dir;
 });
 afterAll(async () => {
   await server.close();
+  await github.close();
   if (dir) await fsp.rm(dir, { recursive: true, force: true });
 });
 beforeEach(() => {
@@ -215,6 +233,133 @@ describe('the bundled Databricks action', () => {
     expect(r.stdout.split('\n').filter((l) => l.includes(wrong) && !l.startsWith('::add-mask::'))).toEqual(
       [],
     );
+  });
+});
+
+describe('the bundled Databricks action without a personal access token', () => {
+  /** No secret in the outputs, the summary, stderr, or stdout but for the runner's masking commands. */
+  function expectNoSecrets(r: ActionRun, secrets: string[]): void {
+    expect(secrets.every((s) => s.length > 8)).toBe(true);
+    for (const secret of secrets) {
+      expect(r.summary).not.toContain(secret);
+      expect(JSON.stringify(r.outputs)).not.toContain(secret);
+      expect(r.stderr).not.toContain(secret);
+      expect(r.stdout.split('\n').filter((l) => l.includes(secret) && !l.startsWith('::add-mask::'))).toEqual(
+        [],
+      );
+    }
+  }
+  const tokenRequests = () => server.requests.filter((r) => r.path === '/oidc/v1/token');
+  const oidcEnv = () => ({
+    ACTIONS_ID_TOKEN_REQUEST_URL: github.url,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
+  });
+
+  it('auth oauth-m2m: a service principal’s client id and secret, masked, and the token it gets too', async () => {
+    const r = await action({
+      auth: 'oauth-m2m',
+      token: '',
+      'client-id': CLIENT_ID,
+      'client-secret': CLIENT_SECRET,
+      'workspace-folder': '/Shared/m2m',
+    });
+    expect(r.stdout).not.toContain('::error::');
+    expect(r.code).toBe(0);
+    expect(r.outputs['result-state']).toBe('SUCCESS');
+    expect(server.runs.has(Number(r.outputs['run-id']))).toBe(true);
+    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests()[0]!.body).toEqual({ grant_type: 'client_credentials', scope: 'all-apis' });
+    const accessToken = [...server.accessTokens.keys()].at(-1)!;
+    expect(r.stdout).toContain(`::add-mask::${CLIENT_SECRET}`);
+    expect(r.stdout).toContain(`::add-mask::${accessToken}`);
+    expectNoSecrets(r, [CLIENT_SECRET, accessToken]);
+  });
+
+  it('auth github-oidc: the job’s GitHub ID token exchanged for a Databricks token', async () => {
+    github.requests.length = 0;
+    const r = await action(
+      { auth: 'github-oidc', token: '', 'client-id': CLIENT_ID, 'workspace-folder': '/Shared/oidc' },
+      oidcEnv(),
+    );
+    expect(r.stdout).not.toContain('::error::');
+    expect(r.code).toBe(0);
+    expect(r.outputs['result-state']).toBe('SUCCESS');
+    expect(github.requests).toEqual([{ audience: `${server.url}/oidc/v1/token`, authorized: true }]);
+    expect(tokenRequests()).toHaveLength(1);
+    expect(tokenRequests()[0]!.body).toMatchObject({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      client_id: CLIENT_ID,
+      scope: 'all-apis',
+    });
+    const idToken = github.issued.at(-1)!;
+    const accessToken = [...server.accessTokens.keys()].at(-1)!;
+    expect(r.stdout).toContain(`::add-mask::${idToken}`);
+    expectNoSecrets(r, [idToken, accessToken, github.requestToken]);
+    expect(r.summary).toContain('<h2>Transform on Databricks</h2>');
+  });
+
+  it('auth github-oidc: a token no federation policy accepts fails clearly, without the token', async () => {
+    github.requests.length = 0;
+    const r = await action(
+      {
+        auth: 'github-oidc',
+        token: '',
+        'client-id': CLIENT_ID,
+        'oidc-audience': 'https://github.com/my-org',
+        'workspace-folder': '/Shared/x',
+      },
+      oidcEnv(),
+    );
+    expect(r.code).toBe(1);
+    expect(github.requests[0]!.audience).toBe('https://github.com/my-org');
+    expect(r.stdout).toContain(
+      `::error::databricks transform failed: POST /oidc/v1/token (grant token-exchange): HTTP 401 invalid_grant: No federation policy of service principal ${CLIENT_ID} matches the subject token (iss, aud, sub).`,
+    );
+    expectNoSecrets(r, [github.issued.at(-1)!]);
+    expect(server.requests.map((q) => q.path)).toEqual(['/oidc/v1/token']);
+  });
+
+  it('auth github-oidc without permissions: id-token: write says so', async () => {
+    const r = await action({ auth: 'github-oidc', token: '', 'workspace-folder': '/Shared/x' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      '::error::databricks transform failed: GitHub OIDC: could not get an ID token for audience',
+    );
+    expect(server.requests).toEqual([]);
+  });
+
+  it('auth oauth-m2m with a wrong secret fails with Databricks’ error, without the secret', async () => {
+    const wrong = 'dose-not-the-secret-1234567';
+    const r = await action({
+      auth: 'oauth-m2m',
+      token: '',
+      'client-id': CLIENT_ID,
+      'client-secret': wrong,
+      'workspace-folder': '/Shared/x',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      '::error::databricks transform failed: POST /oidc/v1/token (grant client_credentials): HTTP 401 invalid_client: Client authentication failed',
+    );
+    expectNoSecrets(r, [wrong]);
+  });
+
+  it.each([
+    [{ auth: 'password' }, 'input auth: expected pat, oauth-m2m, github-oidc, found "password"'],
+    [
+      { auth: 'oauth-m2m', 'client-id': CLIENT_ID },
+      "input client-secret: expected the service principal's OAuth secret (e.g. secrets.DATABRICKS_CLIENT_SECRET) or profiles.local.databricks.clientSecret, found neither (auth: oauth-m2m)",
+    ],
+    [
+      { auth: 'oauth-m2m', token: '' },
+      "input client-id: expected the service principal's application id (e.g. vars.DATABRICKS_CLIENT_ID) or profiles.local.databricks.clientId, found neither (auth: oauth-m2m)",
+    ],
+  ])('rejects missing or bad credentials before any request: %j', async (inputs, message) => {
+    const r = await action({ 'workspace-folder': '/Shared/x', ...inputs });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`::error::databricks transform failed: ${message}`);
+    expect(server.requests).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, findDataset, loadConfig, parseConfig } from '../../src/config/load.ts';
+import { authFromSettings } from '../../src/databricks/auth.ts';
 import { redact } from '../../src/util/secrets.ts';
 import { repoRoot } from '../helpers/services.ts';
 
@@ -138,5 +139,89 @@ describe('lakehouse.yml', () => {
 
   it('points at YAML syntax errors', () => {
     expect(errorOf('project: x\n  bad: [')).toMatch(/^lakehouse.yml:\d+:\d+: invalid YAML: /);
+  });
+
+  describe('the databricks section’s credentials', () => {
+    const withDatabricks = (section: string) =>
+      base.replace(
+        '    manifests: .lakehouse/manifests\n\n  # The cloud',
+        `    databricks: { host: x, ${section} }\n    manifests: .lakehouse/manifests\n\n  # The cloud`,
+      );
+    const resolveDatabricks = (section: string) =>
+      parseConfig(withDatabricks(section), '/project/lakehouse.yml', undefined, { resolve: ['databricks'] })
+        .profile.databricks!;
+
+    it('takes a client id and secret (oauth-m2m), the secret only from the environment, and redacts it', () => {
+      process.env.TEST_DBX_CLIENT_SECRET = 'dose-config-client-secret-424242';
+      const section = resolveDatabricks("clientId: sp-app-id, clientSecret: '${env:TEST_DBX_CLIENT_SECRET}'");
+      expect(authFromSettings(section, 'profiles.local.databricks')).toEqual({
+        kind: 'oauth-m2m',
+        clientId: 'sp-app-id',
+        clientSecret: 'dose-config-client-secret-424242',
+      });
+      expect(redact('secret dose-config-client-secret-424242')).toBe('secret ***');
+      expect(errorOf(withDatabricks('clientId: sp-app-id, clientSecret: dose-inline'))).toBe(
+        'lakehouse.yml: profiles.local.databricks.clientSecret: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+      );
+    });
+
+    it('chooses pat for a token and github-oidc when asked, with or without a client id', () => {
+      process.env.TEST_DBX_TOKEN = 'dapi-config-token-1234';
+      expect(authFromSettings(resolveDatabricks("token: '${env:TEST_DBX_TOKEN}'"), 'p')).toEqual({
+        kind: 'pat',
+        token: 'dapi-config-token-1234',
+      });
+      const oidc = authFromSettings(
+        resolveDatabricks('auth: github-oidc, clientId: sp-app-id, oidcAudience: my-account-id'),
+        'p',
+      );
+      expect(oidc).toMatchObject({ kind: 'github-oidc', clientId: 'sp-app-id', audience: 'my-account-id' });
+      expect(authFromSettings(resolveDatabricks('auth: github-oidc'), 'p')).toMatchObject({
+        kind: 'github-oidc',
+        clientId: undefined,
+      });
+    });
+
+    it.each([
+      [
+        'auth: oauth',
+        /^lakehouse.yml:\d+: profiles.local.databricks.auth: expected one of "pat", "oauth-m2m", "github-oidc", found "oauth"$/,
+      ],
+      [
+        "auth: github-oidc, token: '${env:T}'",
+        /^lakehouse.yml:\d+: profiles.local.databricks.token: expected no token with auth: github-oidc \(a token is for auth: pat\)$/,
+      ],
+      [
+        "auth: github-oidc, clientId: a, clientSecret: '${env:S}'",
+        /: profiles.local.databricks.clientSecret: expected no clientSecret with auth: github-oidc \(a client secret is for auth: oauth-m2m\)$/,
+      ],
+      [
+        "token: '${env:T}', clientId: a, clientSecret: '${env:S}'",
+        /: profiles.local.databricks.auth: expected auth: pat or auth: oauth-m2m, because both token and clientSecret are set$/,
+      ],
+      [
+        "clientSecret: '${env:S}'",
+        /: profiles.local.databricks.clientId: expected the client id that goes with clientSecret, found nothing$/,
+      ],
+      [
+        "auth: pat, clientId: a, token: '${env:T}'",
+        /: profiles.local.databricks.clientId: expected no clientId with auth: pat/,
+      ],
+      [
+        'oidcAudience: x',
+        /: profiles.local.databricks.oidcAudience: expected oidcAudience only with auth: github-oidc$/,
+      ],
+    ])('refuses credentials that do not go together: %s', (section, message) => {
+      expect(errorOf(withDatabricks(section))).toMatch(message);
+    });
+
+    it('names the key that is missing for the way of signing in', () => {
+      expect(() => authFromSettings({ auth: 'oauth-m2m', clientId: 'a' }, 'profiles.gcp.databricks')).toThrow(
+        "profiles.gcp.databricks.clientSecret: expected the service principal's OAuth secret (as ${env:DATABRICKS_CLIENT_SECRET}) for auth: oauth-m2m, found nothing",
+      );
+      expect(() => authFromSettings({}, 'profiles.gcp.databricks')).toThrow(
+        'profiles.gcp.databricks: expected token (a personal access token as ${env:DATABRICKS_TOKEN}), clientId and clientSecret (OAuth M2M), or auth: github-oidc, found none of them',
+      );
+    });
   });
 });

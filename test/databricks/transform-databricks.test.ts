@@ -20,6 +20,9 @@ import { memoryLogger } from '../../src/util/log.ts';
 import { lakehouse } from '../helpers/cli.ts';
 import { repoRoot } from '../helpers/services.ts';
 import { startDatabricksServer, type DatabricksServer } from '../servers/databricks/server.ts';
+import { GITHUB_ISSUER, testJwt } from '../servers/github/id-token.ts';
+
+const CLI_CLIENT_SECRET = 'dose-cli-client-secret-31415926';
 
 const TOKEN = 'dapi-transform-test-00112233445566';
 const NOTEBOOKS = fs
@@ -33,7 +36,14 @@ const GITHUB = { GITHUB_RUN_ID: '9001', GITHUB_RUN_ATTEMPT: '2' };
 let server: DatabricksServer;
 let db: DatabricksClient;
 beforeAll(async () => {
-  server = await startDatabricksServer({ token: TOKEN, warehouses: ['wh-123'] });
+  server = await startDatabricksServer({
+    token: TOKEN,
+    warehouses: ['wh-123'],
+    servicePrincipals: [{ clientId: 'sp-cli', clientSecret: CLI_CLIENT_SECRET }],
+    federationPolicies: [
+      { clientId: 'sp-cli', audience: 'cli-audience', subject: 'repo:my-org/lakehouse:ref:refs/heads/main' },
+    ],
+  });
   db = createDatabricksClient({
     host: server.url,
     token: TOKEN,
@@ -278,7 +288,7 @@ describe('lakehouse transform --on databricks', () => {
       .replace(/notebooks:\n(\s+- .*\n)+/, 'notebooks: []\n')
       .replace(
         '\n  gcp:\n',
-        `\n  azure:\n    bucket: file://bucket\n    sql: { engine: sqlserver, connection: '\${env:NOT_SET_SQL_CONNECTION}' }\n    databricks:\n      host: '\${env:TEST_DATABRICKS_HOST}'\n      token: '\${env:TEST_DATABRICKS_TOKEN}'\n      warehouseId: wh-123\n      workspaceFolder: /Shared/cli\n\n  gcp:\n`,
+        `\n  azure:\n    bucket: file://bucket\n    sql: { engine: sqlserver, connection: '\${env:NOT_SET_SQL_CONNECTION}' }\n    databricks:\n      host: '\${env:TEST_DATABRICKS_HOST}'\n      token: '\${env:TEST_DATABRICKS_TOKEN}'\n      warehouseId: wh-123\n      workspaceFolder: /Shared/cli\n\n  azure-m2m:\n    bucket: file://bucket\n    sql: { engine: pglite, path: x }\n    databricks:\n      host: '\${env:TEST_DATABRICKS_HOST}'\n      clientId: sp-cli\n      clientSecret: '\${env:TEST_DATABRICKS_CLIENT_SECRET}'\n      warehouseId: wh-123\n      workspaceFolder: /Shared/cli-m2m\n\n  azure-oidc:\n    bucket: file://bucket\n    sql: { engine: pglite, path: x }\n    databricks:\n      host: '\${env:TEST_DATABRICKS_HOST}'\n      auth: github-oidc\n      clientId: sp-cli\n      oidcAudience: cli-audience\n      warehouseId: wh-123\n      workspaceFolder: /Shared/cli-oidc\n\n  gcp:\n`,
       );
     await fsp.writeFile(config, text);
   });
@@ -382,6 +392,55 @@ describe('lakehouse transform --on databricks', () => {
     expect(output).toContain('SIGINT: cancelling the Databricks run');
     expect(output).toContain(
       `lakehouse: transform on Databricks: run ${runId}: the wait was aborted; cancelled it`,
+    );
+  });
+
+  it('signs in with a service principal’s client id and secret (oauth-m2m), secret never printed', async () => {
+    const result = await lakehouse(
+      ['transform', '--on', 'databricks', '-c', config, '-p', 'azure-m2m', '--poll-seconds', '0.01'],
+      {
+        TEST_DATABRICKS_HOST: server.url,
+        TEST_DATABRICKS_CLIENT_SECRET: CLI_CLIENT_SECRET,
+        GITHUB_RUN_ID: '',
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/transform: Databricks run \d+ SUCCESS/);
+    expect(server.requests.filter((r) => r.path === '/oidc/v1/token')).toHaveLength(1);
+    expect(server.workspace.has('/Shared/cli-m2m/02_enrich')).toBe(true);
+    expect(result.stdout).not.toContain(CLI_CLIENT_SECRET);
+  });
+
+  it('signs in with an OIDC ID token from $DATABRICKS_OIDC_TOKEN (github-oidc outside GitHub)', async () => {
+    const jwt = testJwt({
+      iss: GITHUB_ISSUER,
+      aud: 'cli-audience',
+      sub: 'repo:my-org/lakehouse:ref:refs/heads/main',
+      exp: Math.floor(Date.now() / 1000) + 300,
+    });
+    const env = { TEST_DATABRICKS_HOST: server.url, ACTIONS_ID_TOKEN_REQUEST_URL: '', GITHUB_RUN_ID: '' };
+    const args = [
+      'transform',
+      '--on',
+      'databricks',
+      '-c',
+      config,
+      '-p',
+      'azure-oidc',
+      '--poll-seconds',
+      '0.01',
+    ];
+    const result = await lakehouse(args, { ...env, DATABRICKS_OIDC_TOKEN: jwt });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(server.workspace.has('/Shared/cli-oidc/02_enrich')).toBe(true);
+    expect(result.stdout).not.toContain(jwt);
+
+    const missing = await lakehouse(args, { ...env, DATABRICKS_OIDC_TOKEN: '' });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      'lakehouse: GitHub OIDC: could not get an ID token for audience cli-audience (expected ACTIONS_ID_TOKEN_REQUEST_URL',
     );
   });
 

@@ -67,11 +67,17 @@ describe('GitHub workflows', () => {
     expect(load.with!.manifest).toBe('.lakehouse/manifests/ingest-latest.json');
   });
 
-  it('the pipeline runs the notebooks on Databricks after the load, the token from a secret', () => {
-    const pipeline = parse(read('pipeline.yml')) as Workflow;
+  it('the pipeline runs the notebooks on Databricks after the load: GitHub OIDC with a client id, else the token secret', () => {
+    const pipeline = parse(read('pipeline.yml')) as Workflow & {
+      jobs: Record<string, { permissions?: Record<string, string> }>;
+    };
     expect(pipeline.jobs.transform!.needs).toBe('load');
+    // Without id-token: write, GitHub gives the job no ID token to exchange.
+    expect(pipeline.jobs.transform!.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     const transform = pipeline.jobs.transform!.steps.find((s) => s.uses === './actions/databricks')!;
     expect(transform.with).toMatchObject({
+      auth: "${{ vars.DATABRICKS_CLIENT_ID && 'github-oidc' || 'pat' }}",
+      'client-id': '${{ vars.DATABRICKS_CLIENT_ID }}',
       token: '${{ secrets.DATABRICKS_TOKEN }}',
       host: '${{ vars.DATABRICKS_HOST }}',
       'warehouse-id': '${{ vars.DATABRICKS_WAREHOUSE_ID }}',

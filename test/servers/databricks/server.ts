@@ -7,8 +7,16 @@
 // (its task ends FAILED with an error; tasks downstream are SKIPPED with UPSTREAM_FAILED, as Databricks does), to
 // hang in RUNNING (for timeouts), or to return a result. Faults (500, 429 with Retry-After, connection reset) are
 // switched on for the next N requests; every request is recorded in `requests`.
+//
+// OAuth (POST /oidc/v1/token, form-encoded): the client_credentials grant checks HTTP Basic `client_id:secret`
+// against the configured service principals; the RFC 8693 token-exchange grant checks the subject token's iss, aud,
+// sub and exp claims against the configured federation policies (one per service principal, matched by client_id,
+// or account-wide without one). Both issue access tokens with a short expires_in, which the API endpoints then
+// accept as Bearer; an expired or unknown OAuth token gets 401. Errors are `{error, error_description}`.
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jwtClaims } from '../github/id-token.ts';
 
 export type FaultKind = '500' | '503' | '429' | 'reset';
 
@@ -64,9 +72,28 @@ interface ServerRun {
   end_time?: number;
 }
 
+export interface ServicePrincipal {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface FederationPolicy {
+  issuer?: string;
+  /** The `aud` the subject token must have. */
+  audience: string;
+  /** The `sub` the subject token must have. */
+  subject: string;
+  /** The service principal the policy belongs to; unset: an account-wide policy. */
+  clientId?: string;
+}
+
 export interface DatabricksServerOptions {
-  /** The token requests must carry (default `test-token`). */
+  /** The personal access token requests may carry (default `test-token`). */
   token?: string;
+  servicePrincipals?: ServicePrincipal[];
+  federationPolicies?: FederationPolicy[];
+  /** expires_in of the OAuth access tokens issued (default 60 seconds). */
+  accessTokenSeconds?: number;
   /** SQL warehouses that exist (default: `wh-test`). */
   warehouses?: string[];
   /** Clusters that exist (default: `cluster-test`). */
@@ -88,6 +115,12 @@ export interface DatabricksServer {
   ): void;
   /** The run ids of every runs/cancel request answered. */
   cancels: number[];
+  /** Every OAuth access token issued, with when it expires and to whom. */
+  accessTokens: Map<string, { expiresAt: number; principal: string }>;
+  /** The federation policies in force (tests may add one once the server's URL is known). */
+  federationPolicies: FederationPolicy[];
+  /** Makes every access token issued so far expired (as if its hour had passed). */
+  expireAccessTokens(): void;
   close(): Promise<void>;
 }
 
@@ -118,6 +151,10 @@ export async function startDatabricksServer(
   const notebooks = new Map<string, NotebookBehaviour>();
   const tokens = new Map<string, number>();
   const cancels: number[] = [];
+  const servicePrincipals = options.servicePrincipals ?? [];
+  const policies = [...(options.federationPolicies ?? [])];
+  const accessTokenSeconds = options.accessTokenSeconds ?? 60;
+  const accessTokens = new Map<string, { expiresAt: number; principal: string }>();
   const faults: {
     kind: FaultKind;
     when: (m: string, p: string) => boolean;
@@ -457,6 +494,64 @@ export async function startDatabricksServer(
     }
   }
 
+  function issueAccessToken(principal: string) {
+    const token = `dbx-oauth-${crypto.randomBytes(18).toString('hex')}`;
+    accessTokens.set(token, { expiresAt: Date.now() + accessTokenSeconds * 1000, principal });
+    return { access_token: token, token_type: 'Bearer', expires_in: accessTokenSeconds, scope: 'all-apis' };
+  }
+
+  /** POST /oidc/v1/token: `[status, answer]`. */
+  function tokenEndpoint(form: URLSearchParams, authorization: string | undefined): [number, unknown] {
+    const oauthError = (status: number, error: string, description: string): [number, unknown] => [
+      status,
+      { error, error_description: description },
+    ];
+    if (form.get('scope') !== 'all-apis')
+      return oauthError(400, 'invalid_scope', `Unsupported scope: ${form.get('scope') ?? '(none)'}`);
+    const grant = form.get('grant_type');
+    if (grant === 'client_credentials') {
+      const basic = /^Basic (\S+)$/.exec(authorization ?? '');
+      if (!basic) return oauthError(401, 'invalid_client', 'Client authentication is required.');
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const clientId = decoded.slice(0, colon);
+      const principal = servicePrincipals.find(
+        (p) => p.clientId === clientId && p.clientSecret === decoded.slice(colon + 1),
+      );
+      if (colon < 0 || !principal) return oauthError(401, 'invalid_client', 'Client authentication failed');
+      return [200, issueAccessToken(principal.clientId)];
+    }
+    if (grant === 'urn:ietf:params:oauth:grant-type:token-exchange') {
+      if (form.get('subject_token_type') !== 'urn:ietf:params:oauth:token-type:jwt')
+        return oauthError(
+          400,
+          'invalid_request',
+          'subject_token_type must be urn:ietf:params:oauth:token-type:jwt',
+        );
+      const claims = jwtClaims(form.get('subject_token') ?? '');
+      if (!claims) return oauthError(400, 'invalid_request', 'subject_token is not a JWT');
+      const clientId = form.get('client_id') ?? undefined;
+      const exp = Number(claims.exp);
+      if (!Number.isFinite(exp) || exp * 1000 <= Date.now())
+        return oauthError(401, 'invalid_grant', 'The subject token has expired.');
+      const policy = policies.find(
+        (p) =>
+          p.clientId === clientId &&
+          (p.issuer ?? 'https://token.actions.githubusercontent.com') === claims.iss &&
+          p.audience === claims.aud &&
+          p.subject === claims.sub,
+      );
+      if (!policy)
+        return oauthError(
+          401,
+          'invalid_grant',
+          `No federation policy${clientId ? ` of service principal ${clientId}` : ''} matches the subject token (iss, aud, sub).`,
+        );
+      return [200, issueAccessToken(clientId ?? `federated:${String(claims.sub)}`)];
+    }
+    return oauthError(400, 'unsupported_grant_type', `Unsupported grant_type: ${grant ?? '(none)'}`);
+  }
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -494,12 +589,29 @@ export async function startDatabricksServer(
         });
       }
       const auth = req.headers.authorization;
+      if (method === 'POST' && parsedUrl.pathname === '/oidc/v1/token') {
+        const form = new URLSearchParams(text);
+        // What was asked, without the credentials.
+        record.body = Object.fromEntries(
+          [...form].filter(([k]) => !['subject_token', 'client_secret'].includes(k)),
+        );
+        const [status, answer] = tokenEndpoint(form, auth);
+        return send(status, answer);
+      }
       if (!auth || !/^Bearer \S+$/.test(auth))
         return send(401, {
           error_code: 'UNAUTHENTICATED',
           message: 'Credential was not sent or was of an unsupported type for this API.',
         });
-      if (auth !== `Bearer ${token}`)
+      const bearer = auth.slice('Bearer '.length);
+      if (bearer.startsWith('dbx-oauth-')) {
+        const issued = accessTokens.get(bearer);
+        if (!issued || issued.expiresAt <= Date.now())
+          return send(401, {
+            error_code: 'UNAUTHENTICATED',
+            message: issued ? 'Token expired.' : 'Invalid OAuth access token.',
+          });
+      } else if (bearer !== token)
         return send(403, { error_code: 'PERMISSION_DENIED', message: 'Invalid access token.' });
       try {
         const body = method === 'POST' ? parseBody(text) : {};
@@ -522,6 +634,11 @@ export async function startDatabricksServer(
     runs,
     notebooks,
     cancels,
+    accessTokens,
+    federationPolicies: policies,
+    expireAccessTokens() {
+      for (const issued of accessTokens.values()) issued.expiresAt = 0;
+    },
     inject(kind, { count = 1, when = () => true, retryAfter } = {}) {
       for (let i = 0; i < count; i++) faults.push({ kind, when, retryAfter });
     },
