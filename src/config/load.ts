@@ -34,7 +34,8 @@ export interface LoadOptions {
   resolve?: (keyof ProfileConfig)[];
 }
 
-const RESOLVED_BY_DEFAULT: (keyof ProfileConfig)[] = ['bucket', 'sql', 'delta', 'manifests'];
+/** Sections resolved only when a stage asks for them; every other section is resolved by default. */
+const RESOLVED_ON_REQUEST: (keyof ProfileConfig)[] = ['databricks'];
 
 export function loadConfig(
   file = 'lakehouse.yml',
@@ -74,13 +75,12 @@ export function parseConfig(
     throw new ConfigError(
       `${where}: profiles.${name}: expected a profile named "${name}", found only ${Object.keys(config.profiles).join(', ')}`,
     );
-  const sections = options.resolve ?? RESOLVED_BY_DEFAULT;
+  const resolved = (key: keyof ProfileConfig) =>
+    options.resolve ? options.resolve.includes(key) : !RESOLVED_ON_REQUEST.includes(key);
   const profile = Object.fromEntries(
     Object.entries(rawProfile).map(([key, value]) => [
       key,
-      sections.includes(key as keyof ProfileConfig)
-        ? resolveEnv(value, `profiles.${name}.${key}`, where)
-        : value,
+      resolved(key as keyof ProfileConfig) ? resolveEnv(value, `profiles.${name}.${key}`, where) : value,
     ]),
   ) as ProfileConfig;
   return { file, root: path.dirname(file), config, profileName: name, profile };

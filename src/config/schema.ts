@@ -131,11 +131,11 @@ const databricks = z
     /** github-oidc: the audience of the ID token (default: the workspace's token endpoint). */
     oidcAudience: z.string().min(1).optional(),
     warehouseHttpPath: z.string().optional(),
-    /** Where the transform imports the notebooks (an absolute workspace path). */
-    workspaceFolder: z
-      .string()
-      .regex(/^\/[^/]/, 'an absolute workspace path like /Shared/lakehouse')
-      .optional(),
+    /**
+     * Where the transform imports the notebooks (an absolute workspace path). Checked once ${env:NAME} is resolved,
+     * by the transform: the schema sees the value as written.
+     */
+    workspaceFolder: z.string().min(1).optional(),
     /** The SQL warehouse the notebook tasks run on (its id, the last part of its HTTP path). */
     warehouseId: z.string().min(1).optional(),
     /** Or an all-purpose cluster; with neither, the tasks run on serverless compute. */

@@ -274,7 +274,17 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
       });
     }
     const text = await response.text().catch(() => '');
-    if (response.ok) return (text ? JSON.parse(text) : {}) as T;
+    if (response.ok) {
+      try {
+        return (text ? JSON.parse(text) : {}) as T;
+      } catch {
+        // A proxy's or login page's HTML in front of the workspace, say: not Databricks' JSON.
+        throw new DatabricksApiError(
+          `${method} ${path}: HTTP ${response.status}: expected a JSON answer, found ${JSON.stringify(text.slice(0, 100))}`,
+          { method, path, status: response.status },
+        );
+      }
+    }
     // An OAuth token can be revoked or expire early: ask for a new one, once, and repeat the request with it.
     if (response.status === 401 && !renewed && tokens.invalidate()) return once<T>(method, path, body, true);
     const { errorCode, message } = parseError(text, response.statusText);

@@ -76,8 +76,8 @@ export interface DatabricksTransformResult {
 export class DatabricksTransformError extends Error {
   override name = 'DatabricksTransformError';
   readonly result: DatabricksTransformResult;
-  constructor(message: string, result: DatabricksTransformResult) {
-    super(message);
+  constructor(message: string, result: DatabricksTransformResult, options?: ErrorOptions) {
+    super(message, options);
     this.result = result;
   }
 }
@@ -91,12 +91,12 @@ export interface RunOptions {
   log?: Logger;
 }
 
-/** The task key of a notebook file: its name without extension, in the characters task keys allow. */
+/** The task key of a notebook file: its name without extension, in the characters task keys allow (`[\w-]`). */
 export function taskKeyOf(file: string): string {
   return path
     .basename(file)
     .replace(/\.[^.]*$/, '')
-    .replace(/[^\w\-.]/g, '_')
+    .replace(/[^\w-]/g, '_')
     .slice(0, 100);
 }
 
@@ -155,7 +155,9 @@ export function idempotencyToken(spec: SubmitRunSpec, env: NodeJS.ProcessEnv = p
   const hash = crypto.createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
   const runId = env.GITHUB_RUN_ID?.trim();
   if (!runId) return `lakehouse-local-${crypto.randomUUID()}`;
-  return `lakehouse-${runId}-${env.GITHUB_RUN_ATTEMPT?.trim() || '1'}-${hash}`.slice(0, 64);
+  // The hash stays whole: a very long run id shortens the prefix instead.
+  const prefix = `lakehouse-${runId}-${env.GITHUB_RUN_ATTEMPT?.trim() || '1'}-`.slice(0, 64 - hash.length);
+  return prefix + hash;
 }
 
 export async function transformOnDatabricks(
@@ -183,11 +185,19 @@ export async function transformOnDatabricks(
       },
     });
   } catch (e) {
-    if (e instanceof DatabricksRunTimeoutError)
-      throw new Error(`transform on Databricks: ${e.message}${pageUrl ? ` (${pageUrl})` : ''}`, {
-        cause: e,
-      });
-    throw e;
+    if (!(e instanceof DatabricksRunTimeoutError)) throw e;
+    // The run id and page still go to the outputs and the summary: the user can look at what was cancelled.
+    const cancelled: DatabricksTransformResult = {
+      runId,
+      runPageUrl: pageUrl,
+      resultState: 'CANCELED',
+      tasks: [],
+    };
+    throw new DatabricksTransformError(
+      `transform on Databricks: ${e.message}${pageUrl ? ` (${pageUrl})` : ''}`,
+      cancelled,
+      { cause: e },
+    );
   }
   const result: DatabricksTransformResult = {
     runId,

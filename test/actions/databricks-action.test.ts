@@ -1,6 +1,5 @@
 // The bundled Databricks action (actions/databricks/dist/index.js), run as GitHub runs it: INPUT_* variables in,
 // outputs in $GITHUB_OUTPUT, a job summary in $GITHUB_STEP_SUMMARY, against the fake Databricks server.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -152,36 +151,32 @@ describe('the bundled Databricks action', () => {
     expectNoToken(r);
   });
 
-  it('a cancelled workflow (SIGTERM) cancels the Databricks run', async () => {
+  it('a cancelled workflow (SIGTERM) cancels the Databricks run, and still reports it', async () => {
     server.notebooks.set('/Shared/stopped/02_enrich', { hang: true });
-    const vars: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      GITHUB_OUTPUT: path.join(dir, 'output-stopped'),
-      GITHUB_STEP_SUMMARY: path.join(dir, 'summary-stopped'),
-      INPUT_HOST: server.url,
-      INPUT_TOKEN: TOKEN,
-      'INPUT_WORKSPACE-FOLDER': '/Shared/stopped',
-      'INPUT_POLL-SECONDS': '0.01',
-    };
-    await fsp.writeFile(vars.GITHUB_OUTPUT!, '');
-    await fsp.writeFile(vars.GITHUB_STEP_SUMMARY!, '');
-    const child = spawn('node', [DIST], { cwd: dir, env: vars });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    // Once the run is polled, the action is waiting for it: that is when a cancelled workflow stops it.
-    await vi.waitUntil(() => server.requests.some((r) => r.path === '/api/2.2/jobs/runs/get'), {
-      timeout: 30_000,
-      interval: 20,
+    const polled = () => server.requests.some((r) => r.path === '/api/2.2/jobs/runs/get');
+    const r = await runBundledAction({
+      action: 'databricks',
+      cwd: dir,
+      inputs: {
+        host: server.url,
+        token: TOKEN,
+        'workspace-folder': '/Shared/stopped',
+        'poll-seconds': '0.01',
+      },
+      // Once the run is polled, the action is waiting for it: that is when a cancelled workflow stops it.
+      onStart: (child) =>
+        void vi.waitUntil(polled, { timeout: 30_000, interval: 20 }).then(() => child.kill('SIGTERM')),
     });
-    child.kill('SIGTERM');
-    expect(await exited).toBe(1);
-    const runId = Number(server.requests.find((r) => r.path === '/api/2.2/jobs/runs/get')!.query.run_id);
+    expect(r.code).toBe(1);
+    const runId = Number(server.requests.find((q) => q.path === '/api/2.2/jobs/runs/get')!.query.run_id);
     expect(server.cancels).toContain(runId);
-    expect(stdout).toContain('::warning::SIGTERM: cancelling the Databricks run');
-    expect(stdout).toContain(
+    expect(r.stdout).toContain('::warning::SIGTERM: cancelling the Databricks run');
+    expect(r.stdout).toContain(
       `::error::databricks transform failed: transform on Databricks: run ${runId}: the wait was aborted; cancelled it`,
     );
+    expect(r.outputs).toMatchObject({ 'run-id': String(runId), 'result-state': 'CANCELED' });
+    expect(r.summary).toContain(`Run ${runId} on serverless compute: CANCELED.`);
+    expectNoToken(r);
   });
 
   it('a dry run prints the plan, sends nothing and needs no token', async () => {

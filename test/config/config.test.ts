@@ -137,6 +137,24 @@ describe('lakehouse.yml', () => {
     );
   });
 
+  it('takes the Databricks workspace folder from the environment too', () => {
+    const withFolder = base.replace(
+      '    manifests: .lakehouse/manifests\n\n  # The cloud',
+      "    databricks: { workspaceFolder: '${env:LAKEHOUSE_TEST_FOLDER}' }\n    manifests: .lakehouse/manifests\n\n  # The cloud",
+    );
+    process.env.LAKEHOUSE_TEST_FOLDER = '/Shared/from-env';
+    try {
+      // Every profile of the file is validated; the reference is not mistaken for a relative path.
+      expect(parse(withFolder).profile.sql.engine).toBe('pglite');
+      const resolved = parseConfig(withFolder, '/project/lakehouse.yml', 'local', {
+        resolve: ['databricks'],
+      });
+      expect(resolved.profile.databricks?.workspaceFolder).toBe('/Shared/from-env');
+    } finally {
+      delete process.env.LAKEHOUSE_TEST_FOLDER;
+    }
+  });
+
   it('points at YAML syntax errors', () => {
     expect(errorOf('project: x\n  bad: [')).toMatch(/^lakehouse.yml:\d+:\d+: invalid YAML: /);
   });

@@ -1,4 +1,6 @@
 // The Databricks REST client (src/databricks/rest.ts) over real HTTP against the fake Databricks server.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabricksClient,
@@ -101,6 +103,24 @@ describe('Databricks REST client', () => {
       'POST /api/2.0/workspace/import: HTTP 404 RESOURCE_DOES_NOT_EXIST: The parent folder (/No/Such/Folder) does not exist.',
     );
     expect((error as DatabricksApiError).errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+
+  it('an answer that is not JSON (a proxy page in front of the workspace) is a clear error', async () => {
+    const proxy = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>Sign in</body></html>');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const db = createDatabricksClient({ host: `http://127.0.0.1:${port}`, token: TOKEN, retry: FAST });
+      const error = await failure(db.getRun(1));
+      expect(error.message).toBe(
+        'GET /api/2.2/jobs/runs/get?run_id=1: HTTP 200: expected a JSON answer, found "<html><body>Sign in</body></html>"',
+      );
+    } finally {
+      proxy.close();
+    }
   });
 
   it('a wrong or missing token is a clear error that never shows the token', async () => {

@@ -12,6 +12,7 @@ import {
   databricksSettings,
   DatabricksTransformError,
   idempotencyToken,
+  taskKeyOf,
   planDatabricksTransform,
   transformOnDatabricks,
   type DatabricksTransformSettings,
@@ -127,7 +128,18 @@ describe('planning a Databricks transform', () => {
     expect(local).toMatch(/^lakehouse-local-/);
     expect(local.length).toBeLessThanOrEqual(64);
     expect(planDatabricksTransform(settings(), {}).spec.idempotency_token).not.toBe(local);
-    expect(idempotencyToken({ tasks: [] }, { GITHUB_RUN_ID: '1'.repeat(60) }).length).toBe(64);
+    const long = idempotencyToken({ tasks: [] }, { GITHUB_RUN_ID: '1'.repeat(60) });
+    // The run id is cut, not the hash: the token still tells apart what is run.
+    expect(long).toMatch(/^lakehouse-1{38}[0-9a-f]{16}$/);
+  });
+
+  it('task keys keep only the characters Databricks accepts (letters, digits, _ and -)', () => {
+    expect(taskKeyOf('notebooks/v1.2 clean+load.sql')).toBe('v1_2_clean_load');
+    const plan = planDatabricksTransform(
+      settings({ notebooks: ['a/v1.2_clean.sql', 'b/v1.2_clean.sql'] }),
+      GITHUB,
+    );
+    expect(plan.spec.tasks.map((t) => t.task_key)).toEqual(['v1_2_clean', 'v1_2_clean_2']);
   });
 
   it('takes the notebooks, parameters and compute from lakehouse.yml, every notebooks/*.sql by default', async () => {

@@ -235,11 +235,11 @@ export async function startDatabricksServer(
     const keys = new Set<string>();
     const parsed: ServerTask[] = tasks.map((raw: Record<string, unknown>, i) => {
       const key = raw?.task_key;
-      if (typeof key !== 'string' || !/^[\w\-.]{1,100}$/.test(key))
+      if (typeof key !== 'string' || !/^[\w-]{1,100}$/.test(key))
         throw new ApiError(
           400,
           'INVALID_PARAMETER_VALUE',
-          `Task ${i}: task_key is required (1 to 100 letters, digits, -, _ or .).`,
+          `Task ${i}: task_key is required (1 to 100 letters, digits, - or _).`,
         );
       if (keys.has(key))
         throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Task key ${key} is used more than once.`);
