@@ -1,8 +1,7 @@
 // The Databricks action's inputs: read, checked (saying what was expected and what was found), and combined with
 // lakehouse.yml into the plan of the run. Everything here happens before the first request.
-import fs from 'node:fs';
 import { parse, parseDocument } from 'yaml';
-import { loadConfig, type ResolvedConfig } from '../../src/config/load.ts';
+import { loadConfig, supplyEnvReferences, type ResolvedConfig } from '../../src/config/load.ts';
 import { AUTH_KINDS, impliedAuthKind, type AuthKind, type AuthSettings } from '../../src/databricks/auth.ts';
 import { workspaceUrl } from '../../src/databricks/rest.ts';
 import {
@@ -12,6 +11,7 @@ import {
   type DatabricksTransformSettings,
   type ParameterValue,
 } from '../../src/stages/transform-databricks.ts';
+import { booleanInput, inputReader, positiveInput } from '../../src/github/action-inputs.ts';
 
 export interface DatabricksInputs {
   config: string;
@@ -35,7 +35,7 @@ export interface DatabricksInputs {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function readInputs(input: (name: string) => string): DatabricksInputs {
-  const text = (name: string) => input(name).trim() || undefined;
+  const text = inputReader(input);
   const host = text('host');
   if (host !== undefined) {
     try {
@@ -46,9 +46,6 @@ export function readInputs(input: (name: string) => string): DatabricksInputs {
       );
     }
   }
-  const dryRun = text('dry-run') ?? 'false';
-  if (!['true', 'false'].includes(dryRun))
-    throw new Error(`input dry-run: expected true or false, found ${JSON.stringify(dryRun)}`);
   const auth = text('auth');
   if (auth !== undefined && !(AUTH_KINDS as readonly string[]).includes(auth))
     throw new Error(`input auth: expected ${AUTH_KINDS.join(', ')}, found ${JSON.stringify(auth)}`);
@@ -74,23 +71,15 @@ export function readInputs(input: (name: string) => string): DatabricksInputs {
       .map((s) => s.trim())
       .filter(Boolean),
     parameters: parseParameters(text('parameters')),
-    timeoutMinutes: positiveNumber('timeout-minutes', text('timeout-minutes')),
-    pollSeconds: positiveNumber('poll-seconds', text('poll-seconds')),
-    dryRun: dryRun === 'true',
+    timeoutMinutes: positiveInput(text, 'timeout-minutes'),
+    pollSeconds: positiveInput(text, 'poll-seconds'),
+    dryRun: booleanInput(text, 'dry-run', false),
   };
   if (inputs.warehouseId && inputs.clusterId)
     throw new Error(
       'inputs warehouse-id and cluster-id: expected one of them (or neither, for serverless compute), found both',
     );
   return inputs;
-}
-
-function positiveNumber(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new Error(`input ${name}: expected a positive number, found ${JSON.stringify(value)}`);
-  return n;
 }
 
 /**
@@ -153,7 +142,17 @@ export async function planAction(
   inputs: DatabricksInputs,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ActionPlan> {
-  if (!inputs.dryRun) provideInputs(inputs);
+  if (!inputs.dryRun)
+    supplyEnvReferences(inputs.config, inputs.profile, 'databricks', {
+      host: inputs.host,
+      token: inputs.token,
+      clientId: inputs.clientId,
+      clientSecret: inputs.clientSecret,
+      oidcAudience: inputs.oidcAudience,
+      warehouseId: inputs.warehouseId,
+      existingClusterId: inputs.clusterId,
+      workspaceFolder: inputs.workspaceFolder,
+    });
   // Only the databricks section of the profile is resolved: this job needs no other secret.
   const resolved = loadConfig(inputs.config, inputs.profile, {
     resolve: inputs.dryRun ? [] : ['databricks'],
@@ -226,34 +225,4 @@ function chooseCredentials(
     return { auth, clientId: given.clientId, clientSecret: given.clientSecret };
   }
   return { auth, clientId: given.clientId, oidcAudience: given.oidcAudience };
-}
-
-/**
- * An input stands for the profile's value: the ${env:NAME} references there that are not set are given the
- * input, so that the config resolves without the value being set twice (as the load action does).
- */
-function provideInputs(inputs: DatabricksInputs): void {
-  if (!fs.existsSync(inputs.config)) return;
-  const doc = parseDocument(fs.readFileSync(inputs.config, 'utf8')).toJS() as {
-    defaultProfile?: string;
-    profiles?: Record<string, { databricks?: Record<string, unknown> }>;
-  } | null;
-  const name = inputs.profile ?? process.env.LAKEHOUSE_PROFILE ?? doc?.defaultProfile ?? 'local';
-  const section = doc?.profiles?.[name]?.databricks ?? {};
-  const given: Record<string, string | undefined> = {
-    host: inputs.host,
-    token: inputs.token,
-    clientId: inputs.clientId,
-    clientSecret: inputs.clientSecret,
-    oidcAudience: inputs.oidcAudience,
-    warehouseId: inputs.warehouseId,
-    existingClusterId: inputs.clusterId,
-    workspaceFolder: inputs.workspaceFolder,
-  };
-  for (const [key, value] of Object.entries(given)) {
-    const reference = section[key];
-    if (value === undefined || typeof reference !== 'string') continue;
-    for (const [, variable] of reference.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g))
-      if (!process.env[variable!]) process.env[variable!] = value;
-  }
 }

@@ -11,15 +11,12 @@ import {
   type DatabricksTransformPlan,
   type DatabricksTransformResult,
 } from '../../src/stages/transform-databricks.ts';
-import { errorMessage, type Logger } from '../../src/util/log.ts';
+import { errorMessage } from '../../src/util/log.ts';
 import { redact, registerSecret } from '../../src/util/secrets.ts';
 import { planAction, readInputs, type ActionPlan } from './inputs.ts';
+import { actionLogger } from '../../src/github/action-inputs.ts';
 
-const log: Logger = {
-  info: (m) => core.info(redact(m)),
-  warn: (m) => core.warning(redact(m)),
-  error: (m) => core.error(redact(m)),
-};
+const log = actionLogger;
 
 /** Masks a secret in the runner's log and registers it for redaction. */
 function secret(value: string | undefined): void {

@@ -1,6 +1,12 @@
 // The deploy-render action's inputs: read, checked before any request is sent (each error names the input and
 // what it expects, and never shows a secret's value), and turned into the deploy stage's options.
 import type { DeployOptions } from '../../src/stages/deploy.ts';
+import {
+  booleanInput,
+  inputReader,
+  positiveInput,
+  type InputReader,
+} from '../../src/github/action-inputs.ts';
 
 export interface DeployInputs {
   mode: 'api' | 'hook';
@@ -20,7 +26,7 @@ const SERVICE_ID = /^srv-[a-z0-9]+$/;
 const COMMIT = /^[0-9a-f]{7,40}$/i;
 
 export function readInputs(input: (name: string) => string, env: NodeJS.ProcessEnv): DeployInputs {
-  const text = (name: string) => input(name).trim() || undefined;
+  const text = inputReader(input);
   const apiKey = text('api-key');
   const hookUrl = text('deploy-hook-url');
   // The hook URL names the service: with an API key, it is enough to deploy through the API.
@@ -62,12 +68,12 @@ export function readInputs(input: (name: string) => string, env: NodeJS.ProcessE
     hookUrl,
     apiUrl,
     commit,
-    clearCache: flag(text, 'clear-cache', false),
-    wait: flag(text, 'wait', true),
-    timeoutMs: positive(text, 'timeout-minutes', 15, 'minutes') * 60_000,
-    pollMs: positive(text, 'poll-seconds', 10, 'seconds') * 1000,
+    clearCache: booleanInput(text, 'clear-cache', false),
+    wait: booleanInput(text, 'wait', true),
+    timeoutMs: (positiveInput(text, 'timeout-minutes', 'minutes') ?? 15) * 60_000,
+    pollMs: (positiveInput(text, 'poll-seconds', 'seconds') ?? 10) * 1000,
   };
-  if (flag(text, 'create-github-deployment', true))
+  if (booleanInput(text, 'create-github-deployment', true))
     inputs.github = githubTarget(text, env, environment, commit);
   return inputs;
 }
@@ -99,7 +105,7 @@ function checkHookUrl(hookUrl: string): void {
 }
 
 function githubTarget(
-  text: (name: string) => string | undefined,
+  text: InputReader,
   env: NodeJS.ProcessEnv,
   environment: string,
   commit: string | undefined,
@@ -128,25 +134,4 @@ function githubTarget(
     ref,
     logUrl: env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
   };
-}
-
-function flag(text: (name: string) => string | undefined, name: string, fallback: boolean): boolean {
-  const value = text(name);
-  if (value === undefined) return fallback;
-  if (value !== 'true' && value !== 'false')
-    throw new Error(`input ${name}: expected true or false, found ${JSON.stringify(value)}`);
-  return value === 'true';
-}
-
-function positive(
-  text: (name: string) => string | undefined,
-  name: string,
-  fallback: number,
-  unit: string,
-): number {
-  const value = text(name);
-  if (value === undefined) return fallback;
-  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
-    throw new Error(`input ${name}: expected a positive number of ${unit}, found ${JSON.stringify(value)}`);
-  return Number(value);
 }

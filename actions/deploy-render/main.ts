@@ -1,15 +1,12 @@
 // The deploy-render action: inputs → the deploy stage (src/stages/deploy.ts) → outputs and a job summary.
 import * as core from '@actions/core';
 import { DeployError, deployRender, type DeployResult } from '../../src/stages/deploy.ts';
-import { errorMessage, type Logger } from '../../src/util/log.ts';
+import { errorMessage } from '../../src/util/log.ts';
 import { redact, registerSecret } from '../../src/util/secrets.ts';
 import { readInputs, secretsOf, type DeployInputs } from './inputs.ts';
+import { actionLogger } from '../../src/github/action-inputs.ts';
 
-const log: Logger = {
-  info: (m) => core.info(redact(m)),
-  warn: (m) => core.warning(redact(m)),
-  error: (m) => core.error(redact(m)),
-};
+const log = actionLogger;
 
 async function run(): Promise<void> {
   // Masked before anything else can print them.

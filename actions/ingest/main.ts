@@ -4,9 +4,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { openBucket, parseGcsUri, type GcsBucketOptions } from '../../src/bucket/index.ts';
+import {
+  actionLogger,
+  booleanInput,
+  inputReader,
+  positiveInput,
+  wholeNumberInput,
+} from '../../src/github/action-inputs.ts';
 import { checkDestination, ingest, type IngestManifest } from '../../src/stages/ingest.ts';
 import { writeManifest } from '../../src/stages/manifest.ts';
-import { errorMessage, type Logger } from '../../src/util/log.ts';
+import { errorMessage } from '../../src/util/log.ts';
 import { currentRun } from '../../src/util/run.ts';
 import { redact, registerSecret } from '../../src/util/secrets.ts';
 import { formatBytes, markdownTable } from '../../src/util/table.ts';
@@ -33,6 +40,7 @@ const SUMMARY_OBJECT_ROWS = 50;
 
 /** Reads and checks every input; a mistake names the input, what was expected and what was found. */
 function readInputs(): Inputs {
+  const text = inputReader();
   const folder = core.getInput('path', { required: true });
   const resolved = path.resolve(folder);
   const stats = fs.statSync(resolved, { throwIfNoEntry: false });
@@ -59,13 +67,13 @@ function readInputs(): Inputs {
     bucket: bucketUri(core.getInput('bucket', { required: true })),
     destination,
     dataset,
-    concurrency: integerInput('concurrency', 8, 1, 64),
-    gzip: booleanInput('gzip', false),
-    resumableThresholdMB: numberInput('resumable-threshold-mb', 8),
-    skipUnchanged: booleanInput('skip-unchanged', true),
-    dryRun: booleanInput('dry-run', false),
+    concurrency: wholeNumberInput(text, 'concurrency', 8, 1, 64),
+    gzip: booleanInput(text, 'gzip', false),
+    resumableThresholdMB: positiveInput(text, 'resumable-threshold-mb') ?? 8,
+    skipUnchanged: booleanInput(text, 'skip-unchanged', true),
+    dryRun: booleanInput(text, 'dry-run', false),
     manifestDir: core.getInput('manifest-dir') || '.lakehouse/manifests',
-    maxAttempts: integerInput('max-attempts', 8, 1, 20),
+    maxAttempts: wholeNumberInput(text, 'max-attempts', 8, 1, 20),
     ...(credentials ? { credentials } : {}),
     ...(projectId ? { projectId } : {}),
   };
@@ -74,7 +82,7 @@ function readInputs(): Inputs {
 async function run(): Promise<void> {
   try {
     const inputs = readInputs();
-    const log = actionsLogger();
+    const log = actionLogger;
     const gcs: GcsBucketOptions = {
       resumableThreshold: Math.round(inputs.resumableThresholdMB * 1024 * 1024),
       retry: { maxAttempts: inputs.maxAttempts },
@@ -152,41 +160,6 @@ function parseCredentials(json: string): Record<string, unknown> {
       `input credentials-json: expected "type": "service_account" or "external_account", found ${JSON.stringify(key.type ?? null)}`,
     );
   return key;
-}
-
-function booleanInput(name: string, fallback: boolean): boolean {
-  const value = core.getInput(name);
-  if (value === '') return fallback;
-  if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
-  throw new Error(`input ${name}: expected true or false, found ${JSON.stringify(value)}`);
-}
-
-function integerInput(name: string, fallback: number, min: number, max: number): number {
-  const value = core.getInput(name);
-  if (value === '') return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max)
-    throw new Error(
-      `input ${name}: expected a whole number from ${min} to ${max}, found ${JSON.stringify(value)}`,
-    );
-  return n;
-}
-
-function numberInput(name: string, fallback: number): number {
-  const value = core.getInput(name);
-  if (value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new Error(`input ${name}: expected a positive number, found ${JSON.stringify(value)}`);
-  return n;
-}
-
-function actionsLogger(): Logger {
-  return {
-    info: (m) => core.info(redact(m)),
-    warn: (m) => core.warning(redact(m)),
-    error: (m) => core.error(redact(m)),
-  };
 }
 
 function setOutputs(manifest: IngestManifest, manifestPath: string): void {

@@ -1,11 +1,16 @@
 // The load action's inputs: read, checked (naming the allowed values), and applied to lakehouse.yml.
-import fs from 'node:fs';
-import { parseDocument } from 'yaml';
-import { configPath, findDataset, loadConfig, type ResolvedConfig } from '../../src/config/load.ts';
+import {
+  configPath,
+  findDataset,
+  loadConfig,
+  supplyEnvReferences,
+  type ResolvedConfig,
+} from '../../src/config/load.ts';
 import { sqlTarget, type DatasetConfig } from '../../src/config/schema.ts';
 import type { NetworkTarget } from '../../src/sql/network.ts';
 import { readManifest } from '../../src/stages/manifest.ts';
 import type { IngestManifest } from '../../src/stages/ingest.ts';
+import { booleanInput, inputReader } from '../../src/github/action-inputs.ts';
 
 const ENGINES = ['sqlserver', 'mysql', 'postgres'] as const;
 const MODES = ['append', 'merge'] as const;
@@ -25,7 +30,7 @@ export interface LoadInputs {
 }
 
 export function readInputs(input: (name: string) => string): LoadInputs {
-  const text = (name: string) => input(name).trim() || undefined;
+  const text = inputReader(input);
   const list = (name: string) =>
     text(name)
       ?.split(/[\n,]/)
@@ -42,9 +47,6 @@ export function readInputs(input: (name: string) => string): LoadInputs {
     throw new Error(
       `input batch-size: expected a positive whole number of rows, found ${JSON.stringify(batch)}`,
     );
-  const dryRun = text('dry-run') ?? 'false';
-  if (!['true', 'false'].includes(dryRun))
-    throw new Error(`input dry-run: expected true or false, found ${JSON.stringify(dryRun)}`);
   const inputs: LoadInputs = {
     config: text('config') ?? 'lakehouse.yml',
     profile: text('profile'),
@@ -56,7 +58,7 @@ export function readInputs(input: (name: string) => string): LoadInputs {
     engine: oneOf('engine', ENGINES),
     mode: oneOf('mode', MODES),
     batchSize: batch === undefined ? undefined : Number(batch),
-    dryRun: dryRun === 'true',
+    dryRun: booleanInput(text, 'dry-run', false),
   };
   if (inputs.objects && inputs.manifest)
     throw new Error('inputs objects and manifest: expected one of them, found both');
@@ -86,7 +88,7 @@ export interface LoadPlan {
 }
 
 export async function planLoad(inputs: LoadInputs): Promise<LoadPlan> {
-  if (inputs.connection) provideConnection(inputs.config, inputs.profile, inputs.connection);
+  supplyEnvReferences(inputs.config, inputs.profile, 'sql', { connection: inputs.connection });
   const resolved = loadConfig(inputs.config, inputs.profile);
   const bucketUri = inputs.bucket ?? resolved.profile.bucket;
   let objects = inputs.objects;
@@ -146,21 +148,4 @@ function withMode(dataset: DatasetConfig, mode: LoadInputs['mode']): DatasetConf
       `input mode merge: dataset ${dataset.name} has no keys in lakehouse.yml (merge needs them)`,
     );
   return { ...dataset, load: { ...dataset.load, mode } };
-}
-
-/**
- * The connection input stands for the profile's sql.connection: the ${env:NAME} references there that are
- * not set are given its value, so that the config resolves without the secret being set twice.
- */
-function provideConnection(configFile: string, profile: string | undefined, connection: string): void {
-  if (!fs.existsSync(configFile)) return;
-  const doc = parseDocument(fs.readFileSync(configFile, 'utf8')).toJS() as {
-    defaultProfile?: string;
-    profiles?: Record<string, { sql?: { connection?: unknown } }>;
-  } | null;
-  const name = profile ?? process.env.LAKEHOUSE_PROFILE ?? doc?.defaultProfile ?? 'local';
-  const reference = doc?.profiles?.[name]?.sql?.connection;
-  if (typeof reference !== 'string') return;
-  for (const [, variable] of reference.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g))
-    if (!process.env[variable!]) process.env[variable!] = connection;
 }

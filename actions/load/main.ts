@@ -4,17 +4,14 @@ import { openBucket } from '../../src/bucket/index.ts';
 import { openNetworkStore } from '../../src/sql/network.ts';
 import { load, type LoadManifest } from '../../src/stages/load.ts';
 import { writeManifest } from '../../src/stages/manifest.ts';
-import { errorMessage, type Logger } from '../../src/util/log.ts';
+import { errorMessage } from '../../src/util/log.ts';
 import { progress } from '../../src/util/progress.ts';
 import { currentRun } from '../../src/util/run.ts';
 import { redact, registerSecret } from '../../src/util/secrets.ts';
 import { connectionSecrets, planLoad, readInputs } from './inputs.ts';
+import { actionLogger } from '../../src/github/action-inputs.ts';
 
-const log: Logger = {
-  info: (m) => core.info(redact(m)),
-  warn: (m) => core.warning(redact(m)),
-  error: (m) => core.error(redact(m)),
-};
+const log = actionLogger;
 
 async function run(): Promise<void> {
   const connection = core.getInput('connection');

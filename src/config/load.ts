@@ -86,6 +86,33 @@ export function parseConfig(
   return { file, root: path.dirname(file), config, profileName: name, profile };
 }
 
+/**
+ * Lets an action input stand in for a value the profile takes from the environment: for each key of `section`
+ * given a value, every variable its ${env:NAME} references names, and the environment lacks, is set to that value.
+ * (An action's inputs, secrets included, then reach the config the way the CLI's environment does.)
+ */
+export function supplyEnvReferences(
+  configFile: string,
+  profileName: string | undefined,
+  section: keyof ProfileConfig,
+  values: Record<string, string | undefined>,
+): void {
+  if (!fs.existsSync(configFile)) return;
+  const doc = parseDocument(fs.readFileSync(configFile, 'utf8')).toJS() as {
+    defaultProfile?: string;
+    profiles?: Record<string, Record<string, unknown>>;
+  } | null;
+  const name = profileName ?? process.env.LAKEHOUSE_PROFILE ?? doc?.defaultProfile ?? 'local';
+  const settings = doc?.profiles?.[name]?.[section];
+  if (!settings || typeof settings !== 'object') return;
+  for (const [key, value] of Object.entries(values)) {
+    const reference = (settings as Record<string, unknown>)[key];
+    if (value === undefined || typeof reference !== 'string') continue;
+    for (const [, variable] of reference.matchAll(ENV_REF))
+      if (!process.env[variable!]) process.env[variable!] = value;
+  }
+}
+
 export function findDataset(config: LakehouseConfig, name: string): DatasetConfig {
   const dataset = config.datasets.find((d) => d.name === name);
   if (!dataset)
