@@ -7,6 +7,7 @@ import type { DatabricksAuth } from '../../src/databricks/auth.ts';
 import { createDatabricksClient } from '../../src/databricks/rest.ts';
 import {
   DatabricksTransformError,
+  describeCompute,
   transformOnDatabricks,
   type DatabricksTransformPlan,
   type DatabricksTransformResult,
@@ -15,6 +16,7 @@ import { errorMessage } from '../../src/util/log.ts';
 import { redact, registerSecret } from '../../src/util/secrets.ts';
 import { planAction, readInputs, type ActionPlan } from './inputs.ts';
 import { actionLogger } from '../../src/github/action-inputs.ts';
+import { abortOnSignals } from '../../src/util/signals.ts';
 
 const log = actionLogger;
 
@@ -34,11 +36,7 @@ async function run(): Promise<void> {
   // Credentials from the profile (environment variables) are masked too.
   secret(action.credentials?.token);
   secret(action.credentials?.clientSecret);
-  const compute = settings.warehouseId
-    ? `SQL warehouse ${settings.warehouseId}`
-    : settings.existingClusterId
-      ? `cluster ${settings.existingClusterId}`
-      : 'serverless compute';
+  const compute = describeCompute(settings);
   log.info(
     `transform: ${plan.notebooks.length} notebook(s) on Databricks (${compute}) in ${plan.workspaceFolder}; parameters ${JSON.stringify(plan.parameters)}`,
   );
@@ -54,12 +52,7 @@ async function run(): Promise<void> {
     tokens: { onSecret: secret },
   });
   // A cancelled workflow signals the action: the Databricks run is cancelled with it rather than left running.
-  const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => {
-      log.warn(`${signal}: cancelling the Databricks run`);
-      stop.abort();
-    });
+  const stop = abortOnSignals((signal) => log.warn(`${signal}: cancelling the Databricks run`));
   let result: DatabricksTransformResult;
   try {
     result = await transformOnDatabricks(client, plan, {

@@ -5,6 +5,7 @@ import { errorMessage } from '../../src/util/log.ts';
 import { redact, registerSecret } from '../../src/util/secrets.ts';
 import { readInputs, secretsOf, type DeployInputs } from './inputs.ts';
 import { actionLogger } from '../../src/github/action-inputs.ts';
+import { abortOnSignals } from '../../src/util/signals.ts';
 
 const log = actionLogger;
 
@@ -17,12 +18,7 @@ async function run(): Promise<void> {
   const inputs = readInputs((name) => core.getInput(name), process.env);
   if (inputs.github) registerSecret(inputs.github.token);
   // A cancelled workflow stops the wait; the deployment is then marked `error` before the step ends.
-  const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => {
-      core.warning(`${signal}: no longer following the Render deploy`);
-      stop.abort();
-    });
+  const stop = abortOnSignals((signal) => log.warn(`${signal}: no longer following the Render deploy`));
   let result: DeployResult;
   try {
     result = await deployRender({

@@ -14,6 +14,7 @@ import { createDatabricksClient } from '../databricks/rest.ts';
 import { authFromSettings, type DatabricksAuth } from '../databricks/auth.ts';
 import {
   databricksSettings,
+  describeCompute,
   planDatabricksTransform,
   transformOnDatabricks,
   type DatabricksTransformResult,
@@ -26,6 +27,7 @@ import { errorMessage, type Logger } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
 import type { RunInfo } from '../util/run.ts';
 import { formatBytes, textTable } from '../util/table.ts';
+import { abortOnSignals } from '../util/signals.ts';
 
 export interface PipelineContext {
   resolved: ResolvedConfig;
@@ -222,11 +224,7 @@ export async function runDatabricksTransformStage(
     timeoutSeconds: request.timeoutMinutes === undefined ? undefined : Math.ceil(request.timeoutMinutes * 60),
   });
   const plan = planDatabricksTransform(settings);
-  const compute = settings.warehouseId
-    ? `SQL warehouse ${settings.warehouseId}`
-    : settings.existingClusterId
-      ? `cluster ${settings.existingClusterId}`
-      : 'serverless compute';
+  const compute = describeCompute(settings);
   ctx.log.info(
     `transform: ${plan.notebooks.length} notebook(s) on Databricks (${compute}) in ${plan.workspaceFolder}${ctx.dryRun ? ' (dry run: nothing sent)' : ''}`,
   );
@@ -256,12 +254,7 @@ export async function runDatabricksTransformStage(
   }
   const client = createDatabricksClient({ host: databricks.host, auth, log: ctx.log });
   // Ctrl-C (or a SIGTERM) cancels the Databricks run rather than leaving it running with no one waiting.
-  const stop = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    ctx.log.warn(`${signal}: cancelling the Databricks run`);
-    stop.abort();
-  };
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  const stop = abortOnSignals((signal) => ctx.log.warn(`${signal}: cancelling the Databricks run`));
   try {
     const result = await transformOnDatabricks(client, plan, {
       log: ctx.log,
@@ -271,7 +264,7 @@ export async function runDatabricksTransformStage(
     ctx.log.info(`transform: Databricks run ${result.runId} ${result.resultState}: ${result.runPageUrl}`);
     return result;
   } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
 

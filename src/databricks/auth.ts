@@ -7,7 +7,7 @@
 // Every secret seen here (client secret, ID token, access token) is registered for redaction, and errors name the
 // endpoint, the grant and Databricks' `error`/`error_description`, never a credential.
 import fs from 'node:fs';
-import { backoffDelay } from '../util/backoff.ts';
+import { backoffDelay, noResponseCause } from '../util/backoff.ts';
 import { registerSecret } from '../util/secrets.ts';
 
 export const AUTH_KINDS = ['pat', 'oauth-m2m', 'github-oidc'] as const;
@@ -179,7 +179,7 @@ async function requestToken(
       );
     } catch (e) {
       if (e instanceof DatabricksAuthError) throw e;
-      failure = new DatabricksAuthError(`${where}: no response (${networkCause(e)})`, 0);
+      failure = new DatabricksAuthError(`${where}: no response (${noResponseCause(e)})`, 0);
     }
     const transient = failure.status === 0 || failure.status === 429 || failure.status >= 500;
     if (!transient || attempt >= maxAttempts) throw failure;
@@ -234,13 +234,6 @@ function parseOAuthError(text: string, statusText: string): { error?: string; de
           .slice(0, 200) || statusText,
     };
   }
-}
-
-function networkCause(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  if (e.name === 'TimeoutError') return 'the request timed out';
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? e.message;
 }
 
 /**

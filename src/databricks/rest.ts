@@ -13,7 +13,7 @@
 // Authentication (src/databricks/auth.ts): a personal access token, or an OAuth token (M2M or GitHub OIDC) that is
 // cached, renewed before it expires, and asked for again once when a request is answered 401.
 import { consoleLogger, type Logger } from '../util/log.ts';
-import { backoffDelay, serverRetryDelay } from '../util/backoff.ts';
+import { backoffDelay, serverRetryDelay, noResponseCause } from '../util/backoff.ts';
 import { createTokenProvider, type DatabricksAuth, type TokenProviderOptions } from './auth.ts';
 
 export interface RetryPolicy {
@@ -267,7 +267,7 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
         signal: AbortSignal.timeout(requestTimeoutMs),
       });
     } catch (e) {
-      throw new DatabricksApiError(`${method} ${path}: no response (${networkCause(e)})`, {
+      throw new DatabricksApiError(`${method} ${path}: no response (${noResponseCause(e)})`, {
         method,
         path,
         status: 0,
@@ -391,13 +391,6 @@ function parseError(text: string, statusText: string): { errorCode?: string; mes
           .slice(0, 200) || statusText,
     };
   }
-}
-
-function networkCause(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  if (e.name === 'TimeoutError') return 'the request timed out';
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? e.message;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

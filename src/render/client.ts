@@ -5,7 +5,7 @@
 // the deploy hook's key.
 import { setTimeout as delay } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { backoffDelay, serverRetryDelay } from '../util/backoff.ts';
+import { backoffDelay, serverRetryDelay, noResponseCause } from '../util/backoff.ts';
 
 export const RENDER_API = 'https://api.render.com/v1';
 
@@ -221,7 +221,7 @@ export class RenderClient {
       } catch (e) {
         // No response came: refused, reset, DNS, timed out. Only a refused connection surely sent nothing; after
         // the others a request that starts a deploy may have started it, so it is not repeated.
-        const cause = causeOf(e);
+        const cause = noResponseCause(e);
         const error = new RenderApiError(method, shown, 0, this.scrub(cause));
         if (attempt >= this.retry.maxAttempts || (!repeatable && cause !== 'ECONNREFUSED'))
           throw notRepeated(error, repeatable);
@@ -312,12 +312,6 @@ function sleepUnlessAborted(
     signal.addEventListener('abort', done, { once: true });
     sleep(ms).then(done, done);
   });
-}
-
-function causeOf(e: unknown): string {
-  if (e instanceof Error && e.name === 'TimeoutError') return 'the request timed out';
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
 }
 
 function enc(segment: string): string {

@@ -100,6 +100,13 @@ export function taskKeyOf(file: string): string {
     .slice(0, 100);
 }
 
+/** Where the notebook tasks run, for logs and summaries. */
+export function describeCompute(settings: DatabricksTransformSettings): string {
+  if (settings.warehouseId) return `SQL warehouse ${settings.warehouseId}`;
+  if (settings.existingClusterId) return `cluster ${settings.existingClusterId}`;
+  return 'serverless compute';
+}
+
 export function planDatabricksTransform(
   settings: DatabricksTransformSettings,
   env: NodeJS.ProcessEnv = process.env,

@@ -32,3 +32,11 @@ export function serverRetryDelay(headers: Headers, now = Date.now()): number | u
   const seconds = Number(reset);
   return seconds > 1e9 ? Math.max(0, seconds * 1000 - now) : Math.round(seconds * 1000);
 }
+
+/** Why a request got no response (a refused or reset connection, a DNS failure, a timeout), for messages. */
+export function noResponseCause(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.name === 'TimeoutError') return 'the request timed out';
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? e.message;
+}

@@ -17,6 +17,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jwtClaims } from '../github/id-token.ts';
+import { readBody } from '../http-body.ts';
 
 export type FaultKind = '500' | '503' | '429' | 'reset';
 
@@ -553,12 +554,10 @@ export async function startDatabricksServer(
   }
 
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    void readBody(req).then((body) => {
       const parsedUrl = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
-      const text = Buffer.concat(chunks).toString('utf8');
+      const text = body.toString('utf8');
       const record: RequestRecord = {
         method,
         path: parsedUrl.pathname,
