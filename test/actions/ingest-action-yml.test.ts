@@ -25,7 +25,9 @@ describe('actions/ingest/action.yml', () => {
   });
 
   it('declares and describes exactly the inputs the entry reads', () => {
-    const read = namesIn(/(?:getInput\(|(?:booleanInput|wholeNumberInput|positiveInput)\(text, )'([a-z-]+)'/g);
+    const read = namesIn(
+      /(?:getInput\(|(?:booleanInput|wholeNumberInput|positiveInput)\(text, )'([a-z-]+)'/g,
+    );
     expect(new Set(Object.keys(action.inputs))).toEqual(read);
     for (const [name, input] of Object.entries(action.inputs)) {
       expect(input.description?.trim().length, name).toBeGreaterThan(15);
