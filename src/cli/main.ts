@@ -13,6 +13,7 @@ import {
   runIngestStage,
   runLoadStage,
   runDatabricksTransformStage,
+  runDeployStage,
   runTransformStage,
   type PipelineContext,
 } from './pipeline.ts';
@@ -149,6 +150,39 @@ program
         timeoutMinutes: o.timeoutMinutes,
         pollMs: o.pollSeconds === undefined ? undefined : o.pollSeconds * 1000,
       });
+    },
+  );
+
+program
+  .command('deploy')
+  .description('deploy the app to the profile’s Render service and follow it until it is live')
+  .option('--commit <sha>', 'the commit Render builds (default: the latest of the service’s branch)')
+  .option('--clear-cache', 'clear Render’s build cache first', false)
+  .option('--no-wait', 'start the deploy and return without following it')
+  .option(
+    '--timeout-minutes <n>',
+    'stop following the deploy after this long (default 15)',
+    positiveNumber('--timeout-minutes'),
+  )
+  .option(
+    '--poll-seconds <n>',
+    'time between looks at the deploy (default 10)',
+    positiveNumber('--poll-seconds'),
+  )
+  .action(
+    async (
+      o: {
+        commit?: string;
+        clearCache: boolean;
+        wait: boolean;
+        timeoutMinutes?: number;
+        pollSeconds?: number;
+      },
+      command: Command,
+    ) => {
+      // Only the render section's secrets are needed here, and a dry run, which sends nothing, needs none.
+      const dryRun = command.optsWithGlobals<GlobalOptions>().dryRun;
+      await runDeployStage(context(command, { resolve: dryRun ? [] : ['render'] }), o);
     },
   );
 

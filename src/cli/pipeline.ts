@@ -28,6 +28,7 @@ import { progress } from '../util/progress.ts';
 import type { RunInfo } from '../util/run.ts';
 import { formatBytes, textTable } from '../util/table.ts';
 import { abortOnSignals } from '../util/signals.ts';
+import { deployRender, type DeployResult } from '../stages/deploy.ts';
 
 export interface PipelineContext {
   resolved: ResolvedConfig;
@@ -412,4 +413,60 @@ function printLoadSummary(log: Logger, m: LoadManifest): void {
     log.info(
       `0 rows loaded: all ${t.skipped} objects were already loaded (the audit table has them with the same MD5).`,
     );
+}
+
+export interface DeployRequest {
+  /** The commit Render builds (API mode); default: the latest commit of the service's branch. */
+  commit?: string;
+  clearCache?: boolean;
+  wait: boolean;
+  timeoutMinutes?: number;
+  pollSeconds?: number;
+}
+
+/** `lakehouse deploy`: the app to the profile's Render service, followed until it is live (src/stages/deploy.ts). */
+export async function runDeployStage(
+  ctx: PipelineContext,
+  request: DeployRequest,
+): Promise<DeployResult | undefined> {
+  const where = `profiles.${ctx.resolved.profileName}.render`;
+  const render = ctx.resolved.profile.render;
+  const mode = render?.serviceId ? 'api' : render?.deployHookUrl ? 'hook' : undefined;
+  if (!render || !mode)
+    throw new StageFailedError(
+      `${where}: expected serviceId (with apiKey) or deployHookUrl to deploy the app to Render, found ${render ? 'neither' : 'no render section'}`,
+    );
+  const target =
+    mode === 'api'
+      ? `Render service ${render.serviceId} (${request.commit ? `commit ${request.commit}` : 'latest commit of its branch'})`
+      : "the Render service's deploy hook (latest commit of its branch)";
+  ctx.log.info(`deploy: the app to ${target}${ctx.dryRun ? ' (dry run: nothing sent)' : ''}`);
+  if (ctx.dryRun) return undefined;
+  if (mode === 'api' && !render.apiKey)
+    throw new StageFailedError(`${where}.apiKey: expected a Render API key (as \${env:NAME}), found nothing`);
+  // Ctrl-C stops following the deploy; the deploy itself goes on on Render.
+  const stop = abortOnSignals((signal) => ctx.log.warn(`${signal}: no longer following the Render deploy`));
+  try {
+    const result = await deployRender({
+      render: {
+        apiKey: mode === 'api' ? render.apiKey : undefined,
+        serviceId: mode === 'api' ? render.serviceId : undefined,
+        hookUrl: mode === 'hook' ? render.deployHookUrl : undefined,
+        baseUrl: render.apiUrl,
+      },
+      commit: request.commit,
+      clearCache: request.clearCache,
+      wait: request.wait,
+      pollMs: request.pollSeconds === undefined ? undefined : request.pollSeconds * 1000,
+      timeoutMs: (request.timeoutMinutes ?? 15) * 60_000,
+      signal: stop.signal,
+      log: ctx.log,
+    });
+    ctx.log.info(`deploy: ${result.status}${result.url ? ` at ${result.url}` : ''}`);
+    return result;
+  } catch (e) {
+    throw new StageFailedError(errorMessage(e));
+  } finally {
+    stop.dispose();
+  }
 }

@@ -22,20 +22,20 @@ export interface ResolvedConfig {
 
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 /** Keys whose values are secrets: they must come from the environment, never be written in the file. */
-const SECRET_KEYS = new Set(['password', 'token', 'clientSecret']);
+const SECRET_KEYS = new Set(['password', 'token', 'clientSecret', 'apiKey', 'deployHookUrl']);
 
 export interface LoadOptions {
   /**
    * Resolve ${env:NAME} only in these sections of the profile; the others keep their references as written. A
    * stage that needs only Databricks is then not given the SQL store's password. Default: every section but
-   * `databricks`, so that ingest and load do not need the Databricks token (only the transform on Databricks asks
-   * for it).
+   * `databricks` and `render`, so that ingest and load need neither the Databricks token nor the Render key (only
+   * the transform on Databricks and the deploy ask for them).
    */
   resolve?: (keyof ProfileConfig)[];
 }
 
 /** Sections resolved only when a stage asks for them; every other section is resolved by default. */
-const RESOLVED_ON_REQUEST: (keyof ProfileConfig)[] = ['databricks'];
+const RESOLVED_ON_REQUEST: (keyof ProfileConfig)[] = ['databricks', 'render'];
 
 export function loadConfig(
   file = 'lakehouse.yml',

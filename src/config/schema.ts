@@ -164,6 +164,21 @@ const databricks = z
       issue('clientId', 'expected the client id that goes with clientSecret, found nothing');
   });
 
+/** Where `lakehouse deploy` sends the app: a Render web service (REST API with a key, or its deploy hook). */
+const render = z.strictObject({
+  /** The service id (srv-…), from the dashboard URL or Settings. */
+  serviceId: z
+    .string()
+    .regex(/^(srv-[a-z0-9]+|\$\{env:[A-Za-z_][A-Za-z0-9_]*\})$/, 'a Render service id like srv-…')
+    .optional(),
+  /** An API key (a secret: give it as ${env:NAME}). */
+  apiKey: z.string().optional(),
+  /** The service's deploy hook URL (a secret: give it as ${env:NAME}), for who has no API key. */
+  deployHookUrl: z.string().optional(),
+  /** Render's API base URL (a proxy, or a test server). */
+  apiUrl: z.string().min(1).optional(),
+});
+
 const profile = z.strictObject({
   bucket: bucketUri,
   sql: sqlTarget,
@@ -172,6 +187,7 @@ const profile = z.strictObject({
   /** Where run manifests go. */
   manifests: z.string().min(1).default('.lakehouse/manifests'),
   databricks: databricks.optional(),
+  render: render.optional(),
 });
 
 export const ingestSettings = z

@@ -90,6 +90,16 @@ describe('lakehouse.yml', () => {
         '    manifests: .lakehouse/manifests\n\n  # The cloud',
         `    databricks: { host: x, token: '${token}' }\n    manifests: .lakehouse/manifests\n\n  # The cloud`,
       );
+    expect(
+      errorOf(
+        base.replace(
+          '    manifests: .lakehouse/manifests\n\n  # The cloud',
+          "    render: { serviceId: srv-abc, apiKey: 'rnd_literal' }\n    manifests: .lakehouse/manifests\n\n  # The cloud",
+        ),
+      ),
+    ).toBe(
+      'lakehouse.yml: profiles.local.render.apiKey: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+    );
     expect(errorOf(withDatabricks('dapi123456'))).toBe(
       'lakehouse.yml: profiles.local.databricks.token: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
     );
