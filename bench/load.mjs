@@ -18,6 +18,7 @@ const { openSqlStore } = await import('../src/sql/index.ts');
 const { load } = await import('../src/stages/load.ts');
 const { silentLogger } = await import('../src/util/log.ts');
 const { currentRun } = await import('../src/util/run.ts');
+const { findDataset, loadConfig } = await import('../src/config/load.ts');
 
 const ROWS = Number(process.argv[2] ?? 1_500_000);
 const ROW_BY_ROW = 20_000;
@@ -25,19 +26,8 @@ const SCHEMA = 'lh_bench';
 const work = path.join(root, 'bench/.work');
 $.verbose = false;
 
-const dataset = {
-  name: 'transactions',
-  source: { path: 'unused', glob: '*.csv' },
-  format: 'csv',
-  csv: { header: true, delimiter: ',' },
-  columns: [
-    { name: 'member_number', source: 'Member_number', type: 'integer', nullable: false },
-    { name: 'txn_date', source: 'Date', type: 'date', format: 'YYYY-MM-DD', nullable: false },
-    { name: 'item', source: 'itemDescription', type: 'string', nullable: false },
-  ],
-  keys: [],
-  load: { mode: 'append', table: 'transactions' },
-};
+// The dataset as the project's lakehouse.yml describes it.
+const dataset = findDataset(loadConfig(path.join(root, 'lakehouse.yml'), 'local').config, 'transactions');
 
 const engines = [
   {
@@ -186,7 +176,11 @@ async function measureRowByRow(engine, session) {
   await session.execute(
     `CREATE TABLE ${table} (member_number BIGINT NOT NULL, txn_date DATE NOT NULL, item TEXT NOT NULL)`,
   );
-  const lines = (await fs.readFile(file, 'utf8')).split('\n', ROW_BY_ROW + 1).slice(1);
+  // A file shorter than ROW_BY_ROW ends with an empty line: not a row.
+  const lines = (await fs.readFile(file, 'utf8'))
+    .split('\n', ROW_BY_ROW + 1)
+    .slice(1)
+    .filter(Boolean);
   const p = engine.placeholder;
   const sql = `INSERT INTO ${table} (member_number, txn_date, item) VALUES (${p(1)}, ${p(2)}, ${p(3)})`;
   const started = performance.now();

@@ -17,43 +17,15 @@ import { silentLogger } from '../../src/util/log.ts';
 import { currentRun } from '../../src/util/run.ts';
 import { normalize, type EngineUnderTest } from '../helpers/sql-engines.ts';
 import { needsShared, sharedDir } from '../helpers/services.ts';
+import { allTypesDataset, groceriesDataset } from '../helpers/datasets.ts';
 
 // Drivers turn DATE and TIMESTAMP into Dates in local time; UTC makes them comparable across engines.
 process.env.TZ = 'UTC';
 
-export const transactions: DatasetConfig = {
-  name: 'transactions',
-  source: { path: 'unused', glob: '*.csv' },
-  format: 'csv',
-  csv: { header: true, delimiter: ',' },
-  columns: [
-    { name: 'member_number', source: 'Member_number', type: 'integer', nullable: false },
-    { name: 'txn_date', source: 'Date', type: 'date', format: 'YYYY-MM-DD', nullable: false },
-    { name: 'item', source: 'itemDescription', type: 'string', nullable: false },
-  ],
-  keys: [],
-  load: { mode: 'append', table: 'transactions' },
-};
+export const transactions: DatasetConfig = groceriesDataset();
 
 /** Merge mode over every column type, keyed on a text and a date column. */
-const prices: DatasetConfig = {
-  name: 'prices',
-  source: { path: 'unused', glob: '*.csv' },
-  format: 'csv',
-  csv: { header: true, delimiter: ',' },
-  columns: [
-    { name: 'sku', type: 'string', nullable: true },
-    { name: 'day', type: 'date', format: 'YYYY-MM-DD', nullable: true },
-    { name: 'price', type: 'decimal(10,2)', nullable: true },
-    { name: 'units', type: 'integer', nullable: true },
-    { name: 'ratio', type: 'double', nullable: true },
-    { name: 'active', type: 'boolean', nullable: true },
-    { name: 'seen_at', type: 'timestamp', nullable: true },
-    { name: 'note', type: 'string', nullable: true },
-  ],
-  keys: ['sku', 'day'],
-  load: { mode: 'merge', table: 'prices' },
-};
+const prices = allTypesDataset('prices', ['sku', 'day'], { mode: 'merge', table: 'prices' });
 
 /** Names that must be rejected, never spliced: quotes of every engine, a statement separator, a comment. */
 export const HOSTILE_NAMES = [

@@ -29,6 +29,7 @@ import {
   openDuckDB,
   readRulesCsv,
 } from './helpers.ts';
+import { groceriesDataset } from '../helpers/datasets.ts';
 
 const METRICS = [
   ['antecedent support', 'antecedent_support'],
@@ -46,19 +47,7 @@ const METRICS = [
 ] as const;
 
 /** The groceries dataset as lakehouse.yml describes it: the table the notebooks extract as dbo.transactions. */
-const groceries: DatasetConfig = {
-  name: DATASET,
-  source: { path: 'unused', glob: '*.csv' },
-  format: 'csv',
-  csv: { header: true, delimiter: ',' },
-  columns: [
-    { name: 'member_number', source: 'Member_number', type: 'integer', nullable: false },
-    { name: 'txn_date', source: 'Date', type: 'date', format: 'YYYY-MM-DD', nullable: false },
-    { name: 'item', source: 'itemDescription', type: 'string', nullable: false },
-  ],
-  keys: [],
-  load: { mode: 'append', table: 'transactions' },
-};
+const groceries: DatasetConfig = { ...groceriesDataset(), name: DATASET };
 
 type Row = Record<string, JS>;
 const ruleKey = (antecedents: string[], consequents: string[]) =>

@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { DuckDBConnection, JS } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBucket } from '../../src/bucket/file.ts';
-import type { DatasetConfig } from '../../src/config/schema.ts';
 import { createStoreSource } from '../../src/notebooks/sql-source.ts';
 import { PgliteSession } from '../../src/sql/pglite.ts';
 import { openSqlStore } from '../../src/sql/index.ts';
@@ -19,26 +18,10 @@ import type { EngineUnderTest } from '../helpers/sql-engines.ts';
 import { HOSTILE_NAMES } from '../load/suite.ts';
 import { openDuckDB } from '../notebooks/helpers.ts';
 import { TYPE_FIXTURES } from './export-fixtures.ts';
+import { allTypesDataset } from '../helpers/datasets.ts';
 
 /** Every column type the load stage writes, with values at the edges of each. */
-const loaded: DatasetConfig = {
-  name: 'exported',
-  source: { path: 'unused', glob: '*.csv' },
-  format: 'csv',
-  csv: { header: true, delimiter: ',' },
-  columns: [
-    { name: 'sku', type: 'string', nullable: true },
-    { name: 'day', type: 'date', format: 'YYYY-MM-DD', nullable: true },
-    { name: 'price', type: 'decimal(10,2)', nullable: true },
-    { name: 'units', type: 'integer', nullable: true },
-    { name: 'ratio', type: 'double', nullable: true },
-    { name: 'active', type: 'boolean', nullable: true },
-    { name: 'seen_at', type: 'timestamp', nullable: true },
-    { name: 'note', type: 'string', nullable: true },
-  ],
-  keys: [],
-  load: { mode: 'append', table: 'loaded' },
-};
+const loaded = allTypesDataset('exported', [], { mode: 'append', table: 'loaded' });
 
 const LOADED_CSV = [
   'sku,day,price,units,ratio,active,seen_at,note',

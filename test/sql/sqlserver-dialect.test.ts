@@ -2,32 +2,20 @@
 // derives. (The statements run against a real SQL Server in test/load/sqlserver-load.test.ts, in the GitHub CI
 // job "sqlserver"; none can run here.)
 import { describe, expect, it } from 'vitest';
-import type { DatasetConfig } from '../../src/config/schema.ts';
 import { objectKey } from '../../src/sql/dialect-common.ts';
 import { sqlServerConfig, type SqlServerTarget } from '../../src/sql/sqlserver.ts';
 import { SqlServerDialect } from '../../src/sql/sqlserver-dialect.ts';
 import type { AuditRecord, Statement } from '../../src/sql/types.ts';
 import { loadTables } from '../../src/stages/load.ts';
 import { registerSecret, redact } from '../../src/util/secrets.ts';
+import { ALL_TYPE_COLUMNS, allTypesDataset } from '../helpers/datasets.ts';
 
-const prices: DatasetConfig = {
-  name: 'prices',
-  source: { path: 'data', glob: '*.csv' },
-  format: 'csv',
-  csv: { header: true, delimiter: ',' },
-  columns: [
-    { name: 'sku', type: 'string', nullable: true },
-    { name: 'day', type: 'date', format: 'YYYY-MM-DD', nullable: true },
-    { name: 'price', type: 'decimal(10,2)', nullable: true },
-    { name: 'units', type: 'integer', nullable: false },
-    { name: 'ratio', type: 'double', nullable: true },
-    { name: 'active', type: 'boolean', nullable: true },
-    { name: 'seen_at', type: 'timestamp', nullable: true },
-    { name: 'note', type: 'string', nullable: true },
-  ],
-  keys: ['sku', 'day'],
-  load: { mode: 'merge', table: 'prices' },
-};
+const prices = allTypesDataset(
+  'prices',
+  ['sku', 'day'],
+  { mode: 'merge', table: 'prices' },
+  ALL_TYPE_COLUMNS.map((c) => (c.name === 'units' ? { ...c, nullable: false } : c)),
+);
 const merge = loadTables(prices);
 const append = loadTables({ ...prices, keys: [], load: { mode: 'append', table: 'price_log' } });
 const dialect = new SqlServerDialect('sales');
