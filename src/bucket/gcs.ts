@@ -175,7 +175,10 @@ export class GcsBucket implements Bucket {
     const attempt = async (attemptNumber: number, progressed: () => void): Promise<BucketObject> => {
       let offset = 0;
       if (session) {
-        const status = await querySession(session);
+        // Retried on its own: a failed status query is no failed upload attempt, which would otherwise need two
+        // requests (this query and a chunk) to go through before it counts as progress.
+        const uri = session;
+        const status = await this.withRetries(`upload ${name}: session status`, () => querySession(uri));
         if (status.state === 'done')
           return this.verifyUpload(name, status.metadata, await digestsOf(source()));
         if (status.state === 'gone') session = undefined;

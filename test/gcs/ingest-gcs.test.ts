@@ -175,14 +175,7 @@ describe('ingest into gs:// through the real client', () => {
     await largeFile(path.join(source, 'm1.bin'), 3 * MiB + 100);
     await largeFile(path.join(source, 'm2.bin'), 2 * MiB);
     await largeFile(path.join(source, 'm3.bin'), 4 * MiB - 1);
-    // A resumed session spends two requests before it makes progress (status query, then a chunk): at 20 % faults
-    // an attempt makes none about 36 % of the time, so 8 attempts in a row without progress (the default) would
-    // fail a 3 MiB file in 256 KiB chunks now and then (seen twice in about 25 runs here); 12 makes it negligible.
-    const { bucket, log } = gcsBucket('faulty', {
-      resumableThreshold: MiB,
-      chunkSize: 256 * 1024,
-      retry: { initialDelayMs: 5, maxDelayMs: 100, maxAttempts: 12 },
-    });
+    const { bucket, log } = gcsBucket('faulty', { resumableThreshold: MiB, chunkSize: 256 * 1024 });
     const since = server.requests.at(-1)?.seq ?? 0;
     server.faults.set({ rate: 0.2, kinds: ['503', '500', '429', 'reset'], seed: 20260304 });
 
