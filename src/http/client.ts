@@ -18,7 +18,7 @@ import {
   type RetryPolicy,
 } from '../util/backoff.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { redact } from '../util/secrets.ts';
+import { redact, registerSecret } from '../util/secrets.ts';
 import {
   HttpError,
   repeatVerdict,
@@ -180,6 +180,7 @@ export class HttpClient {
     read: boolean,
   ): Promise<{ response: Response; answer?: HttpAnswer }> {
     const headers = { ...(await this.options.headers?.()), ...request.headers };
+    registerCredentials(headers);
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 60_000);
     const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
     let response: Response | undefined;
@@ -217,8 +218,24 @@ export class HttpClient {
     return `${url.origin}${url.pathname}`;
   }
 
+  /** The caller's error, with every registered secret (the credentials sent among them) taken out. */
   private toError(failure: HttpFailure): Error {
-    return this.options.toError?.(failure) ?? new HttpError(failure);
+    const error = this.options.toError?.(failure) ?? new HttpError(failure);
+    error.message = redact(error.message);
+    if (error.stack) error.stack = redact(error.stack);
+    return error;
+  }
+}
+
+/**
+ * The credentials a request carries are registered as secrets, so that a server echoing them (or a library's
+ * error quoting the request) cannot put them in a log or an error.
+ */
+function registerCredentials(headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^(proxy-)?authorization$/i.test(name)) continue;
+    registerSecret(value);
+    registerSecret(value.slice(value.indexOf(' ') + 1));
   }
 }
 
