@@ -14,7 +14,7 @@
 //
 // Authentication (src/databricks/auth.ts): a personal access token, or an OAuth token (M2M or GitHub OIDC) that is
 // cached, renewed before it expires, and asked for again once when a request is answered 401.
-import { HttpClient, answerMessage, type HttpFailure } from '../http/index.ts';
+import { HttpClient, answerMessage, isTransientStatus, type HttpFailure } from '../http/index.ts';
 import { consoleLogger, type Logger } from '../util/log.ts';
 import { nextAttemptNote, serverRetryDelay, type RetryPolicy } from '../util/backoff.ts';
 import { createTokenProvider, type DatabricksAuth, type TokenProviderOptions } from './auth.ts';
@@ -176,7 +176,7 @@ export class DatabricksApiError extends Error {
 
   /** Worth another attempt: rate limited, a server error, or no answer at all. */
   get transient(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
+    return isTransientStatus(this.status);
   }
 }
 
@@ -214,51 +214,8 @@ export function workspaceUrl(host: string): string {
 
 export function createDatabricksClient(options: DatabricksClientOptions): DatabricksClient {
   const url = workspaceUrl(options.host);
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
   const log = options.log ?? consoleLogger;
-  const tokens = createTokenProvider(url, options.auth ?? { kind: 'pat', token: options.token ?? '' }, {
-    retry,
-    timeoutMs: options.requestTimeoutMs,
-    log,
-    ...options.tokens,
-  });
-  const http = new HttpClient({
-    baseUrl: url,
-    headers: async () => ({ Authorization: await tokens.authorization(), Accept: 'application/json' }),
-    retry,
-    timeoutMs: options.requestTimeoutMs ?? 60_000,
-    log,
-    toError: apiError,
-    retryMessage: (error, notice) => `databricks: ${error.message}; ${nextAttemptNote(notice)}`,
-  });
-
-  /** `guarded`: safe to repeat although a POST (see the top of this file). */
-  async function request<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-    guarded = true,
-  ): Promise<T> {
-    const send = () =>
-      http.json<T>({
-        method,
-        url: path,
-        shown: path,
-        guarded,
-        ...(body === undefined
-          ? {}
-          : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-    try {
-      return await send();
-    } catch (e) {
-      // An OAuth token can be revoked or expire early: ask for a new one, once, and repeat the request with it
-      // (a 401 did nothing, so even a submit may go again).
-      if (e instanceof DatabricksApiError && e.status === 401 && tokens.invalidate()) return send();
-      throw e;
-    }
-  }
-
+  const request = workspaceRequests(url, log, options);
   const client: DatabricksClient = {
     url,
     async mkdirs(path) {
@@ -288,37 +245,92 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
     async cancelRun(runId) {
       await request('POST', '/api/2.2/jobs/runs/cancel', { run_id: runId });
     },
-    async waitForRun(runId, waitOptions = {}) {
-      const { pollMs = 10_000, timeoutMs, signal, onPoll } = waitOptions;
-      const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-      for (;;) {
-        const stop = signal?.aborted
-          ? 'the wait was aborted'
-          : Date.now() >= deadline
-            ? `it did not finish within ${timeoutMs} ms`
-            : undefined;
-        if (stop) {
-          // The cancel is the point of stopping: if it fails, say so rather than hide the run still going.
-          const cancelled = await client.cancelRun(runId).then(
-            () => 'cancelled it',
-            (e: unknown) => `cancelling it failed (${e instanceof Error ? e.message : String(e)})`,
-          );
-          throw new DatabricksRunTimeoutError(`run ${runId}: ${stop}; ${cancelled}`, runId);
-        }
-        try {
-          const run = await client.getRun(runId);
-          onPoll?.(run);
-          if (isRunOver(run)) return run;
-        } catch (e) {
-          // The run goes on whatever happens to one poll: only errors that will not pass end the wait.
-          if (!(e instanceof DatabricksApiError) || !e.transient) throw e;
-          log.warn(`databricks: polling run ${runId}: ${e.message}; polling on`);
-        }
-        await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
-      }
-    },
+    waitForRun: (runId, waitOptions = {}) => waitForRun(client, log, runId, waitOptions),
   };
   return client;
+}
+
+type WorkspaceRequest = <T>(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  guarded?: boolean,
+) => Promise<T>;
+
+/** Requests to the workspace, authenticated, through the HTTP client. */
+function workspaceRequests(url: string, log: Logger, options: DatabricksClientOptions): WorkspaceRequest {
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const tokens = createTokenProvider(url, options.auth ?? { kind: 'pat', token: options.token ?? '' }, {
+    retry,
+    timeoutMs: options.requestTimeoutMs,
+    log,
+    ...options.tokens,
+  });
+  const http = new HttpClient({
+    baseUrl: url,
+    headers: async () => ({ Authorization: await tokens.authorization(), Accept: 'application/json' }),
+    retry,
+    timeoutMs: options.requestTimeoutMs ?? 60_000,
+    log,
+    toError: apiError,
+    retryMessage: (error, notice) => `databricks: ${error.message}; ${nextAttemptNote(notice)}`,
+  });
+  // `guarded`: safe to repeat although a POST (see the top of this file).
+  return async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown, guarded = true) {
+    const send = () =>
+      http.json<T>({
+        method,
+        url: path,
+        shown: path,
+        guarded,
+        ...(body === undefined
+          ? {}
+          : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+    try {
+      return await send();
+    } catch (e) {
+      // An OAuth token can be revoked or expire early: ask for a new one, once, and repeat the request with it
+      // (a 401 did nothing, so even a submit may go again).
+      if (e instanceof DatabricksApiError && e.status === 401 && tokens.invalidate()) return send();
+      throw e;
+    }
+  };
+}
+
+/** Polls until the run is over; on timeout or abort, cancels it and throws. */
+async function waitForRun(
+  client: DatabricksClient,
+  log: Logger,
+  runId: number,
+  { pollMs = 10_000, timeoutMs, signal, onPoll }: WaitOptions,
+): Promise<Run> {
+  const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+  for (;;) {
+    const stop = signal?.aborted
+      ? 'the wait was aborted'
+      : Date.now() >= deadline
+        ? `it did not finish within ${timeoutMs} ms`
+        : undefined;
+    if (stop) {
+      // The cancel is the point of stopping: if it fails, say so rather than hide the run still going.
+      const cancelled = await client.cancelRun(runId).then(
+        () => 'cancelled it',
+        (e: unknown) => `cancelling it failed (${e instanceof Error ? e.message : String(e)})`,
+      );
+      throw new DatabricksRunTimeoutError(`run ${runId}: ${stop}; ${cancelled}`, runId);
+    }
+    try {
+      const run = await client.getRun(runId);
+      onPoll?.(run);
+      if (isRunOver(run)) return run;
+    } catch (e) {
+      // The run goes on whatever happens to one poll: only errors that will not pass end the wait.
+      if (!(e instanceof DatabricksApiError) || !e.transient) throw e;
+      log.warn(`databricks: polling run ${runId}: ${e.message}; polling on`);
+    }
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
+  }
 }
 
 /** A failed request as Databricks tells it: method, path, status, its error_code and message. */

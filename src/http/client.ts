@@ -183,9 +183,8 @@ export class HttpClient {
     registerCredentials(headers);
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 60_000);
     const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
-    let response: Response | undefined;
     try {
-      response = await fetch(url, { method: request.method, headers, body: request.body, signal });
+      const response = await fetch(url, { method: request.method, headers, body: request.body, signal });
       if (response.ok && !read) return { response };
       // A failure's text is read for messages; `fetch` returns the answer itself, unread, when it is the last.
       const answer = await readAnswer(response.ok || read ? response : response.clone());
