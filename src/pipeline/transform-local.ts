@@ -82,7 +82,7 @@ export function transformReport(m: TransformManifest, ran: boolean): StageReport
     const seconds = m.notebooks.reduce((s, n) => s + n.seconds, 0);
     blocks.push(
       note(
-        `transform: ${m.notebooks.length} notebooks, ${m.tables.length} table versions written in ${seconds.toFixed(1)} s`,
+        `${m.notebooks.length} notebooks, ${m.tables.length} table versions written in ${seconds.toFixed(1)} s`,
       ),
     );
   }
