@@ -72,7 +72,7 @@ export async function runLoad(
     ctx.log.info(
       `load (dry run): the PGlite store ${target.path} does not exist yet; every object in the bucket would be loaded`,
     );
-    return { report: { stage: 'load', dryRun: true, title: 'Load (dry run)', blocks: [] }, verdict: ok };
+    return { report: { stage: 'load', dryRun: true, title: loadTitle(true), blocks: [] }, verdict: ok };
   }
   const bucket = await openBucket(plan.bucket, plan.root, { log: ctx.log });
   const session = await openStore(target, plan.root, {
@@ -141,12 +141,11 @@ export function loadReport(m: LoadManifest, manifestPath?: string): StageReport 
     );
   blocks.push(objectListing(m));
   if (manifestPath) blocks.push(note(`manifest: ${manifestPath}`));
-  return {
-    stage: 'load',
-    dryRun: m.dryRun,
-    title: `Load${m.dryRun ? ' (dry run: nothing written)' : ''}`,
-    blocks,
-  };
+  return { stage: 'load', dryRun: m.dryRun, title: loadTitle(m.dryRun), blocks };
+}
+
+function loadTitle(dryRun: boolean): string {
+  return `Load${dryRun ? ' (dry run: nothing written)' : ''}`;
 }
 
 function datasetTable(m: LoadManifest) {
