@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BucketObject } from '../bucket/types.ts';
-import { readCsvBatches, type CsvOptions } from '../load/csv.ts';
+import { readCsvBatches, type CsvOptions } from '../csv/reader.ts';
 import { errorMessage } from '../util/log.ts';
 import type { AuditCounts, AuditRecord, LoadTables, SqlSession } from './types.ts';
 

@@ -4,9 +4,9 @@
 // cannot be opened twice in one statement (so superseded keys go through a second temporary table); there is no
 // MERGE (INSERT … ON DUPLICATE KEY UPDATE); and the audit row's identity is a SHA-256 of bucket, object and
 // generation, because a UNIQUE index over those long texts is not possible.
-import type { ColumnConfig } from '../config/schema.ts';
-import { checkIdentifier } from './identifiers.ts';
-import { decimalType, keyColumn, keyTextLength, objectKey, type IndexLimits } from './dialect-common.ts';
+import type { ColumnConfig } from '../../config/schema.ts';
+import { checkIdentifier } from '../identifiers.ts';
+import { decimalType, keyColumn, keyTextLength, objectKey, type IndexLimits } from '../dialect-common.ts';
 import {
   LINEAGE,
   STAGING_META,
@@ -16,7 +16,7 @@ import {
   type LoadTables,
   type RowCheck,
   type Statement,
-} from './types.ts';
+} from '../types.ts';
 
 /** InnoDB's largest index key (DYNAMIC rows); utf8mb4 takes up to 4 bytes a character; DECIMAL(65) 30 bytes. */
 const INDEX_LIMITS: IndexLimits = { maxKeyBytes: 3072, bytesPerChar: 4, bytesPerOtherKey: 30 };

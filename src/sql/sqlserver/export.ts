@@ -1,8 +1,8 @@
 // Table export from SQL Server: column types from INFORMATION_SCHEMA.COLUMNS, rows from a SELECT that turns
 // every value into text with explicit CONVERT styles (so that neither tedious's JavaScript types nor the
 // session's language or date format touch them), streamed and written as CSV.
-import { checkTableName, lookUpTable, tableLabel, unmappedType, type CatalogRow } from './export-common.ts';
-import type { ExportColumn, Statement, TableName } from './types.ts';
+import { checkTableName, lookUpTable, tableLabel, unmappedType, type CatalogRow } from '../export-common.ts';
+import type { ExportColumn, Statement, TableName } from '../types.ts';
 
 export interface SqlServerColumn extends CatalogRow {
   name: string;

@@ -4,20 +4,20 @@
 import { Readable } from 'node:stream';
 import type { Connection as CallbackConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
-import type { SqlTargetConfig } from '../config/schema.ts';
-import { csvChunks } from './csv-line.ts';
-import { MysqlDialect } from './mysql-dialect.ts';
+import type { SqlTargetConfig } from '../../config/schema.ts';
+import { csvChunks } from '../csv-line.ts';
+import { MysqlDialect } from './dialect.ts';
 import {
   describeServer,
   NetworkSession,
   protect,
   type RunResult,
   type SessionOptions,
-} from './network-session.ts';
-import { textRowsToCsv } from './export-common.ts';
-import { findMysqlTable, mysqlExportQuery, type MysqlTable } from './mysql-export.ts';
-import { parseUrl } from './postgres.ts';
-import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from './types.ts';
+} from '../network-session.ts';
+import { textRowsToCsv } from '../export-common.ts';
+import { findMysqlTable, mysqlExportQuery, type MysqlTable } from './export.ts';
+import { parseUrl } from '../postgres/session.ts';
+import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from '../types.ts';
 
 type MysqlTarget = Extract<SqlTargetConfig, { engine: 'mysql' }>;
 export type MysqlBulkPath = 'load-data' | 'insert';

@@ -4,16 +4,16 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PostgresDialect } from './postgres-dialect.ts';
-import type { RowBatches, SqlSession, StagingTable, Statement, TableExport, TableName } from './types.ts';
-import { csvLine } from './csv-line.ts';
+import { PostgresDialect } from './dialect.ts';
+import type { RowBatches, SqlSession, StagingTable, Statement, TableExport, TableName } from '../types.ts';
+import { csvLine } from '../csv-line.ts';
 import {
   findPostgresTable,
   POSTGRES_EXPORT_SETTINGS,
   postgresCopy,
   postgresRelation,
   type PostgresTable,
-} from './postgres-export.ts';
+} from './export.ts';
 
 /** Rows per COPY batch: PGlite copies from an in-memory blob, so batches keep memory bounded. */
 const COPY_BATCH_BYTES = 16 * 1024 * 1024;

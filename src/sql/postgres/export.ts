@@ -1,7 +1,7 @@
 // Table export from PostgreSQL and PGlite: one catalog lookup and one type mapping for both. The rows move by
 // COPY (SELECT …) TO …, CSV formatted by the server itself under POSTGRES_EXPORT_SETTINGS.
-import { checkTableName, lookUpTable, tableLabel, unmappedType, type CatalogRow } from './export-common.ts';
-import type { ExportColumn, SqlValue, TableName } from './types.ts';
+import { checkTableName, lookUpTable, tableLabel, unmappedType, type CatalogRow } from '../export-common.ts';
+import type { ExportColumn, SqlValue, TableName } from '../types.ts';
 
 /**
  * For the export's transaction only: dates and timestamps in ISO form and UTC whatever the session says, and

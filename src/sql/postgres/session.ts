@@ -4,23 +4,18 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import type { SqlTargetConfig } from '../config/schema.ts';
-import { csvChunks } from './csv-line.ts';
+import type { SqlTargetConfig } from '../../config/schema.ts';
+import { csvChunks } from '../csv-line.ts';
 import {
   describeServer,
   NetworkSession,
   protect,
   type RunResult,
   type SessionOptions,
-} from './network-session.ts';
-import { PostgresDialect } from './postgres-dialect.ts';
-import {
-  findPostgresTable,
-  POSTGRES_EXPORT_SETTINGS,
-  postgresCopy,
-  type PostgresTable,
-} from './postgres-export.ts';
-import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from './types.ts';
+} from '../network-session.ts';
+import { PostgresDialect } from './dialect.ts';
+import { findPostgresTable, POSTGRES_EXPORT_SETTINGS, postgresCopy, type PostgresTable } from './export.ts';
+import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from '../types.ts';
 
 type PostgresTarget = Extract<SqlTargetConfig, { engine: 'postgres' }>;
 

@@ -1,7 +1,7 @@
 // Table export from MySQL and MariaDB: column types from information_schema.COLUMNS, rows from a SELECT that
 // turns every value into the server's own text (see mysqlExportValue), streamed and written as CSV.
-import { checkTableName, lookUpTable, tableLabel, unmappedType, type CatalogRow } from './export-common.ts';
-import type { ExportColumn, SqlValue, Statement, TableName } from './types.ts';
+import { checkTableName, lookUpTable, tableLabel, unmappedType, type CatalogRow } from '../export-common.ts';
+import type { ExportColumn, SqlValue, Statement, TableName } from '../types.ts';
 
 export interface MysqlColumn extends CatalogRow {
   name: string;

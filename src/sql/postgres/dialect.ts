@@ -1,5 +1,5 @@
 // The load plan in PostgreSQL's SQL, shared by a PostgreSQL server (pg) and the embedded PGlite.
-import type { ColumnConfig } from '../config/schema.ts';
+import type { ColumnConfig } from '../../config/schema.ts';
 import {
   LINEAGE,
   STAGING_META,
@@ -10,9 +10,9 @@ import {
   type RowCheck,
   type SqlEngine,
   type Statement,
-} from './types.ts';
-import { checkIdentifier } from './identifiers.ts';
-import { keyColumn } from './dialect-common.ts';
+} from '../types.ts';
+import { checkIdentifier } from '../identifiers.ts';
+import { keyColumn } from '../dialect-common.ts';
 
 export class PostgresDialect implements LoadDialect {
   readonly engine: SqlEngine;

@@ -3,9 +3,9 @@
 // the database's collation (tempdb's may differ, and a comparison across collations fails); an index key holds
 // 900 bytes, so text keys are NVARCHAR(n) and longer ones are quarantined; MERGE … WITH (HOLDLOCK), because
 // MERGE alone does not lock the key range it checks; parameters are named @p1, @p2, …
-import type { ColumnConfig } from '../config/schema.ts';
-import { decimalType, keyColumn, keyTextLength, objectKey, type IndexLimits } from './dialect-common.ts';
-import { checkIdentifier } from './identifiers.ts';
+import type { ColumnConfig } from '../../config/schema.ts';
+import { decimalType, keyColumn, keyTextLength, objectKey, type IndexLimits } from '../dialect-common.ts';
+import { checkIdentifier } from '../identifiers.ts';
 import {
   LINEAGE,
   STAGING_META,
@@ -15,7 +15,7 @@ import {
   type LoadTables,
   type RowCheck,
   type Statement,
-} from './types.ts';
+} from '../types.ts';
 
 /** A clustered index key holds 900 bytes; NVARCHAR takes 2 bytes a character; DECIMAL(38) 17 bytes. */
 const INDEX_LIMITS: IndexLimits = { maxKeyBytes: 900, bytesPerChar: 2, bytesPerOtherKey: 17 };

@@ -2,18 +2,18 @@
 // bulk-copy API (`request.bulk`) in batches of `batchRows`; every statement of a load runs on the transaction's
 // one connection, which is also what keeps the #staging table visible from one statement to the next.
 import sql from 'mssql';
-import type { SqlTargetConfig } from '../config/schema.ts';
+import type { SqlTargetConfig } from '../../config/schema.ts';
 import {
   describeServer,
   NetworkSession,
   protect,
   type RunResult,
   type SessionOptions,
-} from './network-session.ts';
-import { textRowsToCsv } from './export-common.ts';
-import { SqlServerDialect } from './sqlserver-dialect.ts';
-import { findSqlServerTable, sqlServerExportQuery, type SqlServerTable } from './sqlserver-export.ts';
-import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from './types.ts';
+} from '../network-session.ts';
+import { textRowsToCsv } from '../export-common.ts';
+import { SqlServerDialect } from './dialect.ts';
+import { findSqlServerTable, sqlServerExportQuery, type SqlServerTable } from './export.ts';
+import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from '../types.ts';
 
 export type SqlServerTarget = Extract<SqlTargetConfig, { engine: 'sqlserver' }>;
 
