@@ -1,34 +1,51 @@
-// The load plan in PostgreSQL's SQL, shared by a PostgreSQL server (pg) and the embedded PGlite.
+// The load plan in PostgreSQL's SQL, shared by a PostgreSQL server (pg) and the embedded PGlite. What differs
+// from the shared statements: TEXT keys need no length, a temporary staging table dropped at commit, MAX … OVER
+// in an UPDATE … FROM, and INSERT … ON CONFLICT for the merge.
 import type { ColumnConfig } from '../../config/schema.ts';
-import {
-  LINEAGE,
-  STAGING_META,
-  type AuditCounts,
-  type AuditRecord,
-  type LoadDialect,
-  type LoadTables,
-  type RowCheck,
-  type SqlEngine,
-  type Statement,
-} from '../types.ts';
+import { SqlDialect } from '../dialect-common.ts';
 import { checkIdentifier } from '../identifiers.ts';
-import { keyColumn } from '../dialect-common.ts';
+import { LINEAGE, STAGING_META, type LoadTables, type SqlEngine, type Statement } from '../types.ts';
 
-export class PostgresDialect implements LoadDialect {
+const [LINE, REASON, RAW] = STAGING_META;
+
+/** A name between double quotes (the dialect checks identifiers first; catalog names need only this). */
+export function quotePostgres(identifier: string): string {
+  return `"${identifier.replace(/"/g, '""')}"`;
+}
+
+export class PostgresDialect extends SqlDialect {
   readonly engine: SqlEngine;
   readonly schema: string;
+  protected readonly label = 'PostgreSQL';
+  protected readonly now = 'now()';
+  protected readonly auditKey = 'columns';
+  protected readonly insertsInLineOrder = false;
 
   constructor(engine: 'postgres' | 'pglite', schema = 'public') {
+    super();
     this.engine = engine;
     this.schema = checkIdentifier(schema, 'schema');
   }
 
-  quote(identifier: string): string {
-    return `"${checkIdentifier(identifier, 'identifier').replace(/"/g, '""')}"`;
+  protected placeholder(n: number): string {
+    return `$${n}`;
+  }
+
+  protected quoteName(name: string): string {
+    return quotePostgres(name);
+  }
+
+  /** PostgreSQL infers a parameter's type from its use; where nothing says text, the cast does. */
+  protected override textParameter(placeholder: string): string {
+    return `CAST(${placeholder} AS TEXT)`;
   }
 
   table(name: string): string {
     return `${this.quote(this.schema)}.${this.quote(name)}`;
+  }
+
+  staging(t: LoadTables): string {
+    return this.quote(t.staging.name);
   }
 
   columnType(column: ColumnConfig): string {
@@ -48,6 +65,10 @@ export class PostgresDialect implements LoadDialect {
       default:
         return column.type.toUpperCase().replace(/\s+/g, '');
     }
+  }
+
+  protected cast(column: ColumnConfig): string {
+    return `CAST(${this.quote(column.name)} AS ${this.columnType(column)})`;
   }
 
   ensureTables(t: LoadTables): string[] {
@@ -84,116 +105,35 @@ export class PostgresDialect implements LoadDialect {
 
   createStaging(t: LoadTables): string[] {
     const q = (n: string) => this.quote(n);
-    const meta = [
-      `${q(STAGING_META[0])} BIGINT NOT NULL`,
-      `${q(STAGING_META[1])} TEXT`,
-      `${q(STAGING_META[2])} TEXT`,
-    ];
+    const meta = [`${q(LINE)} BIGINT NOT NULL`, `${q(REASON)} TEXT`, `${q(RAW)} TEXT`];
     return [
-      `CREATE TEMP TABLE ${q(t.staging.name)} (${[...meta, ...t.columns.map((c) => `${q(c.name)} TEXT`)].join(', ')}) ON COMMIT DROP`,
+      `CREATE TEMP TABLE ${this.staging(t)} (${[...meta, ...t.columns.map((c) => `${q(c.name)} TEXT`)].join(', ')}) ON COMMIT DROP`,
     ];
-  }
-
-  staging(t: LoadTables): string {
-    return this.quote(t.staging.name);
-  }
-
-  /** PostgreSQL's TEXT keys have no length limit worth checking; empty keys are rejected while parsing. */
-  markInvalidRows(): RowCheck[] {
-    return [];
-  }
-
-  lastLoad(t: LoadTables, bucket: string, objectName: string): Statement {
-    return {
-      sql: `SELECT md5, generation, loaded_at FROM ${this.table(t.audit)} WHERE bucket = $1 AND object_name = $2 AND rows_in IS NOT NULL ORDER BY id DESC LIMIT 1`,
-      params: [bucket, objectName],
-    };
-  }
-
-  insertAudit(t: LoadTables, r: AuditRecord): Statement {
-    return {
-      sql: `INSERT INTO ${this.table(t.audit)} (dataset, target_table, bucket, object_name, generation, md5, size, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      params: [r.dataset, r.target, r.bucket, r.objectName, r.generation, r.md5, r.size, r.runId],
-    };
   }
 
   isUniqueViolation(error: unknown): boolean {
     return (error as { code?: unknown } | undefined)?.code === '23505';
   }
 
-  finishAudit(t: LoadTables, r: AuditRecord, c: AuditCounts): Statement {
-    return {
-      sql: `UPDATE ${this.table(t.audit)} SET rows_in = $1, rows_loaded = $2, rows_quarantined = $3, rows_replaced = $4, blank_lines = $5, loaded_at = now() WHERE bucket = $6 AND object_name = $7 AND generation = $8`,
-      params: [
-        c.rowsIn,
-        c.rowsLoaded,
-        c.rowsQuarantined,
-        c.rowsReplaced,
-        c.blankLines,
-        r.bucket,
-        r.objectName,
-        r.generation,
-      ],
-    };
-  }
-
-  deleteObjectRows(t: LoadTables, objectName: string): Statement {
-    return {
-      sql: `DELETE FROM ${this.table(t.target)} WHERE ${this.quote(LINEAGE[0])} = $1`,
-      params: [objectName],
-    };
-  }
-
-  deleteObjectQuarantine(t: LoadTables, bucket: string, objectName: string): Statement {
-    return {
-      sql: `DELETE FROM ${this.table(t.quarantine)} WHERE bucket = $1 AND object_name = $2`,
-      params: [bucket, objectName],
-    };
-  }
-
   markSupersededKeys(t: LoadTables): Statement[] {
-    const q = (n: string) => this.quote(n);
-    const [line, reason] = [q(STAGING_META[0]), q(STAGING_META[1])];
-    // Keys compare as the target compares them (1.5 = 1.50 as a decimal), so partition on the cast values.
-    const keys = t.keys.map((k) => `CAST(${q(k)} AS ${this.columnType(keyColumn(t, k))})`).join(', ');
+    const [line, reason] = [this.quote(LINE), this.quote(REASON)];
+    const p = this.parameters();
     return [
-      {
-        sql: `UPDATE ${q(t.staging.name)} AS s SET ${reason} = 'duplicate key (' || CAST($1 AS TEXT) || '): superseded by line ' || d.keep
-          FROM (SELECT ${line}, max(${line}) OVER (PARTITION BY ${keys}) AS keep FROM ${q(t.staging.name)} WHERE ${reason} IS NULL) AS d
-          WHERE s.${line} = d.${line} AND d.${line} <> d.keep`,
-        params: [t.keys.join(', ')],
-      },
+      p.statement(
+        `UPDATE ${this.staging(t)} AS s SET ${reason} = ${this.supersededReason(p.add(t.keys.join(', ')))}
+          FROM (${this.keepLines(t)}) AS d
+          WHERE s.${line} = d.${line} AND d.${line} <> d.keep_line`,
+      ),
     ];
   }
 
-  applyRows(t: LoadTables, objectName: string): Statement[] {
-    const q = (n: string) => this.quote(n);
-    const names = [...t.columns.map((c) => q(c.name)), q(LINEAGE[0]), q(LINEAGE[1])];
-    const typed = t.columns.map((c) => `CAST(${q(c.name)} AS ${this.columnType(c)}) AS ${q(c.name)}`);
-    const source = `SELECT ${[...typed, `CAST($1 AS TEXT) AS ${q(LINEAGE[0])}`, `${q(STAGING_META[0])} AS ${q(LINEAGE[1])}`].join(', ')} FROM ${q(t.staging.name)} WHERE ${q(STAGING_META[1])} IS NULL`;
-    if (t.mode === 'append')
-      return [
-        { sql: `INSERT INTO ${this.table(t.target)} (${names.join(', ')}) ${source}`, params: [objectName] },
-      ];
-    const nonKeys = names.filter((n) => !t.keys.map(q).includes(n));
-    return [
-      {
-        // ON CONFLICT rather than MERGE: it runs on every PostgreSQL Cloud SQL offers (9.6+; MERGE needs 15), and
-        // it is safe against a concurrent insert of the same key, which MERGE is not.
-        sql: `INSERT INTO ${this.table(t.target)} (${names.join(', ')}) ${source}
-          ON CONFLICT (${t.keys.map(q).join(', ')}) DO UPDATE SET ${nonKeys.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}`,
-        params: [objectName],
-      },
-    ];
-  }
-
-  insertQuarantine(t: LoadTables, r: AuditRecord): Statement {
-    const q = (n: string) => this.quote(n);
-    return {
-      sql: `INSERT INTO ${this.table(t.quarantine)} (dataset, bucket, object_name, generation, line_number, raw_text, reason, run_id)
-        SELECT $1, $2, $3, $4, ${q(STAGING_META[0])}, coalesce(${q(STAGING_META[2])}, ''), ${q(STAGING_META[1])}, $5
-        FROM ${q(t.staging.name)} WHERE ${q(STAGING_META[1])} IS NOT NULL ORDER BY ${q(STAGING_META[0])}`,
-      params: [r.dataset, r.bucket, r.objectName, r.generation, r.runId],
-    };
+  /**
+   * ON CONFLICT rather than MERGE: it runs on every PostgreSQL Cloud SQL offers (9.6+; MERGE needs 15), and it
+   * is safe against a concurrent insert of the same key, which MERGE is not.
+   */
+  protected mergeRows(t: LoadTables, rows: string): string {
+    const update = this.nonKeyColumns(t).map((n) => `${n} = EXCLUDED.${n}`);
+    return `${this.insertRows(t, rows)}
+          ON CONFLICT (${t.keys.map((k) => this.quote(k)).join(', ')}) DO UPDATE SET ${update.join(', ')}`;
   }
 }

@@ -7,6 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PostgresDialect } from './dialect.ts';
 import type { RowBatches, SqlSession, StagingTable, Statement, TableExport, TableName } from '../types.ts';
 import { csvLine } from '../csv-line.ts';
+import { tableExport } from '../export-common.ts';
 import {
   findPostgresTable,
   POSTGRES_EXPORT_SETTINGS,
@@ -101,17 +102,8 @@ export class PgliteSession implements SqlSession {
   }
 
   async exportTable(table: TableName): Promise<TableExport> {
-    const found = await findPostgresTable(
-      (sql, params) => this.query({ sql, params }),
-      table,
-      this.dialect.schema,
-      this.description,
-    );
-    return {
-      table: { schema: found.schema, name: found.name },
-      columns: found.columns,
-      csv: this.copyOut(found),
-    };
+    const found = await findPostgresTable((q) => this.query(q), table, this.dialect.schema, this.description);
+    return tableExport(found, this.copyOut(found));
   }
 
   /**
