@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Bundles every actions/<name>/main.ts into actions/<name>/dist/index.js (one ES module with its dependencies),
-// because a JavaScript action runs from the repository as checked out, without `npm ci`.
+// Bundles every actions/<name>/index.ts (the entry, which calls main.ts's run()) into actions/<name>/dist/index.js
+// (one ES module with its dependencies), because a JavaScript action runs from the repository as checked out,
+// without `npm ci`.
 //
 //   node scripts/build-actions.mjs          build into actions/*/dist/
 //   node scripts/build-actions.mjs --check  build into a temporary folder and fail if any dist/ differs
@@ -59,9 +60,9 @@ async function differences(expectedDir, actualDir) {
   return problems;
 }
 
-const entries = (await glob('actions/*/main.ts', { cwd: root })).sort();
+const entries = (await glob('actions/*/index.ts', { cwd: root })).sort();
 if (entries.length === 0) {
-  console.error(chalk.red('no actions/*/main.ts found'));
+  console.error(chalk.red('no actions/*/index.ts found'));
   process.exit(1);
 }
 

@@ -1,17 +1,26 @@
 // The Databricks action's inputs: read, checked (saying what was expected and what was found), and combined with
-// lakehouse.yml into the plan of the run. Everything here happens before the first request.
+// lakehouse.yml into the request of the run: the profile's databricks section, with each input given over it, and
+// how to sign in. Everything here happens before the first request.
+import * as core from '@actions/core';
 import { parse, parseDocument } from 'yaml';
 import { loadConfig, supplyEnvReferences, type ResolvedConfig } from '../../src/config/load.ts';
-import { AUTH_KINDS, impliedAuthKind, type AuthKind, type AuthSettings } from '../../src/databricks/auth.ts';
+import {
+  AUTH_KINDS,
+  impliedAuthKind,
+  type AuthKind,
+  type AuthSettings,
+  type DatabricksAuth,
+} from '../../src/databricks/auth.ts';
 import { workspaceUrl } from '../../src/databricks/rest.ts';
 import {
-  databricksSettings,
-  planDatabricksTransform,
-  type DatabricksTransformPlan,
-  type DatabricksTransformSettings,
-  type ParameterValue,
-} from '../../src/stages/transform-databricks.ts';
-import { booleanInput, inputReader, positiveInput } from '../../src/github/action-inputs.ts';
+  actionLogger,
+  booleanInput,
+  inputReader,
+  listOf,
+  positiveInput,
+} from '../../src/github/action-inputs.ts';
+import type { DatabricksTransformRequest } from '../../src/pipeline/transform-databricks.ts';
+import type { ParameterValue } from '../../src/stages/transform-databricks.ts';
 
 export interface DatabricksInputs {
   config: string;
@@ -66,10 +75,7 @@ export function readInputs(input: (name: string) => string): DatabricksInputs {
     warehouseId: text('warehouse-id'),
     clusterId: text('cluster-id'),
     workspaceFolder,
-    notebooks: text('notebooks')
-      ?.split(/[\n,]/)
-      .map((s) => s.trim())
-      .filter(Boolean),
+    notebooks: listOf(text('notebooks')),
     parameters: parseParameters(text('parameters')),
     timeoutMinutes: positiveInput(text, 'timeout-minutes'),
     pollSeconds: positiveInput(text, 'poll-seconds'),
@@ -130,18 +136,13 @@ function checkName(name: string): void {
 
 export interface ActionPlan {
   resolved: ResolvedConfig;
-  settings: DatabricksTransformSettings;
-  plan: DatabricksTransformPlan;
-  /** Unset on a dry run, which sends nothing. */
-  host?: string;
-  /** How to sign in (with what it needs present); unset on a dry run. */
+  /** The profile's settings with the inputs over them, and (but on a dry run) where and how to sign in. */
+  request: DatabricksTransformRequest;
+  /** The credentials chosen, to be masked; unset on a dry run, which sends nothing. */
   credentials?: AuthSettings & { auth: AuthKind };
 }
 
-export async function planAction(
-  inputs: DatabricksInputs,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<ActionPlan> {
+export function planAction(inputs: DatabricksInputs): ActionPlan {
   if (!inputs.dryRun)
     supplyEnvReferences(inputs.config, inputs.profile, 'databricks', {
       host: inputs.host,
@@ -157,16 +158,16 @@ export async function planAction(
   const resolved = loadConfig(inputs.config, inputs.profile, {
     resolve: inputs.dryRun ? [] : ['databricks'],
   });
-  const settings = await databricksSettings(resolved, {
+  const request: DatabricksTransformRequest = {
     notebooks: inputs.notebooks,
     parameters: inputs.parameters,
     workspaceFolder: inputs.workspaceFolder,
     warehouseId: inputs.warehouseId,
     existingClusterId: inputs.clusterId,
     timeoutSeconds: inputs.timeoutMinutes === undefined ? undefined : Math.ceil(inputs.timeoutMinutes * 60),
-  });
-  const plan = planDatabricksTransform(settings, env);
-  if (inputs.dryRun) return { resolved, settings, plan };
+    pollMs: inputs.pollSeconds === undefined ? undefined : inputs.pollSeconds * 1000,
+  };
+  if (inputs.dryRun) return { resolved, request };
   const profile = resolved.profile.databricks;
   const host = inputs.host ?? profile?.host;
   const where = `profiles.${resolved.profileName}.databricks`;
@@ -174,12 +175,11 @@ export async function planAction(
     throw new Error(
       `input host: expected the workspace URL (e.g. vars.DATABRICKS_HOST) or ${where}.host, found neither`,
     );
+  const credentials = chooseCredentials(inputs, profile, where);
   return {
     resolved,
-    settings,
-    plan,
-    host: workspaceUrl(host),
-    credentials: chooseCredentials(inputs, profile, where),
+    request: { ...request, connection: { host: workspaceUrl(host), auth: clientAuth(credentials) } },
+    credentials,
   };
 }
 
@@ -225,4 +225,24 @@ function chooseCredentials(
     return { auth, clientId: given.clientId, clientSecret: given.clientSecret };
   }
   return { auth, clientId: given.clientId, oidcAudience: given.oidcAudience };
+}
+
+function clientAuth(credentials: AuthSettings & { auth: AuthKind }): DatabricksAuth {
+  switch (credentials.auth) {
+    case 'pat':
+      return { kind: 'pat', token: credentials.token! };
+    case 'oauth-m2m':
+      return { kind: 'oauth-m2m', clientId: credentials.clientId!, clientSecret: credentials.clientSecret! };
+    case 'github-oidc':
+      // getIDToken reads ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (set with permissions: id-token: write) and masks the token.
+      actionLogger.info(
+        `databricks: signing in with GitHub OIDC${credentials.clientId ? ` as service principal ${credentials.clientId}` : ''}`,
+      );
+      return {
+        kind: 'github-oidc',
+        clientId: credentials.clientId,
+        audience: credentials.oidcAudience,
+        idToken: (audience) => core.getIDToken(audience),
+      };
+  }
 }

@@ -1,37 +1,30 @@
 // The deploy-render action's inputs: read, checked before any request is sent (each error names the input and
-// what it expects, and never shows a secret's value), and turned into the deploy stage's options.
-import type { DeployOptions } from '../../src/stages/deploy.ts';
+// what it expects, and never shows a secret's value), and turned into the deploy plan. The profile's render section
+// in lakehouse.yml (when there is one) gives the service, key, hook and API URL that inputs do not.
+import { loadConfig, supplyEnvReferences } from '../../src/config/load.ts';
+import type { ProfileConfig } from '../../src/config/schema.ts';
 import {
   booleanInput,
+  configFile,
   inputReader,
   positiveInput,
   type InputReader,
 } from '../../src/github/action-inputs.ts';
-
-export interface DeployInputs {
-  mode: 'api' | 'hook';
-  serviceId?: string;
-  apiKey?: string;
-  hookUrl?: string;
-  apiUrl: string;
-  commit?: string;
-  clearCache: boolean;
-  wait: boolean;
-  timeoutMs: number;
-  pollMs: number;
-  github?: NonNullable<DeployOptions['github']>;
-}
+import type { DeployPlan } from '../../src/pipeline/deploy.ts';
 
 const SERVICE_ID = /^srv-[a-z0-9]+$/;
 const COMMIT = /^[0-9a-f]{7,40}$/i;
 
-export function readInputs(input: (name: string) => string, env: NodeJS.ProcessEnv): DeployInputs {
+export function readInputs(input: (name: string) => string, env: NodeJS.ProcessEnv): DeployPlan {
   const text = inputReader(input);
-  const apiKey = text('api-key');
-  const hookUrl = text('deploy-hook-url');
+  const profile = profileRender(text);
+  const apiKey = text('api-key') ?? profile.apiKey;
+  const hookUrl = text('deploy-hook-url') ?? profile.deployHookUrl;
   // The hook URL names the service: with an API key, it is enough to deploy through the API.
   const serviceId =
-    text('service-id') ?? (apiKey ? /\/deploy\/(srv-[a-z0-9]+)\?/.exec(hookUrl ?? '')?.[1] : undefined);
+    text('service-id') ??
+    profile.serviceId ??
+    (apiKey ? /\/deploy\/(srv-[a-z0-9]+)\?/.exec(hookUrl ?? '')?.[1] : undefined);
 
   if (serviceId !== undefined && !SERVICE_ID.test(serviceId))
     throw new Error(
@@ -56,17 +49,13 @@ export function readInputs(input: (name: string) => string, env: NodeJS.ProcessE
     throw new Error(
       `input commit: expected a git commit SHA (7 to 40 hex digits), found ${JSON.stringify(commit)}`,
     );
-  const apiUrl = text('api-url') ?? 'https://api.render.com/v1';
+  const apiUrl = text('api-url') ?? profile.apiUrl ?? 'https://api.render.com/v1';
   if (!/^https?:\/\/[^\s/]+/.test(apiUrl))
     throw new Error(`input api-url: expected an http(s) URL, found ${JSON.stringify(apiUrl)}`);
   const environment = text('environment') ?? 'production';
 
-  const inputs: DeployInputs = {
-    mode,
-    serviceId,
-    apiKey,
-    hookUrl,
-    apiUrl,
+  const plan: DeployPlan = {
+    render: mode === 'api' ? { apiKey, serviceId, baseUrl: apiUrl } : { hookUrl, baseUrl: apiUrl },
     commit,
     clearCache: booleanInput(text, 'clear-cache', false),
     wait: booleanInput(text, 'wait', true),
@@ -74,16 +63,32 @@ export function readInputs(input: (name: string) => string, env: NodeJS.ProcessE
     pollMs: (positiveInput(text, 'poll-seconds', 'seconds') ?? 10) * 1000,
   };
   if (booleanInput(text, 'create-github-deployment', true))
-    inputs.github = githubTarget(text, env, environment, commit);
-  return inputs;
+    plan.github = githubTarget(text, env, environment, commit);
+  return plan;
 }
 
 /** The values the runner must mask: the key, the hook URL, and the key inside the hook URL on its own. */
-export function secretsOf(input: (name: string) => string): string[] {
-  const secrets = [input('api-key').trim(), input('deploy-hook-url').trim()].filter(Boolean);
-  const hookKey = /[?&]key=([^&#]+)/.exec(input('deploy-hook-url'))?.[1];
+export function secretsOf(apiKey: string | undefined, hookUrl: string | undefined): string[] {
+  const secrets = [apiKey?.trim(), hookUrl?.trim()].filter((s): s is string => Boolean(s));
+  const hookKey = /[?&]key=([^&#]+)/.exec(hookUrl ?? '')?.[1];
   if (hookKey) secrets.push(hookKey, decodeURIComponent(hookKey));
   return secrets;
+}
+
+/**
+ * The render section of the config input's profile, its ${env:…} filled from the inputs given; empty without
+ * lakehouse.yml or without a render section.
+ */
+function profileRender(text: InputReader): NonNullable<ProfileConfig['render']> {
+  const file = configFile(text('config') ?? '');
+  if (!file) return {};
+  const profile = text('profile');
+  supplyEnvReferences(file, profile, 'render', {
+    serviceId: text('service-id'),
+    apiKey: text('api-key'),
+    deployHookUrl: text('deploy-hook-url'),
+  });
+  return loadConfig(file, profile, { resolve: ['render'] }).profile.render ?? {};
 }
 
 function checkHookUrl(hookUrl: string): void {
@@ -109,7 +114,7 @@ function githubTarget(
   env: NodeJS.ProcessEnv,
   environment: string,
   commit: string | undefined,
-): NonNullable<DeployOptions['github']> {
+): NonNullable<DeployPlan['github']> {
   const token = text('github-token');
   if (!token)
     throw new Error(

@@ -1,16 +1,14 @@
-// The load action's inputs: read, checked (naming the allowed values), and applied to lakehouse.yml.
-import {
-  configPath,
-  findDataset,
-  loadConfig,
-  supplyEnvReferences,
-  type ResolvedConfig,
-} from '../../src/config/load.ts';
+// The load action's inputs: read, checked (naming the allowed values), and applied to lakehouse.yml: the plan is the
+// one `lakehouse load` runs for the profile (its bucket, SQL target, datasets and ingest.destination), with the
+// inputs given over it.
+import { loadConfig, supplyEnvReferences, type ResolvedConfig } from '../../src/config/load.ts';
 import { sqlTarget, type DatasetConfig } from '../../src/config/schema.ts';
+import { booleanInput, inputReader, listOf } from '../../src/github/action-inputs.ts';
+import { selectDatasets } from '../../src/pipeline/context.ts';
+import { loadPlan, type LoadPlan } from '../../src/pipeline/load.ts';
 import type { NetworkTarget } from '../../src/sql/network.ts';
-import { readManifest } from '../../src/stages/manifest.ts';
 import type { IngestManifest } from '../../src/stages/ingest.ts';
-import { booleanInput, inputReader } from '../../src/github/action-inputs.ts';
+import { readManifest } from '../../src/stages/manifest.ts';
 
 const ENGINES = ['sqlserver', 'mysql', 'postgres'] as const;
 const MODES = ['append', 'merge'] as const;
@@ -31,11 +29,7 @@ export interface LoadInputs {
 
 export function readInputs(input: (name: string) => string): LoadInputs {
   const text = inputReader(input);
-  const list = (name: string) =>
-    text(name)
-      ?.split(/[\n,]/)
-      .map((s) => s.trim())
-      .filter(Boolean);
+  const list = (name: string) => listOf(text(name));
   const oneOf = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
     const value = text(name);
     if (value !== undefined && !allowed.includes(value as T))
@@ -77,20 +71,14 @@ export function connectionSecrets(connection: string | undefined): string[] {
   return secrets;
 }
 
-export interface LoadPlan {
-  resolved: ResolvedConfig;
+/** The load plan, on a network engine (the action loads into a server, never into the embedded PGlite). */
+export interface ActionLoadPlan extends LoadPlan {
   target: NetworkTarget;
-  bucketUri: string;
-  datasets: DatasetConfig[];
-  objects?: string[];
-  batchRows: number;
-  manifests: string;
 }
 
-export async function planLoad(inputs: LoadInputs): Promise<LoadPlan> {
+export async function planLoad(inputs: LoadInputs): Promise<ActionLoadPlan> {
   supplyEnvReferences(inputs.config, inputs.profile, 'sql', { connection: inputs.connection });
   const resolved = loadConfig(inputs.config, inputs.profile);
-  const bucketUri = inputs.bucket ?? resolved.profile.bucket;
   let objects = inputs.objects;
   if (inputs.manifest) {
     const manifest = await readManifest<IngestManifest>(inputs.manifest);
@@ -102,16 +90,15 @@ export async function planLoad(inputs: LoadInputs): Promise<LoadPlan> {
       .filter((o) => o.status === 'uploaded' || o.status === 'skipped')
       .map((o) => o.name);
   }
-  const names = inputs.datasets.length ? inputs.datasets : resolved.config.datasets.map((d) => d.name);
-  const datasets = names.map((name) => withMode(findDataset(resolved.config, name), inputs.mode));
+  const datasets = selectDatasets(resolved, inputs.datasets).map((d) => withMode(d, inputs.mode));
+  const plan = loadPlan(resolved, datasets);
   return {
-    resolved,
+    ...plan,
     target: networkTarget(resolved, inputs),
-    bucketUri,
-    datasets,
+    // A file:// bucket input is relative to lakehouse.yml's folder, as the profile's is.
+    ...(inputs.bucket ? { bucket: inputs.bucket } : {}),
     objects,
-    batchRows: inputs.batchSize ?? resolved.config.load.batchRows,
-    manifests: configPath(resolved, resolved.profile.manifests),
+    batchRows: inputs.batchSize ?? plan.batchRows,
   };
 }
 

@@ -1,32 +1,33 @@
 // The gs:// backend: a GCS bucket (and optional prefix) through @google-cloud/storage.
 //
-// Retries: transient failures (408, 429, 5xx, connection resets) are retried here, with exponential backoff and
-// jitter, and each retry is logged with the object it concerns. The client's own retries are off: it retries
-// requests that got no response without telling anyone, a failed status query inside a resumable session makes it
-// abandon the session (and later throw from a timer, outside any caller), and its retry switch is shared state
-// that writes without preconditions turn off for everyone in flight. A broken resumable session is resumed here
-// instead: ask the session how many bytes it has, then continue from there. Uploads are retried only with an
+// Retries: transient failures (408, 429, 5xx, connection resets; ./gcs-failures.ts) are retried here, with the
+// project's one retry policy and loop (src/util/backoff.ts: exponential backoff and jitter), and each retry is logged
+// with the object it concerns. The requests are the client library's, not the project's HTTP client's, hence a loop
+// of their own rather than src/http/. The client library's own retries are off: it retries requests that got no
+// response without telling anyone, a failed status query inside a resumable session makes it abandon the session
+// (and later throw from a timer, outside any caller), and its retry switch is shared state that writes without
+// preconditions turn off for everyone in flight. A broken resumable session is resumed here instead
+// (./gcs-session.ts): ask the session how many bytes it has, then continue from there. Uploads are retried only with an
 // `ifGenerationMatch` precondition: such a write is idempotent, because a repeat cannot replace anything but the
 // generation the caller saw.
 //
 // Integrity: the bytes sent are hashed on the way out (MD5 and CRC32C) and compared with the `md5Hash` and `crc32c`
 // the service computed; a mismatch removes the object (with a generation precondition) and retries.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import zlib from 'node:zlib';
-import { Transform, Writable, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  RETRYABLE_ERR_FN_DEFAULT,
   Storage,
   type Bucket as GcsApiBucket,
   type FileMetadata,
   type StorageOptions,
 } from '@google-cloud/storage';
-import { Crc32c } from './crc32c.ts';
 import { contentTypeOf } from './file.ts';
+import { describe, IntegrityError, isTransient, statusOf } from './gcs-failures.ts';
 import { parseGcsUri } from './gcs-names.ts';
+import { Digests, digestsOf, querySession, skipBytes } from './gcs-session.ts';
 import {
   checkObjectName,
   ObjectNotFoundError,
@@ -36,19 +37,13 @@ import {
   type ReadOptions,
   type UploadOptions,
 } from './types.ts';
-import { consoleLogger, errorMessage, type Logger } from '../util/log.ts';
-import { backoffDelay } from '../util/backoff.ts';
+import { consoleLogger, type Logger } from '../util/log.ts';
+import { retryCountNote, retrying, type RetryPolicy } from '../util/backoff.ts';
 
-export interface RetryPolicy {
-  /** Attempts per request, the first included; for a resumable upload, attempts in a row without progress. */
-  maxAttempts: number;
-  initialDelayMs: number;
-  multiplier: number;
-  maxDelayMs: number;
-  /** Stop retrying once this much time has passed without progress. */
-  totalTimeoutMs: number;
-}
+export type { RetryPolicy };
+export { IntegrityError };
 
+/** For a resumable upload, maxAttempts and totalTimeoutMs count from its last progress. */
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 8,
   initialDelayMs: 1000,
@@ -80,16 +75,6 @@ export interface GcsBucketOptions {
 }
 
 const MiB = 1024 * 1024;
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'EAI_AGAIN',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 
 export class GcsBucket implements Bucket {
   readonly uri: string;
@@ -342,35 +327,30 @@ export class GcsBucket implements Bucket {
   }
 
   /**
-   * Runs `work`, retrying transient failures with exponential backoff and jitter, and logs each retry. The budget
-   * (attempts and time) counts failures in a row: work that reports progress (a resumed session that has more
-   * bytes than before) starts it afresh, so a long upload is not failed by a few faults spread over its length.
+   * Runs `work`, retrying transient failures by the policy, and logs each retry. Work that reports progress (a
+   * resumed session that has more bytes than before) starts the budget afresh.
    */
   private async withRetries<T>(
     what: string,
     work: (attempt: number, progressed: () => void) => Promise<T>,
     retryable = true,
   ): Promise<T> {
-    let failures = 0;
-    let since = Date.now();
-    const progressed = () => {
-      failures = 0;
-      since = Date.now();
-    };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work(attempt, progressed);
-      } catch (e) {
-        failures++;
-        const delay = backoffDelay(failures, this.retry);
-        const outOfTime = Date.now() - since + delay > this.retry.totalTimeoutMs;
-        if (!retryable || !isTransient(e) || failures >= this.retry.maxAttempts || outOfTime)
-          throw this.finalError(what, e, attempt);
-        this.log.warn(
-          `${this.uri}: ${what}: ${describe(e)}; retry ${failures}/${this.retry.maxAttempts - 1} in ${delay} ms`,
-        );
-        await new Promise((r) => setTimeout(r, delay));
-      }
+    let attempts = 0;
+    try {
+      return await retrying(
+        (attempt, progressed) => {
+          attempts = attempt;
+          return work(attempt, progressed);
+        },
+        {
+          policy: this.retry,
+          retryable: (e) => retryable && isTransient(e),
+          onRetry: (notice) =>
+            this.log.warn(`${this.uri}: ${what}: ${describe(notice.error)}; ${retryCountNote(notice)}`),
+        },
+      );
+    } catch (e) {
+      throw this.finalError(what, e, attempts);
     }
   }
 
@@ -387,126 +367,4 @@ export class GcsBucket implements Bucket {
       { cause: e },
     );
   }
-}
-
-export class IntegrityError extends Error {
-  override name = 'IntegrityError';
-}
-
-/** MD5, CRC32C and size of the bytes that pass through. */
-class Digests {
-  private readonly md5Hash = crypto.createHash('md5');
-  private readonly crc = new Crc32c();
-  size = 0;
-  complete = false;
-  md5 = '';
-  crc32c = '';
-
-  stream(): Transform {
-    return new Transform({
-      transform: (chunk: Buffer, _encoding, done) => {
-        this.md5Hash.update(chunk);
-        this.crc.update(chunk);
-        this.size += chunk.length;
-        done(null, chunk);
-      },
-      flush: (done) => {
-        this.md5 = this.md5Hash.digest('base64');
-        this.crc32c = this.crc.digest();
-        this.complete = true;
-        done();
-      },
-    });
-  }
-}
-
-type SessionStatus =
-  { state: 'open'; persisted: number } | { state: 'done'; metadata: FileMetadata } | { state: 'gone' };
-
-/**
- * Asks a resumable session how far it got (PUT with `Content-Range: bytes *\/*`). The session URI is its own
- * credential (requests to it need no Authorization header), and the client library has no public call for this,
- * so it is a plain fetch. Unlike the client, fetch does not follow HTTPS_PROXY.
- */
-async function querySession(uri: string): Promise<SessionStatus> {
-  const res = await fetch(uri, { method: 'PUT', headers: { 'content-range': 'bytes */*' } });
-  const body = await res.text();
-  if (res.status === 308) {
-    const range = /^bytes=0-(\d+)$/.exec(res.headers.get('range') ?? '');
-    return { state: 'open', persisted: range ? Number(range[1]) + 1 : 0 };
-  }
-  if (res.status === 200 || res.status === 201)
-    return { state: 'done', metadata: JSON.parse(body) as FileMetadata };
-  if (res.status === 404 || res.status === 410) return { state: 'gone' };
-  throw Object.assign(new Error(`resumable session status: HTTP ${res.status}: ${body.slice(0, 200)}`), {
-    code: res.status,
-  });
-}
-
-/** Drops the first `count` bytes: the part a resumed session already has. */
-function skipBytes(count: number): Transform {
-  let left = count;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      if (left >= chunk.length) {
-        left -= chunk.length;
-        return done();
-      }
-      const rest = left > 0 ? chunk.subarray(left) : chunk;
-      left = 0;
-      done(null, rest);
-    },
-  });
-}
-
-async function digestsOf(source: NodeJS.ReadableStream[]): Promise<Digests> {
-  const digests = new Digests();
-  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-  await pipeline([...source, digests.stream(), discard]);
-  return digests;
-}
-
-function statusOf(e: unknown): number | undefined {
-  const err = e as { code?: unknown; status?: unknown; response?: { status?: unknown } } | undefined;
-  // The client reports a failed request inside a resumable session as "Retry limit exceeded ... status: 503".
-  const fromMessage = /^Retry limit exceeded.*?\bstatus: (\d{3})/.exec((e as Error)?.message ?? '')?.[1];
-  for (const value of [err?.code, err?.status, err?.response?.status, fromMessage])
-    if (typeof value === 'number') return value;
-    else if (typeof value === 'string' && /^\d{3}$/.test(value)) return Number(value);
-  return undefined;
-}
-
-function isTransient(e: unknown): boolean {
-  if (e instanceof PreconditionFailedError || e instanceof ObjectNotFoundError) return false;
-  if (e instanceof IntegrityError) return true;
-  // With its retries off, the client ends a resumable session's request this way on a transient failure.
-  if (e instanceof Error && /^Retry limit exceeded/.test(e.message)) return true;
-  if ([408, 429, 500, 502, 503, 504].includes(statusOf(e) ?? 0)) return true;
-  const err = e as { code?: unknown; cause?: { code?: unknown } };
-  if (typeof err?.code === 'string' && TRANSIENT_CODES.has(err.code)) return true;
-  if (typeof err?.cause?.code === 'string' && TRANSIENT_CODES.has(err.cause.code)) return true;
-  return RETRYABLE_ERR_FN_DEFAULT(e as Parameters<typeof RETRYABLE_ERR_FN_DEFAULT>[0]);
-}
-
-/** One line about a failure, for logs: status or code, and the service's message, without session URLs. */
-function describe(e: unknown): string {
-  const err = e as
-    { code?: unknown; message?: unknown; name?: unknown; cause?: { code?: unknown } } | undefined;
-  const status = statusOf(e);
-  const code = [err?.code, err?.cause?.code].find(
-    (c): c is string => typeof c === 'string' && !/^\d+$/.test(c),
-  );
-  const label = status ? `HTTP ${status}` : (code ?? (typeof err?.name === 'string' ? err.name : 'error'));
-  let message = typeof err?.message === 'string' ? err.message : '';
-  // The JSON API's own message, when the error carries the response body.
-  message = /"message":\s*"((?:[^"\\]|\\.)*)"/.exec(message)?.[1] ?? message;
-  message = errorMessage(message)
-    .split('\n')[0]!
-    .replace(/^Retry limit exceeded - (status: \d+ - )?/, '') // the client's wording, though it does not retry here
-    .replace(/request to \S+ failed, reason: /, '')
-    .replace(/ - code: \w+$/, '')
-    // A resumable session URL lets anyone holding it write to the object: keep its id out of logs.
-    .replace(/(upload_id=)[^&\s]+/g, '$1***')
-    .slice(0, 300);
-  return message && !message.includes(label) ? `${label}: ${message}` : message || label;
 }

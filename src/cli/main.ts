@@ -1,22 +1,29 @@
-// The `lakehouse` command. Each subcommand loads lakehouse.yml (with --config/--profile), builds the pipeline
-// context and calls one function of ./pipeline.ts; any error ends the process with a readable message and exit 1.
+// The `lakehouse` command: each subcommand loads lakehouse.yml (with --config/--profile), asks src/pipeline to run
+// its stage, and prints the outcome (./report.ts). Any error ends the process with a readable message and exit 1.
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, configPath, loadConfig, type LoadOptions } from '../config/load.ts';
-import { generateGroceries } from '../generate/groceries.ts';
-import { consoleLogger, errorMessage } from '../util/log.ts';
-import { currentRun } from '../util/run.ts';
-import { createTableCommand } from './table.ts';
 import {
-  ensureSamples,
-  printStatus,
-  runIngestStage,
-  runLoadStage,
-  runDatabricksTransformStage,
-  runDeployStage,
-  runTransformStage,
-  type PipelineContext,
-} from './pipeline.ts';
+  ConfigError,
+  configPath,
+  loadConfig,
+  type LoadOptions,
+  type ResolvedConfig,
+} from '../config/load.ts';
+import type { DatasetConfig } from '../config/schema.ts';
+import { generateGroceries } from '../generate/groceries.ts';
+import { selectDatasets, type RunContext } from '../pipeline/context.ts';
+import { deployPlan, runDeploy } from '../pipeline/deploy.ts';
+import { ingestPlan, runIngest } from '../pipeline/ingest.ts';
+import { loadPlan, runLoad } from '../pipeline/load.ts';
+import { ensureSamples } from '../pipeline/samples.ts';
+import { storeStatus } from '../pipeline/status.ts';
+import { runTransform, transformEngines, type TransformEngineName } from '../pipeline/transform.ts';
+import { openSqlStore } from '../sql/index.ts';
+import { consoleLogger, errorMessage } from '../util/log.ts';
+import { progress } from '../util/progress.ts';
+import { currentRun } from '../util/run.ts';
+import { finish } from './report.ts';
+import { createTableCommand } from './table.ts';
 
 interface GlobalOptions {
   config: string;
@@ -40,16 +47,24 @@ const program = new Command('lakehouse')
   )
   .showHelpAfterError();
 
-function context(command: Command, loadOptions?: LoadOptions): PipelineContext {
+/** What every stage command works with: the config, the datasets chosen with --dataset, and the run context. */
+interface CliContext {
+  resolved: ResolvedConfig;
+  datasets: DatasetConfig[];
+  run: RunContext;
+}
+
+function context(command: Command, loadOptions?: LoadOptions): CliContext {
   const options = command.optsWithGlobals<GlobalOptions>();
+  const resolved = loadConfig(options.config, options.profile, loadOptions);
   return {
-    resolved: loadConfig(options.config, options.profile, loadOptions),
-    run: currentRun(),
-    log: consoleLogger,
-    dryRun: options.dryRun,
-    datasets: options.dataset,
+    resolved,
+    datasets: selectDatasets(resolved, options.dataset),
+    run: { run: currentRun(), log: consoleLogger, dryRun: options.dryRun, progress },
   };
 }
+
+const log = consoleLogger;
 
 program
   .command('generate')
@@ -86,14 +101,16 @@ program
   .command('ingest')
   .description('upload the datasets’ source files to the bucket (unchanged files are skipped)')
   .action(async (_o, command: Command) => {
-    await runIngestStage(context(command));
+    const c = context(command);
+    finish(await runIngest(ingestPlan(c.resolved, c.datasets), c.run), log);
   });
 
 program
   .command('load')
   .description('load bucket objects into the SQL store, each exactly once')
   .action(async (_o, command: Command) => {
-    await runLoadStage(context(command));
+    const c = context(command);
+    finish(await runLoad(loadPlan(c.resolved, c.datasets), c.run, openSqlStore), log);
   });
 
 program
@@ -104,9 +121,11 @@ program
   .addOption(
     new Option(
       '--on <engine>',
-      'where the notebooks run: local DuckDB, or the profile’s Databricks workspace',
+      `where the notebooks run: ${Object.entries(transformEngines)
+        .map(([name, engine]) => `${name} (${engine.description})`)
+        .join(', ')}`,
     )
-      .choices(['local', 'databricks'])
+      .choices(Object.keys(transformEngines))
       .default('local'),
   )
   .option(
@@ -134,22 +153,24 @@ program
       o: {
         notebook: string[];
         param: Record<string, string>;
-        on: 'local' | 'databricks';
+        on: TransformEngineName;
         timeoutMinutes?: number;
         pollSeconds?: number;
       },
       command: Command,
     ) => {
-      const request = { notebooks: o.notebook, params: o.param };
-      if (o.on === 'local') return void (await runTransformStage(context(command), request));
-      // Databricks reads the SQL store itself: only the profile's databricks section needs its secrets here,
-      // and a dry run, which sends nothing, needs none.
+      // An engine that names the profile sections it needs gets only their secrets, and a dry run, which sends
+      // nothing, none.
+      const needs: LoadOptions['resolve'] = transformEngines[o.on].resolve;
       const dryRun = command.optsWithGlobals<GlobalOptions>().dryRun;
-      await runDatabricksTransformStage(context(command, { resolve: dryRun ? [] : ['databricks'] }), {
-        ...request,
+      const c = context(command, needs && { resolve: dryRun ? [] : needs });
+      const request = {
+        notebooks: o.notebook,
+        params: o.param,
         timeoutMinutes: o.timeoutMinutes,
         pollMs: o.pollSeconds === undefined ? undefined : o.pollSeconds * 1000,
-      });
+      };
+      finish(await runTransform(c.resolved, o.on, request, c.run), log);
     },
   );
 
@@ -182,7 +203,8 @@ program
     ) => {
       // Only the render section's secrets are needed here, and a dry run, which sends nothing, needs none.
       const dryRun = command.optsWithGlobals<GlobalOptions>().dryRun;
-      await runDeployStage(context(command, { resolve: dryRun ? [] : ['render'] }), o);
+      const c = context(command, { resolve: dryRun ? [] : ['render'] });
+      finish(await runDeploy(deployPlan(c.resolved, o, dryRun), c.run), log);
     },
   );
 
@@ -190,7 +212,8 @@ program
   .command('status')
   .description('what is in the bucket, what is loaded, and what is waiting')
   .action(async (_o, command: Command) => {
-    await printStatus(context(command));
+    const c = context(command);
+    finish(await storeStatus(c.resolved, c.datasets, log), log);
   });
 
 program
@@ -205,9 +228,9 @@ program
   .description('what `npm start` does: run the pipeline on the sample data, then serve the dashboard')
   .option('--port <n>', 'the dashboard’s port, 0 for any free one (default: app.port in the config)', port)
   .action(async (o: { port?: number }, command: Command) => {
-    const ctx = context(command);
-    await runPipeline(ctx);
-    if (!ctx.dryRun) await serve(ctx, o.port);
+    const c = context(command);
+    await runPipeline(c);
+    if (!c.run.dryRun) await serve(c.resolved, o.port);
   });
 
 program
@@ -215,24 +238,23 @@ program
   .description('serve the dashboard on the Delta tables the pipeline wrote, without running it')
   .option('--port <n>', 'the dashboard’s port, 0 for any free one (default: app.port in the config)', port)
   .action(async (o: { port?: number }, command: Command) => {
-    await serve(context(command), o.port);
+    await serve(context(command).resolved, o.port);
   });
 
 /** Serves the app until SIGINT/SIGTERM, then closes it gracefully (in-flight requests finish). */
-async function serve(ctx: PipelineContext, port?: number): Promise<void> {
-  const { resolved } = ctx;
+async function serve(resolved: ResolvedConfig, port?: number): Promise<void> {
   const { serveApp } = await import('../../app/server.ts');
   const app = await serveApp({
     deltaRoot: configPath(resolved, resolved.profile.delta),
     manifestsDir: configPath(resolved, resolved.profile.manifests),
     port: port ?? resolved.config.app.port,
   });
-  ctx.log.info(`\ndashboard: ${app.url}  (Ctrl-C to stop)`);
+  log.info(`\ndashboard: ${app.url}  (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      ctx.log.info('stopping the dashboard…');
+      log.info('stopping the dashboard…');
       void app.close().then(resolve);
     };
     process.on('SIGINT', stop);
@@ -249,14 +271,13 @@ program.addCommand(
   }),
 );
 
-async function runPipeline(ctx: PipelineContext): Promise<void> {
-  ctx.log.info(
-    `lakehouse run ${ctx.run.id}: profile ${ctx.resolved.profileName}${ctx.dryRun ? ' (dry run)' : ''}`,
-  );
-  await ensureSamples(ctx);
-  await runIngestStage(ctx);
-  await runLoadStage(ctx);
-  await runTransformStage(ctx, { skipUnchanged: true });
+/** `lakehouse run`: (sample) → ingest → load → transform, each stage's failure ending the run. */
+async function runPipeline({ resolved, datasets, run }: CliContext): Promise<void> {
+  log.info(`lakehouse run ${run.run.id}: profile ${resolved.profileName}${run.dryRun ? ' (dry run)' : ''}`);
+  await ensureSamples(resolved, datasets, run);
+  finish(await runIngest(ingestPlan(resolved, datasets), run), log);
+  finish(await runLoad(loadPlan(resolved, datasets), run, openSqlStore), log);
+  finish(await runTransform(resolved, 'local', { skipUnchanged: true }, run), log);
 }
 
 function keyValue(v: string, previous: Record<string, string> = {}): Record<string, string> {

@@ -40,10 +40,19 @@ export function createTableCommand(
   resolveTable: (name: string) => string,
   output: TableCommandOutput = process.stdout,
 ): Command {
-  const locate = (name: string) =>
+  const locate: Locate = (name) =>
     /[/\\]/.test(name) || name.startsWith('.') ? path.resolve(name) : resolveTable(name);
   const table = new Command('table').description('Inspect Delta tables: history, time travel, vacuum');
+  addHistory(table, locate, output);
+  addShow(table, locate, output);
+  addVacuum(table, locate, output);
+  return table;
+}
 
+/** A table name or folder → the table's folder. */
+type Locate = (name: string) => string;
+
+function addHistory(table: Command, locate: Locate, output: TableCommandOutput): void {
   table
     .command('history')
     .description('List the versions of a table, newest first')
@@ -66,7 +75,9 @@ export function createTableCommand(
       }));
       output.write(`${textTable(rows, ['version', 'timestamp', 'operation', 'parameters', 'metrics'])}\n`);
     });
+}
 
+function addShow(table: Command, locate: Locate, output: TableCommandOutput): void {
   table
     .command('show')
     .description('Show the rows of a table at its latest version, a version, or a timestamp')
@@ -106,7 +117,9 @@ export function createTableCommand(
         instance.closeSync();
       }
     });
+}
 
+function addVacuum(table: Command, locate: Locate, output: TableCommandOutput): void {
   table
     .command('vacuum')
     .description('Delete data files no longer referenced and older than the retention')
@@ -136,6 +149,4 @@ export function createTableCommand(
       );
       for (const f of result.files) output.write(`  ${f}\n`);
     });
-
-  return table;
 }

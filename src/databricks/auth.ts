@@ -6,8 +6,13 @@
 // OAuth tokens are cached until shortly before they expire; after a 401 the client asks for a new one once.
 // Every secret seen here (client secret, ID token, access token) is registered for redaction, and errors name the
 // endpoint, the grant and Databricks' `error`/`error_description`, never a credential.
+//
+// The token endpoint and GitHub's ID-token endpoint are called through the project's HTTP client (src/http/): asking
+// for a token has no effect a repeat could double, so the token request is repeated like a GET.
 import fs from 'node:fs';
-import { backoffDelay, noResponseCause } from '../util/backoff.ts';
+import { HttpClient, plainText, type HttpFailure } from '../http/index.ts';
+import { nextAttemptNote, type RetryPolicy } from '../util/backoff.ts';
+import { consoleLogger, type Logger } from '../util/log.ts';
 import { registerSecret } from '../util/secrets.ts';
 
 export const AUTH_KINDS = ['pat', 'oauth-m2m', 'github-oidc'] as const;
@@ -51,12 +56,15 @@ export interface TokenProvider {
   invalidate(): boolean;
 }
 
+/** The token request's retries (429, 5xx and broken connections) when the REST client gives none. */
+export const TOKEN_RETRY: RetryPolicy = { maxAttempts: 4, initialDelayMs: 500, maxDelayMs: 10_000 };
+
 export interface TokenProviderOptions {
-  /** Attempts per token request (429, 5xx and broken connections are retried). */
-  maxAttempts?: number;
-  initialDelayMs?: number;
-  maxDelayMs?: number;
-  requestTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Each token request must be answered within this (default 60 000 ms). */
+  timeoutMs?: number;
+  /** Where retries are told (default: the console). */
+  log?: Logger;
   /** The clock the cache reads (tests move it instead of waiting). */
   now?: () => number;
   /** Called with every secret learnt, besides registerSecret: e.g. the action's core.setSecret. */
@@ -159,40 +167,33 @@ async function requestToken(
   form.set('scope', 'all-apis');
 
   const where = `POST ${TOKEN_PATH} (grant ${grant})`;
-  const maxAttempts = options.maxAttempts ?? 4;
-  for (let attempt = 1; ; attempt++) {
-    let failure: DatabricksAuthError;
-    try {
-      const response = await fetch(`${workspaceUrl}${TOKEN_PATH}`, {
-        method: 'POST',
-        headers,
-        body: form.toString(),
-        signal: AbortSignal.timeout(options.requestTimeoutMs ?? 60_000),
-      });
-      const text = await response.text().catch(() => '');
-      if (response.ok) return parseTokenAnswer(text, where, secret);
-      const { error, description } = parseOAuthError(text, response.statusText);
-      failure = new DatabricksAuthError(
-        `${where}: HTTP ${response.status}${error ? ` ${error}` : ''}${description ? `: ${description}` : ''}`,
-        response.status,
-        error,
-      );
-    } catch (e) {
-      if (e instanceof DatabricksAuthError) throw e;
-      failure = new DatabricksAuthError(`${where}: no response (${noResponseCause(e)})`, 0);
-    }
-    const transient = failure.status === 0 || failure.status === 429 || failure.status >= 500;
-    if (!transient || attempt >= maxAttempts) throw failure;
-    await new Promise((resolve) =>
-      setTimeout(
-        resolve,
-        backoffDelay(attempt, {
-          initialDelayMs: options.initialDelayMs ?? 500,
-          maxDelayMs: options.maxDelayMs ?? 10_000,
-        }),
-      ),
-    );
-  }
+  const http = new HttpClient({
+    retry: { ...TOKEN_RETRY, ...options.retry },
+    timeoutMs: options.timeoutMs ?? 60_000,
+    log: options.log ?? consoleLogger,
+    toError: (failure) => tokenError(where, failure),
+    retryMessage: (error, notice) => `databricks: ${error.message}; ${nextAttemptNote(notice)}`,
+  });
+  const answer = await http.request({
+    method: 'POST',
+    url: `${workspaceUrl}${TOKEN_PATH}`,
+    headers,
+    body: form.toString(),
+    guarded: true,
+  });
+  return parseTokenAnswer(answer.text, where, secret);
+}
+
+/** The token endpoint's refusal: the endpoint, the grant and Databricks' `error`/`error_description`. */
+function tokenError(where: string, failure: HttpFailure): DatabricksAuthError {
+  const { status, answer } = failure;
+  if (!answer) return new DatabricksAuthError(`${where}: no response (${failure.cause})`, 0);
+  const { error, description } = parseOAuthError(answer.text, answer.statusText);
+  return new DatabricksAuthError(
+    `${where}: HTTP ${status}${error ? ` ${error}` : ''}${description ? `: ${description}` : ''}`,
+    status,
+    error,
+  );
 }
 
 function parseTokenAnswer(text: string, where: string, secret: (value: string) => void): TokenAnswer {
@@ -225,14 +226,7 @@ function parseOAuthError(text: string, statusText: string): { error?: string; de
           : undefined;
     return { error, description: description ?? (error ? undefined : statusText) };
   } catch {
-    return {
-      description:
-        text
-          .replace(/<[^>]*>/g, ' ')
-          .replace(/\s+/g, ' ')
-          .trim()
-          .slice(0, 200) || statusText,
-    };
+    return { description: plainText(text) || statusText };
   }
 }
 
@@ -241,7 +235,21 @@ function parseOAuthError(text: string, statusText: string): { error?: string; de
  * `&audience=…` and `Authorization: Bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN`; the answer is `{"value": "<jwt>"}`.
  * The job needs `permissions: id-token: write`, without which GitHub sets neither variable.
  */
-export function githubIdToken(env: NodeJS.ProcessEnv = process.env): IdTokenSource {
+export function githubIdToken(
+  env: NodeJS.ProcessEnv = process.env,
+  log: Logger = consoleLogger,
+): IdTokenSource {
+  const http = new HttpClient({
+    retry: TOKEN_RETRY,
+    timeoutMs: 30_000,
+    log,
+    toError: (failure) =>
+      new Error(
+        failure.answer
+          ? `GitHub answered HTTP ${failure.status}: ${failure.problem ?? failure.answer.text.slice(0, 200)}`
+          : `GitHub did not answer (${failure.cause})`,
+      ),
+  });
   return async (audience) => {
     const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
     const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
@@ -250,13 +258,11 @@ export function githubIdToken(env: NodeJS.ProcessEnv = process.env): IdTokenSour
         'ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set (the job needs permissions: id-token: write)',
       );
     registerSecret(requestToken);
-    const response = await fetch(`${url}&audience=${encodeURIComponent(audience)}`, {
+    const { value } = await http.json<{ value?: unknown }>({
+      method: 'GET',
+      url: `${url}&audience=${encodeURIComponent(audience)}`,
       headers: { Authorization: `Bearer ${requestToken}`, Accept: 'application/json' },
-      signal: AbortSignal.timeout(30_000),
     });
-    const text = await response.text().catch(() => '');
-    if (!response.ok) throw new Error(`GitHub answered HTTP ${response.status}: ${text.slice(0, 200)}`);
-    const value = (JSON.parse(text) as { value?: unknown }).value;
     if (typeof value !== 'string' || !value) throw new Error('GitHub answered without a token value');
     registerSecret(value);
     return value;

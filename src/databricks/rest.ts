@@ -2,27 +2,22 @@
 // (Jobs API 2.2 runs/submit, get, get-output, cancel). The official JS SDK is a preview without GitHub OIDC login,
 // so the few calls the transform needs are made here directly.
 //
-// Retries: 429 (after Retry-After when the server sends it), 5xx and broken connections are retried with
-// exponential backoff and jitter. A runs/submit with an idempotency_token is retried the same way (a repeat returns
-// the run the first one started); without one, only a 429 is (the request was refused, so no run started), since
-// a submit whose answer was lost may have started a run that a repeat would start again.
+// Requests go through the project's HTTP client (src/http/), which retries 429 (after Retry-After when the server
+// sends it), 5xx and broken connections with exponential backoff and jitter. The workspace calls (mkdirs, import
+// with overwrite, cancel) are idempotent by what they do and so are repeated like a GET; a runs/submit is only when
+// it carries an idempotency_token (a repeat returns the run the first one started); without one, only after a 429
+// (the request was refused, so no run started), since a submit whose answer was lost may have started a run that a
+// repeat would start again.
 //
 // Errors name the method, the path, the HTTP status and Databricks' error_code and message; the token is never
 // part of them (it only travels in the Authorization header).
 //
 // Authentication (src/databricks/auth.ts): a personal access token, or an OAuth token (M2M or GitHub OIDC) that is
 // cached, renewed before it expires, and asked for again once when a request is answered 401.
+import { HttpClient, answerMessage, isTransientStatus, type HttpFailure } from '../http/index.ts';
 import { consoleLogger, type Logger } from '../util/log.ts';
-import { backoffDelay, serverRetryDelay, noResponseCause } from '../util/backoff.ts';
+import { nextAttemptNote, serverRetryDelay, type RetryPolicy } from '../util/backoff.ts';
 import { createTokenProvider, type DatabricksAuth, type TokenProviderOptions } from './auth.ts';
-
-export interface RetryPolicy {
-  /** Attempts per request, the first included. */
-  maxAttempts: number;
-  initialDelayMs: number;
-  multiplier: number;
-  maxDelayMs: number;
-}
 
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 6,
@@ -181,7 +176,7 @@ export class DatabricksApiError extends Error {
 
   /** Worth another attempt: rate limited, a server error, or no answer at all. */
   get transient(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
+    return isTransientStatus(this.status);
   }
 }
 
@@ -219,92 +214,8 @@ export function workspaceUrl(host: string): string {
 
 export function createDatabricksClient(options: DatabricksClientOptions): DatabricksClient {
   const url = workspaceUrl(options.host);
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
-  const tokens = createTokenProvider(url, options.auth ?? { kind: 'pat', token: options.token ?? '' }, {
-    maxAttempts: retry.maxAttempts,
-    initialDelayMs: retry.initialDelayMs,
-    maxDelayMs: retry.maxDelayMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-    ...options.tokens,
-  });
   const log = options.log ?? consoleLogger;
-  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
-
-  async function request<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-    safeToRepeat = true,
-  ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      let delayMs: number;
-      try {
-        return await once<T>(method, path, body);
-      } catch (e) {
-        const retryable = e instanceof DatabricksApiError && (safeToRepeat ? e.transient : e.status === 429);
-        if (!retryable || attempt >= retry.maxAttempts) throw e;
-        delayMs = backoff(attempt, e.retryAfterMs);
-        log.warn(
-          `databricks: ${e.message}; retrying in ${delayMs} ms${e.retryAfterMs !== undefined ? ' (Retry-After)' : ''} (attempt ${attempt + 1} of ${retry.maxAttempts})`,
-        );
-      }
-      await sleep(delayMs);
-    }
-  }
-
-  async function once<T>(method: string, path: string, body?: unknown, renewed = false): Promise<T> {
-    const authorization = await tokens.authorization();
-    let response: Response;
-    try {
-      response = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          Authorization: authorization,
-          Accept: 'application/json',
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
-    } catch (e) {
-      throw new DatabricksApiError(`${method} ${path}: no response (${noResponseCause(e)})`, {
-        method,
-        path,
-        status: 0,
-      });
-    }
-    const text = await response.text().catch(() => '');
-    if (response.ok) {
-      try {
-        return (text ? JSON.parse(text) : {}) as T;
-      } catch {
-        // A proxy's or login page's HTML in front of the workspace, say: not Databricks' JSON.
-        throw new DatabricksApiError(
-          `${method} ${path}: HTTP ${response.status}: expected a JSON answer, found ${JSON.stringify(text.slice(0, 100))}`,
-          { method, path, status: response.status },
-        );
-      }
-    }
-    // An OAuth token can be revoked or expire early: ask for a new one, once, and repeat the request with it.
-    if (response.status === 401 && !renewed && tokens.invalidate()) return once<T>(method, path, body, true);
-    const { errorCode, message } = parseError(text, response.statusText);
-    throw new DatabricksApiError(
-      `${method} ${path}: HTTP ${response.status}${errorCode ? ` ${errorCode}` : ''}: ${message}`,
-      {
-        method,
-        path,
-        status: response.status,
-        errorCode,
-        retryAfterMs: serverRetryDelay(response.headers),
-      },
-    );
-  }
-
-  function backoff(attempt: number, retryAfterMs: number | undefined): number {
-    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, retry.maxDelayMs);
-    return backoffDelay(attempt, retry);
-  }
-
+  const request = workspaceRequests(url, log, options);
   const client: DatabricksClient = {
     url,
     async mkdirs(path) {
@@ -334,62 +245,123 @@ export function createDatabricksClient(options: DatabricksClientOptions): Databr
     async cancelRun(runId) {
       await request('POST', '/api/2.2/jobs/runs/cancel', { run_id: runId });
     },
-    async waitForRun(runId, waitOptions = {}) {
-      const { pollMs = 10_000, timeoutMs, signal, onPoll } = waitOptions;
-      const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-      for (;;) {
-        const stop = signal?.aborted
-          ? 'the wait was aborted'
-          : Date.now() >= deadline
-            ? `it did not finish within ${timeoutMs} ms`
-            : undefined;
-        if (stop) {
-          // The cancel is the point of stopping: if it fails, say so rather than hide the run still going.
-          const cancelled = await client.cancelRun(runId).then(
-            () => 'cancelled it',
-            (e: unknown) => `cancelling it failed (${e instanceof Error ? e.message : String(e)})`,
-          );
-          throw new DatabricksRunTimeoutError(`run ${runId}: ${stop}; ${cancelled}`, runId);
-        }
-        try {
-          const run = await client.getRun(runId);
-          onPoll?.(run);
-          if (isRunOver(run)) return run;
-        } catch (e) {
-          // The run goes on whatever happens to one poll: only errors that will not pass end the wait.
-          if (!(e instanceof DatabricksApiError) || !e.transient) throw e;
-          log.warn(`databricks: polling run ${runId}: ${e.message}; polling on`);
-        }
-        await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
-      }
-    },
+    waitForRun: (runId, waitOptions = {}) => waitForRun(client, log, runId, waitOptions),
   };
   return client;
 }
 
-function parseError(text: string, statusText: string): { errorCode?: string; message: string } {
+type WorkspaceRequest = <T>(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  guarded?: boolean,
+) => Promise<T>;
+
+/** Requests to the workspace, authenticated, through the HTTP client. */
+function workspaceRequests(url: string, log: Logger, options: DatabricksClientOptions): WorkspaceRequest {
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const tokens = createTokenProvider(url, options.auth ?? { kind: 'pat', token: options.token ?? '' }, {
+    retry,
+    timeoutMs: options.requestTimeoutMs,
+    log,
+    ...options.tokens,
+  });
+  const http = new HttpClient({
+    baseUrl: url,
+    headers: async () => ({ Authorization: await tokens.authorization(), Accept: 'application/json' }),
+    retry,
+    timeoutMs: options.requestTimeoutMs ?? 60_000,
+    log,
+    toError: apiError,
+    retryMessage: (error, notice) => `databricks: ${error.message}; ${nextAttemptNote(notice)}`,
+  });
+  // `guarded`: safe to repeat although a POST (see the top of this file).
+  return async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown, guarded = true) {
+    const send = () =>
+      http.json<T>({
+        method,
+        url: path,
+        shown: path,
+        guarded,
+        ...(body === undefined
+          ? {}
+          : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+    try {
+      return await send();
+    } catch (e) {
+      // An OAuth token can be revoked or expire early: ask for a new one, once, and repeat the request with it
+      // (a 401 did nothing, so even a submit may go again).
+      if (e instanceof DatabricksApiError && e.status === 401 && tokens.invalidate()) return send();
+      throw e;
+    }
+  };
+}
+
+/** Polls until the run is over; on timeout or abort, cancels it and throws. */
+async function waitForRun(
+  client: DatabricksClient,
+  log: Logger,
+  runId: number,
+  { pollMs = 10_000, timeoutMs, signal, onPoll }: WaitOptions,
+): Promise<Run> {
+  const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+  for (;;) {
+    const stop = signal?.aborted
+      ? 'the wait was aborted'
+      : Date.now() >= deadline
+        ? `it did not finish within ${timeoutMs} ms`
+        : undefined;
+    if (stop) {
+      // The cancel is the point of stopping: if it fails, say so rather than hide the run still going.
+      const cancelled = await client.cancelRun(runId).then(
+        () => 'cancelled it',
+        (e: unknown) => `cancelling it failed (${e instanceof Error ? e.message : String(e)})`,
+      );
+      throw new DatabricksRunTimeoutError(`run ${runId}: ${stop}; ${cancelled}`, runId);
+    }
+    try {
+      const run = await client.getRun(runId);
+      onPoll?.(run);
+      if (isRunOver(run)) return run;
+    } catch (e) {
+      // The run goes on whatever happens to one poll: only errors that will not pass end the wait.
+      if (!(e instanceof DatabricksApiError) || !e.transient) throw e;
+      log.warn(`databricks: polling run ${runId}: ${e.message}; polling on`);
+    }
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
+  }
+}
+
+/** A failed request as Databricks tells it: method, path, status, its error_code and message. */
+function apiError(failure: HttpFailure): DatabricksApiError {
+  const { method, shown: path, status, answer } = failure;
+  if (!answer)
+    return new DatabricksApiError(`${method} ${path}: no response (${failure.cause})`, {
+      method,
+      path,
+      status,
+    });
+  const errorCode = failure.problem ? undefined : stringField(answer.text, 'error_code');
+  const message = failure.problem ?? (answerMessage(answer.text, ['message', 'error']) || answer.statusText);
+  return new DatabricksApiError(
+    `${method} ${path}: HTTP ${status}${errorCode ? ` ${errorCode}` : ''}: ${message}`,
+    {
+      method,
+      path,
+      status,
+      errorCode,
+      retryAfterMs: failure.problem ? undefined : serverRetryDelay(answer.headers),
+    },
+  );
+}
+
+function stringField(text: string, field: string): string | undefined {
   try {
-    const body = JSON.parse(text) as { error_code?: unknown; message?: unknown; error?: unknown };
-    const message =
-      typeof body.message === 'string'
-        ? body.message
-        : typeof body.error === 'string'
-          ? body.error
-          : undefined;
-    return {
-      errorCode: typeof body.error_code === 'string' ? body.error_code : undefined,
-      message: message ?? (text.slice(0, 200) || statusText),
-    };
+    const value = (JSON.parse(text) as Record<string, unknown>)?.[field];
+    return typeof value === 'string' ? value : undefined;
   } catch {
-    // Gateways answer with HTML; its first words are enough.
-    return {
-      message:
-        text
-          .replace(/<[^>]*>/g, ' ')
-          .replace(/\s+/g, ' ')
-          .trim()
-          .slice(0, 200) || statusText,
-    };
+    return undefined;
   }
 }
 

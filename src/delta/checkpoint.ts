@@ -27,14 +27,6 @@ const CHECKPOINT_COLUMNS = {
   protocol: 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER)',
 };
 
-/** Tombstones younger than this stay in checkpoints, so vacuum still knows about those files. */
-function tombstoneRetentionMs(snapshot: Snapshot): number {
-  const value = snapshot.property('delta.deletedFileRetentionDuration');
-  const m = value && /^\s*interval\s+(\d+)\s+(hour|day|week)s?\s*$/i.exec(value);
-  const hours = m ? Number(m[1]) * ({ hour: 1, day: 24, week: 168 }[m[2]!.toLowerCase()] ?? 24) : 168;
-  return hours * 3_600_000;
-}
-
 export function checkpointInterval(snapshot: Snapshot, override?: number): number {
   const n = override ?? Number(snapshot.property('delta.checkpointInterval') ?? DEFAULT_CHECKPOINT_INTERVAL);
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_CHECKPOINT_INTERVAL;
@@ -49,7 +41,8 @@ export async function writeCheckpoint(
   snapshot: Snapshot,
 ): Promise<{ version: number; size: number }> {
   const storage = snapshot.storage;
-  const actions = stateActions(snapshot.state, Date.now() - tombstoneRetentionMs(snapshot));
+  // Tombstones younger than the retention stay, so that vacuum still knows about those files.
+  const actions = stateActions(snapshot.state, Date.now() - snapshot.deletedFileRetentionHours() * 3_600_000);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'delta-checkpoint-'));
   try {
     const json = path.join(dir, 'actions.json');

@@ -69,6 +69,14 @@ export class Snapshot {
     return this.metadata.configuration?.[key] ?? undefined;
   }
 
+  /** `delta.deletedFileRetentionDuration` (e.g. "interval 7 days") in hours; 7 days when unset. */
+  deletedFileRetentionHours(): number {
+    const value = this.property('delta.deletedFileRetentionDuration');
+    const m = value && /^\s*interval\s+(\d+)\s+(hour|day|week)s?\s*$/i.exec(value);
+    if (!m) return 168;
+    return Number(m[1]) * { hour: 1, day: 24, week: 168 }[m[2]!.toLowerCase() as 'hour' | 'day' | 'week'];
+  }
+
   /** The files to read at this version, with their partition values. */
   scan(): ScanFile[] {
     return this.files

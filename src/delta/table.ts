@@ -2,14 +2,14 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Action, CommitInfo } from './actions.ts';
-import { serializeCommit } from './actions.ts';
 import type { Checkpoint, LogListing } from './log.ts';
 import { LOG_DIR, commitInfoOf, commitPath, listLog, readCheckpoint, readCommit } from './log.ts';
 import type { TableState } from './replay.ts';
 import { replay } from './replay.ts';
 import { Snapshot, resolveActionPath } from './snapshot.ts';
 import type { DeltaStorage } from './storage.ts';
-import { FileExistsError, storageFor } from './storage.ts';
+import { storageFor } from './storage.ts';
+import { commitInfoOnly } from './transaction/commit.ts';
 
 export interface DeltaTableOptions {
   /** Used to read checkpoint Parquet files; a private in-memory DuckDB is used when absent. */
@@ -56,8 +56,6 @@ export class TableNotFoundError extends Error {
     this.name = 'TableNotFoundError';
   }
 }
-
-export const DEFAULT_RETENTION_HOURS = 168;
 
 export class DeltaTable {
   readonly storage: DeltaStorage;
@@ -135,7 +133,7 @@ export class DeltaTable {
   async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
     const snapshot = await this.snapshot();
     // Like Delta, the table's delta.deletedFileRetentionDuration (7 days by default) is the safe minimum.
-    const minimum = retentionOf(snapshot);
+    const minimum = snapshot.deletedFileRetentionHours();
     const retentionHours = options.retentionHours ?? minimum;
     if (!(retentionHours >= 0)) {
       throw new Error(`vacuum: retentionHours must be a number ≥ 0, found ${retentionHours}`);
@@ -159,7 +157,7 @@ export class DeltaTable {
     const dryRun = options.dryRun ?? false;
     if (dryRun || files.length === 0) return { files, dryRun, retentionHours, version: undefined };
     for (const f of files) await this.storage.delete(f);
-    const version = await this.commitInfoOnly(snapshot.version, {
+    const version = await commitInfoOnly(this.storage, snapshot.version, {
       operation: 'VACUUM END',
       operationParameters: { status: 'COMPLETED', retentionHours },
       operationMetrics: { numDeletedFiles: String(files.length), numVacuumedDirectories: '0' },
@@ -167,19 +165,6 @@ export class DeltaTable {
       isBlindAppend: true,
     });
     return { files, dryRun, retentionHours, version };
-  }
-
-  // A commit holding only commitInfo (it changes no state), so that vacuum shows in the history.
-  private async commitInfoOnly(readVersion: number, info: CommitInfo): Promise<number> {
-    for (let version = readVersion + 1; ; version++) {
-      const actions: Action[] = [{ commitInfo: { timestamp: Date.now(), ...info } }];
-      try {
-        await this.storage.put(commitPath(version), serializeCommit(actions), { ifAbsent: true });
-        return version;
-      } catch (e) {
-        if (!(e instanceof FileExistsError)) throw e;
-      }
-    }
   }
 
   /** Commit timestamps of the versions the log still holds, ascending and made strictly increasing. */
@@ -280,15 +265,6 @@ function latestOf(listing: LogListing): number {
 // `_delta_log`, `_change_data` and files starting with `_` or `.` are not data files (Spark's rule).
 function isHiddenPath(p: string): boolean {
   return p.split('/').some((segment) => segment.startsWith('_') || segment.startsWith('.'));
-}
-
-/** Table's `delta.deletedFileRetentionDuration` (e.g. "interval 7 days") in hours, or 7 days. */
-function retentionOf(snapshot: Snapshot): number {
-  const value = snapshot.property('delta.deletedFileRetentionDuration');
-  const m = value && /^\s*interval\s+(\d+)\s+(hour|day|week)s?\s*$/i.exec(value);
-  if (!m) return DEFAULT_RETENTION_HOURS;
-  const unit = m[2]!.toLowerCase();
-  return Number(m[1]) * (unit === 'hour' ? 1 : unit === 'day' ? 24 : 168);
 }
 
 export function parseTimestamp(value: Date | number | string): number {

@@ -1,5 +1,7 @@
-// What every action's entry shares: reading typed inputs with errors that name the input, and a logger that writes
-// to the runner's log with secrets redacted.
+// What every action's entry shares: reading typed inputs with errors that name the input, finding lakehouse.yml,
+// and a logger that writes to the runner's log with secrets redacted.
+import fs from 'node:fs';
+import path from 'node:path';
 import * as core from '@actions/core';
 import type { Logger } from '../util/log.ts';
 import { redact } from '../util/secrets.ts';
@@ -12,7 +14,10 @@ export const inputReader =
   (name) =>
     input(name).trim() || undefined;
 
-export function booleanInput(text: InputReader, name: string, fallback: boolean): boolean {
+/** true or false; the fallback when unset (undefined without one: lakehouse.yml then decides). */
+export function booleanInput(text: InputReader, name: string, fallback: boolean): boolean;
+export function booleanInput(text: InputReader, name: string): boolean | undefined;
+export function booleanInput(text: InputReader, name: string, fallback?: boolean): boolean | undefined {
   const value = text(name);
   if (value === undefined) return fallback;
   // As the runner's own getBooleanInput: true, True, TRUE and the same for false.
@@ -31,13 +36,28 @@ export function positiveInput(text: InputReader, name: string, unit?: string): n
   return Number(value);
 }
 
+/** A whole number from min to max; the fallback when unset (undefined: lakehouse.yml then decides). */
 export function wholeNumberInput(
   text: InputReader,
   name: string,
   fallback: number,
   min: number,
   max: number,
-): number {
+): number;
+export function wholeNumberInput(
+  text: InputReader,
+  name: string,
+  fallback: undefined,
+  min: number,
+  max: number,
+): number | undefined;
+export function wholeNumberInput(
+  text: InputReader,
+  name: string,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   const value = text(name);
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -46,6 +66,27 @@ export function wholeNumberInput(
       `input ${name}: expected a whole number from ${min} to ${max}, found ${JSON.stringify(value)}`,
     );
   return n;
+}
+
+/** The file the config input names; default lakehouse.yml, which may be absent (the inputs then say everything). */
+export const DEFAULT_CONFIG = 'lakehouse.yml';
+
+/**
+ * The config input's file, if the action is to read it: a file the input names must exist (loading it says so),
+ * while an absent default lakehouse.yml means the action is described by its inputs alone.
+ */
+export function configFile(input: string): string | undefined {
+  const file = input.trim() || DEFAULT_CONFIG;
+  return file !== DEFAULT_CONFIG || fs.existsSync(path.resolve(file)) ? file : undefined;
+}
+
+/** A list input's values, separated by commas or newlines; undefined when there are none. */
+export function listOf(value: string | undefined): string[] | undefined {
+  const values = value
+    ?.split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return values?.length ? values : undefined;
 }
 
 /** The runner's log, with every registered secret redacted. */

@@ -1,7 +1,15 @@
 // GitHub Deployments through @octokit/rest: a deployment records that a ref went to an environment, and its
 // statuses tell how that went (in_progress while Render builds, then success with the app's URL, or failure).
 // GitHub shows them on the repository's Environments page and on the commit.
+//
+// Octokit sends its requests through the project's HTTP client (src/http/, given as Octokit's `request.fetch`), so
+// GitHub gets the same retry policy as every other API: @octokit/rest itself does not retry. Both calls here are
+// POSTs that create something, so they are repeated only when GitHub refused them over a rate limit (429, or 403
+// with Retry-After or X-RateLimit-Remaining: 0, as GitHub documents), or the connection was refused.
 import { Octokit } from '@octokit/rest';
+import { HttpClient, type HttpAnswer } from '../http/index.ts';
+import { retryCountNote, type RetryPolicy } from '../util/backoff.ts';
+import { consoleLogger, type Logger } from '../util/log.ts';
 
 export type DeploymentState = 'queued' | 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
 
@@ -11,6 +19,9 @@ export interface GitHubDeploymentsOptions {
   repository: string;
   /** GITHUB_API_URL: https://api.github.com, or a GitHub Enterprise Server's /api/v3 (tests: their server). */
   baseUrl?: string;
+  retry?: Partial<RetryPolicy>;
+  /** Where retries are told (default: the console). */
+  log?: Logger;
 }
 
 export interface NewDeployment {
@@ -45,7 +56,14 @@ export class GitHubDeployments {
       );
     this.owner = owner;
     this.repo = repo;
+    const http = new HttpClient({
+      retry: options.retry,
+      log: options.log ?? consoleLogger,
+      refused: rateLimited,
+      retryMessage: (error, notice) => `GitHub: ${error.message}; ${retryCountNote(notice)}`,
+    });
     this.octokit = new Octokit({
+      request: { fetch: http.fetch },
       auth: options.token,
       baseUrl: options.baseUrl?.replace(/\/+$/, ''),
       userAgent: 'actions-lakehouse deploy-render',
@@ -104,6 +122,15 @@ export class GitHubDeployments {
       );
     }
   }
+}
+
+/** https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api: a refused request did nothing. */
+function rateLimited(answer: HttpAnswer): boolean {
+  if (answer.status === 429) return true;
+  const { headers } = answer;
+  return (
+    answer.status === 403 && (headers.has('retry-after') || headers.get('x-ratelimit-remaining') === '0')
+  );
 }
 
 function hint(status: unknown): string {

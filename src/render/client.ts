@@ -1,11 +1,13 @@
 // A small client for Render's REST API (https://api.render.com/v1): trigger a deploy, follow it to a terminal
-// status, read the service's URL; and the deploy hook, for users who have only that. Requests are retried here,
-// with exponential backoff and jitter, on 429 (waiting as long as Ratelimit-Reset or Retry-After says), 408,
-// 5xx and connection errors. Errors name the method, the path and the status, and never contain the API key or
-// the deploy hook's key.
+// status, read the service's URL; and the deploy hook, for users who have only that. Requests go through the
+// project's HTTP client (src/http/), retried with exponential backoff and jitter on 429 (waiting as long as
+// Ratelimit-Reset or Retry-After says), 408, 5xx and connection errors; a request that starts a deploy only after a
+// 429 or a refused connection, since a blind repeat could start the deploy twice. Errors name the method, the path
+// and the status, and never contain the API key or the deploy hook's key.
 import { setTimeout as delay } from 'node:timers/promises';
+import { HttpClient, answerMessage, isTransientStatus, type HttpFailure } from '../http/index.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { backoffDelay, serverRetryDelay, noResponseCause } from '../util/backoff.ts';
+import type { RetryPolicy } from '../util/backoff.ts';
 
 export const RENDER_API = 'https://api.render.com/v1';
 
@@ -32,20 +34,11 @@ export interface RenderService {
   serviceDetails?: { url?: string };
 }
 
-export interface RetryPolicy {
-  /** Attempts in all, the first included. */
-  maxAttempts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-  /** The longest wait a 429 may ask for; a longer one is cut to this. */
-  maxRateLimitWaitMs: number;
-}
-
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 6,
   initialDelayMs: 500,
   maxDelayMs: 10_000,
-  maxRateLimitWaitMs: 60_000,
+  maxServerDelayMs: 60_000,
 };
 
 export interface RenderClientOptions {
@@ -107,20 +100,25 @@ export function redactHookUrl(hookUrl: string): string {
 export class RenderClient {
   private readonly apiKey?: string;
   private readonly baseUrl: string;
-  private readonly retry: RetryPolicy;
-  private readonly requestTimeoutMs: number;
-  private readonly log: Logger;
+  private readonly http: HttpClient;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
+  private readonly log: Logger;
 
   constructor(options: RenderClientOptions = {}) {
     this.apiKey = options.apiKey;
     this.baseUrl = (options.baseUrl ?? RENDER_API).replace(/\/+$/, '');
-    this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.log = options.log ?? silentLogger;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
     this.now = options.now ?? Date.now;
+    this.http = new HttpClient({
+      retry: { ...DEFAULT_RETRY, ...options.retry },
+      timeoutMs: options.requestTimeoutMs ?? 30_000,
+      log: this.log,
+      toError: (failure) => this.apiError(failure),
+      sleep: this.sleep,
+      now: this.now,
+    });
   }
 
   triggerDeploy(
@@ -129,7 +127,7 @@ export class RenderClient {
   ): Promise<RenderDeploy> {
     const body: Record<string, string> = { clearCache: options.clearCache ? 'clear' : 'do_not_clear' };
     if (options.commitId) body.commitId = options.commitId;
-    return this.request<RenderDeploy>('POST', `/services/${enc(serviceId)}/deploys`, body, false);
+    return this.request<RenderDeploy>('POST', `/services/${enc(serviceId)}/deploys`, body);
   }
 
   getDeploy(serviceId: string, deployId: string): Promise<RenderDeploy> {
@@ -184,83 +182,41 @@ export class RenderClient {
       throw new Error('Render deploy hook: expected a URL like https://api.render.com/deploy/srv-…?key=…');
     }
     const shown = redactHookUrl(`${url.origin}${url.pathname}${url.search}`);
-    const body = await this.send<{ deploy?: { id?: string } }>('POST', url.toString(), shown, undefined, {
-      withKey: false,
-      repeatable: false,
+    const answer = await this.http.request({
+      method: 'POST',
+      url: url.toString(),
+      shown,
+      headers: { accept: 'application/json' },
     });
-    return { deployId: body?.deploy?.id, serviceId: /\/deploy\/(srv-[^/?]+)/.exec(url.pathname)?.[1] };
+    return { deployId: deployIdOf(answer.text), serviceId: /\/deploy\/(srv-[^/?]+)/.exec(url.pathname)?.[1] };
   }
 
-  /** `repeatable`: false for a request that starts a deploy, which a blind repeat could start twice. */
-  private request<T>(method: string, path: string, body?: unknown, repeatable = true): Promise<T> {
-    return this.send<T>(method, `${this.baseUrl}${path}`, `/v1${path}`, body, { withKey: true, repeatable });
+  /** A call of the API with the key. A POST starts a deploy, and is repeated only when Render surely did not act. */
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    if (!this.apiKey)
+      throw new Error(`Render API ${method} /v1${path}: no API key (give one, or use a deploy hook)`);
+    return this.http.json<T>({
+      method,
+      url: `${this.baseUrl}${path}`,
+      shown: `/v1${path}`,
+      headers: {
+        accept: 'application/json',
+        authorization: `Bearer ${this.apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   }
 
-  private async send<T>(
-    method: string,
-    url: string,
-    shown: string,
-    body: unknown,
-    { withKey, repeatable }: { withKey: boolean; repeatable: boolean },
-  ): Promise<T> {
-    if (withKey && !this.apiKey)
-      throw new Error(`Render API ${method} ${shown}: no API key (give one, or use a deploy hook)`);
-    for (let attempt = 1; ; attempt++) {
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method,
-          headers: {
-            accept: 'application/json',
-            ...(withKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.requestTimeoutMs),
-        });
-      } catch (e) {
-        // No response came: refused, reset, DNS, timed out. Only a refused connection surely sent nothing; after
-        // the others a request that starts a deploy may have started it, so it is not repeated.
-        const cause = noResponseCause(e);
-        const error = new RenderApiError(method, shown, 0, this.scrub(cause));
-        if (attempt >= this.retry.maxAttempts || (!repeatable && cause !== 'ECONNREFUSED'))
-          throw notRepeated(error, repeatable);
-        await this.pause(attempt, error.message);
-        continue;
-      }
-      if (response.ok) return this.parse<T>(method, shown, response, withKey);
-      const error = new RenderApiError(method, shown, response.status, this.scrub(await detail(response)));
-      // A 429 was refused before any work; any other failure of a deploy trigger may have started the deploy.
-      const retryable = isTransientStatus(response.status) && (repeatable || response.status === 429);
-      if (!retryable || attempt >= this.retry.maxAttempts)
-        throw isTransientStatus(response.status) ? notRepeated(error, repeatable) : error;
-      await this.pause(attempt, error.message, serverRetryDelay(response.headers, this.now()));
-    }
-  }
-
-  /** The API answers JSON; a deploy hook's answer is only read for a deploy id, so anything else is no id. */
-  private async parse<T>(method: string, shown: string, response: Response, strict: boolean): Promise<T> {
-    const text = await response.text();
-    try {
-      return (text ? JSON.parse(text) : undefined) as T;
-    } catch {
-      if (!strict) return undefined as T;
-      throw new RenderApiError(
-        method,
-        shown,
-        response.status,
-        `expected a JSON answer, found ${JSON.stringify(this.scrub(text.slice(0, 100)))}`,
-      );
-    }
-  }
-
-  private async pause(attempt: number, message: string, askedMs?: number): Promise<void> {
-    const ms =
-      askedMs !== undefined
-        ? Math.min(askedMs, this.retry.maxRateLimitWaitMs)
-        : backoffDelay(attempt, this.retry);
-    this.log.warn(`${message}; retry ${attempt}/${this.retry.maxAttempts - 1} in ${ms} ms`);
-    await this.sleep(ms);
+  private apiError(failure: HttpFailure): RenderApiError {
+    const { method, shown, status, answer } = failure;
+    const detail =
+      failure.problem ??
+      (answer ? describeAnswer(answer.status, answer.statusText, answer.text) : failure.cause);
+    const error = new RenderApiError(method, shown, status, this.scrub(detail ?? ''));
+    if (failure.notRepeated)
+      error.message += " (not repeated: Render may have started the deploy; see the service's deploys)";
+    return error;
   }
 
   /** A server may echo what it was sent; the key must not travel on in an error. */
@@ -270,31 +226,23 @@ export class RenderClient {
   }
 }
 
-export function isTransientStatus(status: number): boolean {
-  return status === 0 || status === 408 || status === 429 || status >= 500;
+/** A deploy hook's answer is read only for a deploy id: anything else is no id. */
+function deployIdOf(text: string): string | undefined {
+  try {
+    const id = (JSON.parse(text) as { deploy?: { id?: unknown } } | null)?.deploy?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-async function detail(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '');
-  let message = text.slice(0, 300);
-  try {
-    const json = JSON.parse(text) as { message?: unknown };
-    if (typeof json.message === 'string') message = json.message;
-  } catch {
-    // Not JSON: the text itself, shortened.
-  }
-  return `${response.statusText || statusText(response.status)}${message ? `: ${message}` : ''}`;
+function describeAnswer(status: number, statusTextSent: string, text: string): string {
+  const message = answerMessage(text, ['message']);
+  return `${statusTextSent || statusText(status)}${message ? `: ${message}` : ''}`;
 }
 
 function statusText(status: number): string {
   return status === 401 ? 'Unauthorized' : status === 429 ? 'Too Many Requests' : '';
-}
-
-/** A deploy trigger's failure says why it was not tried again. */
-function notRepeated(error: RenderApiError, repeatable: boolean): RenderApiError {
-  if (!repeatable)
-    error.message += " (not repeated: Render may have started the deploy; see the service's deploys)";
-  return error;
 }
 
 /** `sleep`, cut short when the signal aborts. */

@@ -1,16 +1,22 @@
 // Connecting to a database over the network fails now and then for reasons that pass (a server restarting,
 // a failover, a full connection pool). Connecting is retried with backoff; a statement never is: once a
 // transaction has started, a failure rolls the object back and the next run loads it again.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { nextAttemptNote, retrying, type RetryPolicy } from '../util/backoff.ts';
 import { errorMessage } from '../util/log.ts';
 
-export interface RetryOptions {
-  /** Attempts in all, the first included. */
-  attempts?: number;
-  /** Delay before the second attempt; doubled each time. */
-  firstDelayMs?: number;
-  onRetry?(message: string): void;
-}
+/**
+ * The waits double without jitter: one loader reconnects, not a crowd of clients, and the log then says exactly
+ * when the next attempt comes.
+ */
+export const CONNECT_RETRY: RetryPolicy = {
+  maxAttempts: 6,
+  initialDelayMs: 250,
+  maxDelayMs: 30_000,
+  jitter: false,
+};
+
+/** The policy (CONNECT_RETRY where not given) and where each retry is told. */
+export type RetryOptions = Partial<RetryPolicy> & { onRetry?(message: string): void };
 
 /** Socket-level and server-starting errors, by code, across pg, mysql2 and tedious. */
 const TRANSIENT_CODES = new Set([
@@ -71,21 +77,23 @@ export async function withRetry<T>(
   work: () => Promise<T>,
   options: RetryOptions = {},
 ): Promise<T> {
-  const attempts = options.attempts ?? 6;
-  let delay = options.firstDelayMs ?? 250;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (e) {
-      if (attempt >= attempts || !isTransient(e))
-        throw new Error(`${what}: ${errorMessage(e)}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`, {
-          cause: e,
-        });
-      options.onRetry?.(
-        `${what}: ${errorMessage(e)}; retrying in ${delay} ms (attempt ${attempt + 1} of ${attempts})`,
-      );
-      await sleep(delay);
-      delay *= 2;
-    }
+  const { onRetry, ...policy } = options;
+  let attempts = 0;
+  try {
+    return await retrying(
+      (attempt) => {
+        attempts = attempt;
+        return work();
+      },
+      {
+        policy: { ...CONNECT_RETRY, ...policy },
+        retryable: isTransient,
+        onRetry: (notice) => onRetry?.(`${what}: ${errorMessage(notice.error)}; ${nextAttemptNote(notice)}`),
+      },
+    );
+  } catch (e) {
+    throw new Error(`${what}: ${errorMessage(e)}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`, {
+      cause: e,
+    });
   }
 }

@@ -2,7 +2,9 @@
 // under the delta folder; extraction views read the SQL store the load stage wrote. On Databricks the same
 // notebook files run as they are.
 import crypto from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { DuckDBInstance, type JS } from '@duckdb/node-api';
 import { createDeltaTableStore } from '../notebooks/delta-table-store.ts';
 import type { NotebookParams } from '../notebooks/params.ts';
@@ -10,6 +12,7 @@ import { readNotebook } from '../notebooks/parser.ts';
 import { runNotebooks, type TableWritten } from '../notebooks/runner.ts';
 import type { SqlSource } from '../notebooks/sql-source.ts';
 import { classifyStatement, tableNameText } from '../notebooks/statements.ts';
+import { AUDIT_TABLE, type SqlSession } from '../sql/types.ts';
 import { consoleLogger, type Logger } from '../util/log.ts';
 import type { RunInfo } from '../util/run.ts';
 import type { Manifest } from './manifest.ts';
@@ -114,6 +117,28 @@ export async function inputFingerprint(
   const sortedParams = Object.entries(params).sort(([a], [b]) => a.localeCompare(b));
   hash.update(JSON.stringify(sortedParams, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
   return hash.update('\0').update(loads).digest('hex');
+}
+
+/** The loads as the audit table has them (how many, and the last): what the notebooks' extraction would read. */
+export async function loadsState(session: SqlSession): Promise<string> {
+  const rows = await session
+    .query<{ n: number | string; last: number | string | null }>(
+      `SELECT count(*) AS n, max(id) AS last FROM ${session.dialect.table(AUDIT_TABLE)}`,
+    )
+    // No audit table yet: nothing was loaded.
+    .catch(() => [{ n: 0, last: null }]);
+  return `${rows[0]!.n}:${rows[0]!.last ?? ''}`;
+}
+
+/**
+ * The skip-unchanged rule: a run may be skipped when the last one read the same inputs (same fingerprint) and
+ * every table it wrote is still there to read.
+ */
+export function isUnchanged(last: TransformManifest | undefined, fingerprint: string): last is TransformManifest {
+  return (
+    last?.fingerprint === fingerprint &&
+    last.tables.every((t) => existsSync(path.join(last.deltaRoot, ...t.table.split('.'), '_delta_log')))
+  );
 }
 
 /** The tables each notebook would write, read from its statements without running anything (a dry run). */

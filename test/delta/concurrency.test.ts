@@ -10,7 +10,7 @@ import {
   registerDeltaView,
   writeDelta,
 } from '../../src/delta/index.ts';
-import { commit } from '../../src/delta/transaction.ts';
+import { commit } from '../../src/delta/transaction/commit.ts';
 import { newConnection, rowsOf, tempDir } from './helpers.ts';
 import { checkLog, commitsOf } from './protocol.ts';
 

@@ -4,7 +4,7 @@ import type { Action, AddFile } from '../../src/delta/index.ts';
 import { replay } from '../../src/delta/index.ts';
 import { parseCommit } from '../../src/delta/actions.ts';
 import { canWiden, deltaTypeFor, parseSchemaString } from '../../src/delta/schema.ts';
-import { checkCompatible, evolveSchema } from '../../src/delta/write.ts';
+import { checkCompatible, evolveSchema } from '../../src/delta/transaction/schema-evolution.ts';
 import { statsJson } from '../../src/delta/stats.ts';
 
 const protocol: Action = { protocol: { minReaderVersion: 1, minWriterVersion: 2 } };

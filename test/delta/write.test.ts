@@ -11,7 +11,7 @@ import {
   writeDelta,
 } from '../../src/delta/index.ts';
 import type { SnapshotOptions } from '../../src/delta/index.ts';
-import { parseMergeTail } from '../../src/delta/write.ts';
+import { parseMergeTail } from '../../src/delta/transaction/merge-statement.ts';
 import { newConnection, rowsOf, scalar, tempDir } from './helpers.ts';
 import { checkCheckpoint, checkLog, checkStats, commitsOf } from './protocol.ts';
 

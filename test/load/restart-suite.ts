@@ -61,7 +61,7 @@ export function defineRestartTest(
         await bucket.upload(path.join(dir, 'upload.tmp'), objectName);
       }
       session = await openSqlStore(target(server.port), dir, {
-        retry: { attempts: 12, firstDelayMs: 100, onRetry: (m) => retries.push(m) },
+        retry: { maxAttempts: 12, initialDelayMs: 100, onRetry: (m) => retries.push(m) },
       });
     });
     afterAll(async () => {

@@ -12,8 +12,8 @@ const PASSWORD = 'never-Shown-4711';
 describe('connecting with retries', async () => {
   const port = await freePort();
   const retry = (retries: string[]) => ({
-    attempts: 3,
-    firstDelayMs: 10,
+    maxAttempts: 3,
+    initialDelayMs: 10,
     onRetry: (m: string) => retries.push(m),
   });
 

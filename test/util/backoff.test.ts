@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, serverRetryDelay } from '../../src/util/backoff.ts';
+import { backoffDelay, retryDelay, serverRetryDelay } from '../../src/util/backoff.ts';
 
 describe('serverRetryDelay', () => {
   it('reads Retry-After as seconds or an HTTP date, then Ratelimit-Reset as seconds or a Unix time', () => {
@@ -31,5 +31,17 @@ describe('backoffDelay', () => {
     });
     // Doubling when no multiplier is given.
     expect(backoffDelay(4, { initialDelayMs: 8, maxDelayMs: 1e6 })).toBeGreaterThanOrEqual(32);
+  });
+});
+
+describe('retryDelay and GitHub’s rate-limit header', () => {
+  it('reads X-Ratelimit-Reset as Ratelimit-Reset, and cuts a server’s ask to the policy’s limit', () => {
+    expect(serverRetryDelay(new Headers({ 'x-ratelimit-reset': '1700000030' }), 1_700_000_000_000)).toBe(
+      30_000,
+    );
+    const policy = { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000 };
+    expect(retryDelay(1, policy, 5000)).toBe(1000);
+    expect(retryDelay(1, { ...policy, maxServerDelayMs: 60_000 }, 5000)).toBe(5000);
+    expect(retryDelay(3, { ...policy, jitter: false })).toBe(400);
   });
 });

@@ -1,0 +1,191 @@
+// Load, run once for the CLI and the load action: a plan (bucket, SQL target, datasets, objects) from lakehouse.yml,
+// which an action's inputs may override; the run opens the bucket and the store, loads through the load stage
+// (src/stages/load.ts), writes the manifest, and returns the report and the verdict.
+import fs from 'node:fs';
+import path from 'node:path';
+import { openBucket } from '../bucket/index.ts';
+import { configPath, type ResolvedConfig } from '../config/load.ts';
+import type { DatasetConfig, SqlTargetConfig } from '../config/schema.ts';
+import type { StoreOptions } from '../sql/index.ts';
+import { QUARANTINE_TABLE, type SqlSession } from '../sql/types.ts';
+import { load, type LoadManifest } from '../stages/load.ts';
+import { recordManifest, type RunContext } from './context.ts';
+import {
+  failure,
+  LISTING_ROWS,
+  listing,
+  note,
+  ok,
+  table,
+  type ReportBlock,
+  type StageOutcome,
+  type StageReport,
+  type Verdict,
+} from './report.ts';
+
+export interface LoadPlan {
+  /** The folder file:// buckets and PGlite paths are relative to. */
+  root: string;
+  bucket: string;
+  target: SqlTargetConfig;
+  datasets: DatasetConfig[];
+  /** The ingest destination template: where each dataset's objects are. */
+  destination: string;
+  /** Only these objects (e.g. from an ingest manifest) instead of every object under each dataset's prefix. */
+  objects?: string[];
+  batchRows: number;
+  /** The folder of the run manifests. */
+  manifests: string;
+}
+
+/**
+ * Opens a session on the SQL target: the CLI passes openSqlStore (PGlite included), the load action a network-only
+ * opener, so that its bundle never holds PGlite.
+ */
+export type StoreOpener = (
+  target: SqlTargetConfig,
+  root: string,
+  options: StoreOptions,
+) => Promise<SqlSession>;
+
+/** What lakehouse.yml says to load: the profile's bucket into its SQL target, objects named as ingest names them. */
+export function loadPlan(resolved: ResolvedConfig, datasets: DatasetConfig[]): LoadPlan {
+  return {
+    root: resolved.root,
+    bucket: resolved.profile.bucket,
+    target: resolved.profile.sql,
+    datasets,
+    destination: resolved.config.ingest.destination,
+    batchRows: resolved.config.load.batchRows,
+    manifests: configPath(resolved, resolved.profile.manifests),
+  };
+}
+
+export async function runLoad(
+  plan: LoadPlan,
+  ctx: RunContext,
+  openStore: StoreOpener,
+): Promise<StageOutcome<LoadManifest>> {
+  const { target } = plan;
+  if (ctx.dryRun && target.engine === 'pglite' && !fs.existsSync(path.resolve(plan.root, target.path))) {
+    // Opening it would create it, and a dry run changes nothing.
+    ctx.log.info(
+      `load (dry run): the PGlite store ${target.path} does not exist yet; every object in the bucket would be loaded`,
+    );
+    return { report: { stage: 'load', dryRun: true, title: loadTitle(true), blocks: [] }, verdict: ok };
+  }
+  const bucket = await openBucket(plan.bucket, plan.root, { log: ctx.log });
+  const session = await openStore(target, plan.root, {
+    batchRows: plan.batchRows,
+    retry: { onRetry: (message) => ctx.log.warn(message) },
+  });
+  let manifest: LoadManifest;
+  try {
+    manifest = await load({
+      session,
+      bucket,
+      datasets: plan.datasets,
+      destination: plan.destination,
+      run: ctx.run,
+      objects: plan.objects,
+      dryRun: ctx.dryRun,
+      log: ctx.log,
+      progress: ctx.progress?.('load'),
+    });
+  } finally {
+    await session.close();
+  }
+  const manifestPath = await recordManifest(plan.manifests, manifest, ctx);
+  return {
+    result: manifest,
+    manifestPath,
+    report: loadReport(manifest, manifestPath),
+    verdict: loadVerdict(manifest),
+  };
+}
+
+function loadVerdict(m: LoadManifest): Verdict {
+  if (!m.totals.failed) return ok;
+  const failures = m.datasets.flatMap((d) => d.objects).filter((o) => o.status === 'failed');
+  return failure(
+    `${m.totals.failed} object(s) failed and were rolled back (the next run loads them): ${failures.map((o) => `${o.name}: ${o.reason}`).join('; ')}`,
+  );
+}
+
+export function loadReport(m: LoadManifest, manifestPath?: string): StageReport {
+  const t = m.totals;
+  const blocks: ReportBlock[] = [
+    note(`target: ${m.target}`),
+    note(`bucket: ${m.bucket}`),
+    note(`run: ${m.runId}`),
+    datasetTable(m),
+  ];
+  if (!m.dryRun)
+    blocks.push(
+      note(`rows in = rows loaded + rows quarantined: ${t.rowsIn} = ${t.rowsLoaded} + ${t.rowsQuarantined}`),
+    );
+  const problems = new Map<string, number>();
+  for (const o of m.datasets.flatMap((d) => d.objects))
+    for (const [kind, n] of Object.entries(o.problems)) problems.set(kind, (problems.get(kind) ?? 0) + n);
+  if (problems.size)
+    blocks.push(
+      note(
+        `quarantined (see table ${QUARANTINE_TABLE}): ${[...problems].map(([k, n]) => `${n} ${k}`).join(', ')}`,
+      ),
+    );
+  if (!m.dryRun && t.loaded === 0 && t.skipped > 0 && t.failed === 0)
+    blocks.push(
+      note(
+        `0 rows loaded: all ${t.skipped} objects were already loaded (the audit table has them with the same MD5).`,
+      ),
+    );
+  blocks.push(objectListing(m));
+  if (manifestPath) blocks.push(note(`manifest: ${manifestPath}`));
+  return { stage: 'load', dryRun: m.dryRun, title: loadTitle(m.dryRun), blocks };
+}
+
+function loadTitle(dryRun: boolean): string {
+  return `Load${dryRun ? ' (dry run: nothing written)' : ''}`;
+}
+
+function datasetTable(m: LoadManifest) {
+  const columns = ['dataset', 'table', 'mode', 'objects', 'loaded', 'skipped', 'failed'];
+  return table(
+    [...columns, 'rows in', 'rows loaded', 'rows quarantined', 'rows replaced'],
+    m.datasets.map((d) => [
+      d.dataset,
+      d.table,
+      d.mode,
+      d.totals.objects,
+      d.totals.loaded,
+      d.totals.skipped,
+      d.totals.failed,
+      d.totals.rowsIn,
+      d.totals.rowsLoaded,
+      d.totals.rowsQuarantined,
+      d.totals.rowsReplaced,
+    ]),
+  );
+}
+
+/** Failures first; the log listed every object as it was loaded. */
+function objectListing(m: LoadManifest) {
+  const objects = m.datasets
+    .flatMap((d) => d.objects)
+    .sort((a, b) => Number(b.status === 'failed') - Number(a.status === 'failed'));
+  return listing(
+    ['object', 'status', 'rows in', 'loaded', 'quarantined', 'problems', 'reason'],
+    objects.map((o) => [
+      o.name,
+      o.status,
+      o.rowsIn,
+      o.rowsLoaded,
+      o.rowsQuarantined,
+      Object.entries(o.problems)
+        .map(([kind, n]) => `${kind}: ${n}`)
+        .join(', '),
+      o.reason,
+    ]),
+    LISTING_ROWS,
+  );
+}
