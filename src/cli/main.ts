@@ -17,6 +17,7 @@ import {
   runTransformStage,
   type PipelineContext,
 } from './pipeline.ts';
+import { runSparkTransformStage } from '../spark/run-stage.ts';
 
 interface GlobalOptions {
   config: string;
@@ -106,9 +107,10 @@ program
       '--on <engine>',
       'where the notebooks run: local DuckDB, or the profile’s Databricks workspace',
     )
-      .choices(['local', 'databricks'])
+      .choices(['local', 'databricks', 'spark'])
       .default('local'),
   )
+  .option('--master <url>', 'with --on spark: local[*] (default), local[N] or spark://host:port')
   .option(
     '--timeout-minutes <n>',
     'with --on databricks: stop and cancel the run after this long (default 60)',
@@ -134,7 +136,8 @@ program
       o: {
         notebook: string[];
         param: Record<string, string>;
-        on: 'local' | 'databricks';
+        on: 'local' | 'databricks' | 'spark';
+        master?: string;
         timeoutMinutes?: number;
         pollSeconds?: number;
       },
@@ -142,6 +145,8 @@ program
     ) => {
       const request = { notebooks: o.notebook, params: o.param };
       if (o.on === 'local') return void (await runTransformStage(context(command), request));
+      if (o.on === 'spark')
+        return void (await runSparkTransformStage(context(command), { ...request, master: o.master }));
       // Databricks reads the SQL store itself: only the profile's databricks section needs its secrets here,
       // and a dry run, which sends nothing, needs none.
       const dryRun = command.optsWithGlobals<GlobalOptions>().dryRun;

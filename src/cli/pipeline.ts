@@ -285,7 +285,7 @@ function tablesExist(manifest: TransformManifest): boolean {
   );
 }
 
-function printTransformSummary(log: Logger, m: TransformManifest): void {
+export function printTransformSummary(log: Logger, m: TransformManifest): void {
   const seconds = m.notebooks.reduce((s, n) => s + n.seconds, 0);
   log.info(
     `transform: ${m.notebooks.length} notebooks, ${m.tables.length} table versions written in ${seconds.toFixed(1)} s`,
