@@ -30,8 +30,8 @@ export interface TableDifference {
   onlyRight?: unknown[];
 }
 
-async function columns(location: string): Promise<string[]> {
-  const snapshot = await openDeltaTable(location).snapshot();
+async function columns(location: string, version: number | undefined): Promise<string[]> {
+  const snapshot = await openDeltaTable(location).snapshot({ version });
   return snapshot.schema.fields.map((f) => `${f.name}: ${JSON.stringify(f.type)}`);
 }
 
@@ -72,11 +72,12 @@ function unmatched(left: Row[], right: Row[]): Row[] {
   return missing;
 }
 
-/** Every difference between the tables under two Delta folders; an empty list when they agree. */
+/** Every difference between the tables under two Delta folders (at their latest versions unless given). */
 export async function compareDeltaFolders(
   left: string,
   right: string,
   tables: readonly string[] = TWELVE_TABLES,
+  versions: { left?: number; right?: number } = {},
 ): Promise<TableDifference[]> {
   const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
   const conn = await instance.connect();
@@ -84,13 +85,13 @@ export async function compareDeltaFolders(
   try {
     for (const table of tables) {
       const [l, r] = [left, right].map((root) => path.join(root, ...table.split('.')));
-      const schema = { left: await columns(l!), right: await columns(r!) };
+      const schema = { left: await columns(l!, versions.left), right: await columns(r!, versions.right) };
       if (JSON.stringify(schema.left) !== JSON.stringify(schema.right)) {
         differences.push({ table, schema });
         continue;
       }
-      await registerDeltaView(conn, 'left_table', l!);
-      await registerDeltaView(conn, 'right_table', r!);
+      await registerDeltaView(conn, 'left_table', l!, { version: versions.left });
+      await registerDeltaView(conn, 'right_table', r!, { version: versions.right });
       const [lr, rr] = [await sortedRows(conn, 'left_table'), await sortedRows(conn, 'right_table')];
       const onlyLeft = unmatched(lr, rr);
       const onlyRight = unmatched(rr, lr);
