@@ -22,6 +22,8 @@ export interface SparkJob {
   delta?: { root: string; schemas: string[] };
   /** Values the JVM must never print (it replaces them in what it writes; this side redacts too). */
   redact?: string[];
+  /** Run every statement even after one fails (each result says how it went); by default the job stops there. */
+  continueOnError?: boolean;
   statements: SparkStatement[];
 }
 

@@ -28,6 +28,7 @@ import org.apache.spark.sql.types.StructField;
  * {"appName", "master", "conf": {k: v},
  *  "delta": {"root": "/abs/folder", "schemas": ["silver", "gold"]},   (optional, see DeltaFolder)
  *  "redact": ["value", ...],                                           (optional: never printed)
+ *  "continueOnError": false,                                           (optional: run every statement)
  *  "statements": [
  *    {"id", "sql", "args": {name: value}, "maxRows": 100},            (a Spark SQL statement)
  *    {"id", "view", "jdbc": {option: value}}]}                         (a temporary view over Spark's JDBC source)
@@ -36,8 +37,9 @@ import org.apache.spark.sql.types.StructField;
  * <p>Writes JSON lines to stdout: first {"session": {"spark", "delta", "master", "tables", "ms"}} (or {"session":
  * null, "ok": false, "error"}), then one line per statement: {"id", "ok": true, "ms", "columns": [{"name", "type"}],
  * "rows": [[...]], "truncated"} or {"id", "ok": false, "ms", "error", "condition", "parameters"}. It stops at the
- * first failure (exit code 1). Statements run with spark.sql(sql, args), so ":name" markers are bound as named
- * parameters, never spliced into the text; a query runs to its last row (every row of a check is evaluated), of
+ * first failure (exit code 1), unless continueOnError (then every statement runs and the exit code is 0).
+ * Statements run with spark.sql(sql, args), so ":name" markers are bound as named parameters, never spliced into the
+ * text; a query runs to its last row (every row of a check is evaluated), of
  * which maxRows are returned. Spark's own logs go to stderr.
  */
 public final class Engine {
@@ -70,7 +72,7 @@ public final class Engine {
       for (JsonNode statement : job.path("statements")) {
         ObjectNode result = run(spark, statement, redactor);
         out.println(JSON.writeValueAsString(result));
-        if (!result.path("ok").asBoolean()) {
+        if (!result.path("ok").asBoolean() && !job.path("continueOnError").asBoolean(false)) {
           status = 1;
           break;
         }
