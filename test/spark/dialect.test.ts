@@ -61,6 +61,12 @@ const CASES: Case[] = [
     rule: 'division by zero',
     sql: 'SELECT CAST(1 AS DOUBLE) / 0',
     spark: { error: /DIVIDE_BY_ZERO/ },
+    duckdb: 'Infinity',
+  },
+  {
+    rule: 'integer division by zero',
+    sql: 'SELECT 1 / 0',
+    spark: { error: /DIVIDE_BY_ZERO/ },
     duckdb: null,
   },
   {
