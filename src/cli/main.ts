@@ -105,7 +105,7 @@ program
   .addOption(
     new Option(
       '--on <engine>',
-      'where the notebooks run: local DuckDB, or the profile’s Databricks workspace',
+      'where the notebooks run: local DuckDB, the profile’s Databricks workspace, or Apache Spark',
     )
       .choices(['local', 'databricks', 'spark'])
       .default('local'),

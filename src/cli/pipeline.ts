@@ -160,10 +160,11 @@ export interface TransformRequest {
   skipUnchanged?: boolean;
 }
 
-export async function runTransformStage(
+/** The notebooks a transform runs (absolute paths) and their parameters, whatever the engine. */
+export function transformInputs(
   ctx: PipelineContext,
-  request: TransformRequest = {},
-): Promise<TransformManifest | undefined> {
+  request: TransformRequest,
+): { notebooks: string[]; params: Record<string, string | number | boolean> } {
   const { resolved } = ctx;
   const settings = resolved.config.transform;
   const notebooks = (request.notebooks?.length ? request.notebooks : settings.notebooks).map((n) =>
@@ -174,6 +175,15 @@ export async function runTransformStage(
       'transform: no notebooks to run (list them under transform.notebooks in lakehouse.yml)',
     );
   const params = { dataset: resolved.config.datasets[0]!.name, ...settings.parameters, ...request.params };
+  return { notebooks, params };
+}
+
+export async function runTransformStage(
+  ctx: PipelineContext,
+  request: TransformRequest = {},
+): Promise<TransformManifest | undefined> {
+  const { resolved } = ctx;
+  const { notebooks, params } = transformInputs(ctx, request);
   const deltaRoot = configPath(resolved, resolved.profile.delta);
   ctx.log.info(`transform: ${notebooks.length} notebook(s) on DuckDB → Delta tables in ${deltaRoot}`);
   if (ctx.dryRun) {

@@ -6,6 +6,7 @@ import { sparkMaster } from '../config/schema.ts';
 import {
   printTransformSummary,
   StageFailedError,
+  transformInputs,
   type PipelineContext,
   type TransformRequest,
 } from '../cli/pipeline.ts';
@@ -21,15 +22,7 @@ export async function runSparkTransformStage(
   request: TransformRequest & { master?: string } = {},
 ): Promise<SparkTransformManifest | undefined> {
   const { resolved } = ctx;
-  const settings = resolved.config.transform;
-  const notebooks = (request.notebooks?.length ? request.notebooks : settings.notebooks).map((n) =>
-    configPath(resolved, n),
-  );
-  if (notebooks.length === 0)
-    throw new StageFailedError(
-      'transform: no notebooks to run (list them under transform.notebooks in lakehouse.yml)',
-    );
-  const params = { dataset: resolved.config.datasets[0]!.name, ...settings.parameters, ...request.params };
+  const { notebooks, params } = transformInputs(ctx, request);
   const spark = resolved.profile.spark;
   const master = request.master ?? spark?.master ?? DEFAULT_MASTER;
   const valid = sparkMaster.safeParse(master);
