@@ -42,3 +42,8 @@ export const needsShared = () =>
 export const needsPostgres = () => needs('PostgreSQL at 127.0.0.1:5432', tcpProbe('127.0.0.1', 5432));
 export const needsMariaDB = () => needs('MariaDB at 127.0.0.1:3306', tcpProbe('127.0.0.1', 3306));
 export const needsChromium = () => needs('Chromium at /usr/bin/chromium', pathProbe('/usr/bin/chromium'));
+export const needsSpark = () =>
+  needs(
+    'Java and the Spark module (cd spark && mvn -q package)',
+    pathProbe(path.join(repoRoot, 'spark/target/lakehouse-spark.jar')),
+  );

@@ -99,6 +99,8 @@ public final class Engine {
       else if (v instanceof java.sql.Date || v instanceof java.sql.Timestamp || v instanceof java.time.temporal.Temporal)
         v = v.toString();
       else if (v instanceof scala.collection.Seq<?> seq) v = scala.jdk.javaapi.CollectionConverters.asJava(seq);
+      // Maps (e.g. DESCRIBE HISTORY's operationParameters) as JSON objects, not as the Scala class's fields.
+      else if (v instanceof scala.collection.Map<?, ?> map) v = scala.jdk.javaapi.CollectionConverters.asJava(map);
       values[i] = v;
     }
     return values;
