@@ -4,8 +4,8 @@ import { openDeltaTable, writeDelta } from '../../src/delta/index.ts';
 import type { SparkStatement } from '../helpers/spark.ts';
 import { deltaPath } from './spark-rows.ts';
 
-export const SPARK_INSERTS = 12;
-const MAX_APPENDS = 300;
+export const SPARK_INSERTS = 8;
+const MAX_APPENDS = 150;
 
 export interface ConcurrentRun {
   location: string;
@@ -44,6 +44,8 @@ export async function concurrentAppends(
     });
     versions.push(result.version);
     if ((await sparkCommits()) >= SPARK_INSERTS) break;
+    // About as often as Spark commits, so that neither floods the log.
+    await new Promise((r) => setTimeout(r, 150));
   }
   return versions;
 }

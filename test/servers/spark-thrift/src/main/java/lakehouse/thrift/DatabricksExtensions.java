@@ -16,8 +16,8 @@ import org.apache.thrift.protocol.TType;
 /**
  * The three Databricks extensions of TCLIService without which the @databricks/sql driver cannot work with a
  * HiveServer2 (Spark's Thrift server included), added at the wire around Hive's generated classes, which know none
- * of them. Everything else is Hive's IDL as Spark's Thrift server serves it. Off (with --hive-only), the driver fails
- * exactly as it does against Spark's own server.
+ * of them. Everything else is Hive's IDL as Spark's Thrift server serves it. Each can be left out (see Extension),
+ * to show where the driver breaks without it.
  *
  * <ol>
  *   <li>OpenSession: the driver sends client_protocol = -7 (__HIVE_JDBC_WORKAROUND, not a Hive TProtocolVersion) and
@@ -41,6 +41,13 @@ final class DatabricksExtensions {
 
   private DatabricksExtensions() {}
 
+  /** The extensions, each of which the server can leave out. */
+  enum Extension {
+    PROTOCOL_VERSION,
+    PARAMETERS,
+    RESULT_FORMAT
+  }
+
   /** A named parameter as the driver sends it: a Spark type name and the value as text (null for NULL). */
   record Parameter(String name, String type, String value) {}
 
@@ -53,14 +60,16 @@ final class DatabricksExtensions {
   /** Reads a request; the request's struct is at depth 2 (the call's argument struct is depth 1). */
   static final class Input extends TProtocolDecorator {
     private final TProtocol raw;
+    private final java.util.Set<Extension> on;
     final Request request = new Request();
     private String message = "";
     private int depth;
     private short field;
 
-    Input(TProtocol raw) {
+    Input(TProtocol raw, java.util.Set<Extension> on) {
       super(raw);
       this.raw = raw;
+      this.on = on;
     }
 
     @Override
@@ -94,18 +103,19 @@ final class DatabricksExtensions {
     public int readI32() throws TException {
       int value = super.readI32();
       boolean clientProtocol = depth == 2 && "OpenSession".equals(message) && field == OPEN_SESSION_CLIENT_PROTOCOL;
-      if (clientProtocol && TProtocolVersion.findByValue(value) == null)
+      if (clientProtocol && on.contains(Extension.PROTOCOL_VERSION) && TProtocolVersion.findByValue(value) == null)
         return TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10.getValue();
       return value;
     }
 
     /** Reads an extension field the generated classes do not know; false for any other field. */
     private boolean takeExtension(TField f) throws TException {
-      if ("ExecuteStatement".equals(message) && f.id == EXECUTE_STATEMENT_PARAMETERS && f.type == TType.LIST) {
+      boolean parameters = on.contains(Extension.PARAMETERS);
+      if (parameters && "ExecuteStatement".equals(message) && f.id == EXECUTE_STATEMENT_PARAMETERS && f.type == TType.LIST) {
         TList list = raw.readListBegin();
         for (int i = 0; i < list.size; i++) request.parameters.add(readParameter());
         raw.readListEnd();
-      } else if ("OpenSession".equals(message) && f.id == OPEN_SESSION_INITIAL_NAMESPACE && f.type == TType.STRUCT) {
+      } else if (on.contains(Extension.PROTOCOL_VERSION) && "OpenSession".equals(message) && f.id == OPEN_SESSION_INITIAL_NAMESPACE && f.type == TType.STRUCT) {
         request.initialSchema = readStruct(2).get((short) 2);
       } else {
         return false;
@@ -149,12 +159,14 @@ final class DatabricksExtensions {
 
   /** Writes a response; the response's struct is at depth 2 (the call's result struct is depth 1). */
   static final class Output extends TProtocolDecorator {
+    private final java.util.Set<Extension> on;
     private String message = "";
     private int depth;
     private short field;
 
-    Output(TProtocol raw) {
+    Output(TProtocol raw, java.util.Set<Extension> on) {
       super(raw);
+      this.on = on;
     }
 
     @Override
@@ -183,13 +195,13 @@ final class DatabricksExtensions {
 
     @Override
     public void writeI32(int value) throws TException {
-      boolean serverProtocol = depth == 2 && "OpenSession".equals(message) && field == OPEN_SESSION_SERVER_PROTOCOL;
+      boolean serverProtocol = on.contains(Extension.PROTOCOL_VERSION) && depth == 2 && "OpenSession".equals(message) && field == OPEN_SESSION_SERVER_PROTOCOL;
       super.writeI32(serverProtocol ? SPARK_CLI_SERVICE_PROTOCOL_V8 : value);
     }
 
     @Override
     public void writeFieldStop() throws TException {
-      if (depth == 2 && "GetResultSetMetadata".equals(message)) {
+      if (on.contains(Extension.RESULT_FORMAT) && depth == 2 && "GetResultSetMetadata".equals(message)) {
         super.writeFieldBegin(new TField("resultFormat", TType.I32, RESULT_FORMAT));
         super.writeI32(COLUMN_BASED_SET);
         super.writeFieldEnd();

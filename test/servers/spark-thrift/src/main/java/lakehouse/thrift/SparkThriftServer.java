@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import lakehouse.thrift.DatabricksExtensions.Extension;
 import org.apache.hive.service.rpc.thrift.*;
 import org.apache.spark.SparkThrowable;
 import org.apache.spark.sql.Dataset;
@@ -41,7 +44,8 @@ import org.apache.thrift.transport.TMemoryInputTransport;
  * own columns, floats as doubles, everything else as HiveResult.toHiveString text), types as its toTTypeId maps them.
  * Databricks' protocol extensions, which the @databricks/sql driver needs, are added by DatabricksExtensions.
  *
- * <p>Usage: --delta-root DIR [--port N] [--path /cliservice] [--hive-only]; the token clients must send as
+ * <p>Usage: --delta-root DIR [--port N] [--path /cliservice]. The path serves every extension; PATH/hive none (the
+ * protocol of Spark's own server), PATH/no-parameters and PATH/no-result-format all but one. The token clients must send as
  * "Authorization: Bearer" is SPARK_THRIFT_TOKEN, the PKCS12 keystore SPARK_THRIFT_KEYSTORE with password
  * SPARK_THRIFT_KEYSTORE_PASSWORD. Prints {"port": N} on stdout once it listens.
  */
@@ -85,18 +89,24 @@ public final class SparkThriftServer implements TCLIService.Iface {
             .getOrCreate();
     registerTables(spark, new File(args.get("--delta-root")));
     SparkThriftServer service = new SparkThriftServer(spark);
-    boolean extensions = !args.containsKey("--hive-only");
     HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", Integer.parseInt(args.getOrDefault("--port", "0"))), 64);
     server.setHttpsConfigurator(new HttpsConfigurator(sslContext()));
     TCLIService.Processor<SparkThriftServer> processor = new TCLIService.Processor<>(service);
     String token = System.getenv("SPARK_THRIFT_TOKEN");
-    server.createContext(args.getOrDefault("--path", "/cliservice"), exchange -> {
+    String path = args.getOrDefault("--path", "/cliservice");
+    Map<String, EnumSet<Extension>> modes = Map.of(
+        path, EnumSet.allOf(Extension.class),
+        path + "/hive", EnumSet.noneOf(Extension.class),
+        path + "/no-parameters", EnumSet.complementOf(EnumSet.of(Extension.PARAMETERS)),
+        path + "/no-result-format", EnumSet.complementOf(EnumSet.of(Extension.RESULT_FORMAT)));
+    modes.forEach((at, on) -> server.createContext(at, exchange -> {
       try (exchange) {
-        service.serve(exchange, processor, token, extensions);
+        if (!exchange.getRequestURI().getPath().equals(at)) exchange.sendResponseHeaders(404, -1);
+        else service.serve(exchange, processor, token, on);
       } catch (Exception e) {
         e.printStackTrace();
       }
-    });
+    }));
     server.setExecutor(Executors.newFixedThreadPool(8));
     server.start();
     System.out.println("{\"port\": " + server.getAddress().getPort() + "}");
@@ -130,7 +140,7 @@ public final class SparkThriftServer implements TCLIService.Iface {
   }
 
   /** One HTTP POST: a Thrift message in, its answer out (what libthrift's TServlet does, on the JDK's server). */
-  private void serve(HttpExchange exchange, TCLIService.Processor<?> processor, String token, boolean extensions)
+  private void serve(HttpExchange exchange, TCLIService.Processor<?> processor, String token, Set<Extension> on)
       throws Exception {
     String expected = "Bearer " + token;
     String given = exchange.getRequestHeaders().getFirst("Authorization");
@@ -146,10 +156,10 @@ public final class SparkThriftServer implements TCLIService.Iface {
     TMemoryBuffer answer = new TMemoryBuffer(4096);
     TProtocol in = new TBinaryProtocol(new TMemoryInputTransport(body));
     TProtocol out = new TBinaryProtocol(answer);
-    DatabricksExtensions.Input input = extensions ? new DatabricksExtensions.Input(in) : null;
-    REQUEST.set(input == null ? new DatabricksExtensions.Request() : input.request);
+    DatabricksExtensions.Input input = new DatabricksExtensions.Input(in, on);
+    REQUEST.set(input.request);
     try {
-      processor.process(input == null ? in : input, extensions ? new DatabricksExtensions.Output(out) : out);
+      processor.process(input, new DatabricksExtensions.Output(out, on));
     } finally {
       REQUEST.remove();
     }
