@@ -172,9 +172,13 @@ export class DeltaTable {
   // A commit holding only commitInfo (it changes no state), so that vacuum shows in the history.
   private async commitInfoOnly(readVersion: number, info: CommitInfo): Promise<number> {
     for (let version = readVersion + 1; ; version++) {
-      const actions: Action[] = [{ commitInfo: { timestamp: Date.now(), ...info } }];
+      const timestamp = Date.now();
+      const actions: Action[] = [{ commitInfo: { timestamp, ...info } }];
       try {
-        await this.storage.put(commitPath(version), serializeCommit(actions), { ifAbsent: true });
+        await this.storage.put(commitPath(version), serializeCommit(actions), {
+          ifAbsent: true,
+          modificationTime: timestamp,
+        });
         return version;
       } catch (e) {
         if (!(e instanceof FileExistsError)) throw e;

@@ -74,8 +74,10 @@ export async function commit(
       ...(request.userMetadata !== undefined ? { userMetadata: request.userMetadata } : {}),
     };
     try {
+      // The file's time is the commit's timestamp too: Spark and other readers take it from the file.
       await storage.put(commitPath(version), serializeCommit([{ commitInfo: info }, ...request.actions]), {
         ifAbsent: true,
+        modificationTime: info.timestamp,
       });
       return version;
     } catch (e) {

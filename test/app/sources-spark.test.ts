@@ -125,7 +125,15 @@ describe.runIf(ok)("where the driver breaks on the HiveServer2 protocol of Spark
     await expect(query(`${server.path}/no-result-format`, 'SELECT 1 AS one')).rejects.toThrow(/./);
   });
 
-  test('with the three extensions, parameters are bound by Spark, not spliced', async () => {
+  test("GetOperationStatus: a failed statement's error travels in displayMessage, not in Hive's errorMessage", async () => {
+    const sql = 'SELECT * FROM gold.no_such_table';
+    await expect(query(`${server.path}/no-display-message`, sql)).rejects.toThrow(
+      /The operation failed due to an error/,
+    );
+    await expect(query(server.path, sql)).rejects.toThrow(/TABLE_OR_VIEW_NOT_FOUND/);
+  });
+
+  test('with the four extensions, parameters are bound by Spark, not spliced', async () => {
     const rows = await query(server.path, 'SELECT :q AS q, :n + 1 AS n', { q: "it's; DROP TABLE x", n: 41 });
     expect(rows).toEqual([{ q: "it's; DROP TABLE x", n: 42 }]);
   });

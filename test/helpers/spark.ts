@@ -43,6 +43,8 @@ export const TEST_SPARK_CONF: Record<string, string> = {
   'spark.driver.host': '127.0.0.1',
   'spark.driver.bindAddress': '127.0.0.1',
   'spark.sql.jsonGenerator.ignoreNullFields': 'false',
+  // Delta rebuilds a snapshot in 50 tasks by default; small test tables need 2.
+  'spark.databricks.delta.snapshotPartitions': '2',
 };
 
 export interface SparkStatement {
@@ -67,7 +69,7 @@ export interface SparkJob {
   conf?: Record<string, string>;
   /** Defaults to local[2]. */
   master?: string;
-  /** Kill the JVM after this long (default 10 minutes). */
+  /** Kill the JVM after this long (default 30 minutes). */
   timeoutMs?: number;
 }
 
@@ -88,7 +90,7 @@ export async function runSparkJob(job: SparkJob): Promise<Map<string, SparkResul
     moduleClasspath(sparkTarget, 'lakehouse-spark.jar'),
     'lakehouse.spark.Engine',
   ];
-  const { code, stdout, stderr } = await runJava(args, input, job.timeoutMs ?? 600_000);
+  const { code, stdout, stderr } = await runJava(args, input, job.timeoutMs ?? 1_800_000);
   const results = new Map<string, SparkResult>();
   for (const line of stdout.split('\n')) {
     if (line.trim() === '') continue;
@@ -96,7 +98,8 @@ export async function runSparkJob(job: SparkJob): Promise<Map<string, SparkResul
     results.set(result.id, result);
   }
   if (code !== 0 && ![...results.values()].some((r) => !r.ok)) {
-    throw new Error(`the Spark job exited with ${code} before answering:\n${stderr.slice(-4000)}`);
+    const done = `${results.size} of ${job.statements.length} statements answered`;
+    throw new Error(`the Spark job exited with ${code} (${done}):\n${stderr.slice(-4000)}`);
   }
   return results;
 }

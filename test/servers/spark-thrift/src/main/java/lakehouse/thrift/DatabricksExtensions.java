@@ -14,7 +14,7 @@ import org.apache.thrift.protocol.TStruct;
 import org.apache.thrift.protocol.TType;
 
 /**
- * The three Databricks extensions of TCLIService without which the @databricks/sql driver cannot work with a
+ * The four Databricks extensions of TCLIService without which the @databricks/sql driver cannot work with a
  * HiveServer2 (Spark's Thrift server included), added at the wire around Hive's generated classes, which know none
  * of them. Everything else is Hive's IDL as Spark's Thrift server serves it. Each can be left out (see Extension),
  * to show where the driver breaks without it.
@@ -28,6 +28,9 @@ import org.apache.thrift.protocol.TType;
  *       so Spark would see unbound markers. Here they are taken off the wire for the server to bind.
  *   <li>GetResultSetMetadata: the driver requires field 1281 (resultFormat) to pick its result reader and fails
  *       without it. Here it is added: COLUMN_BASED_SET, the only format a HiveServer2 sends.
+ *   <li>GetOperationStatus: the driver's error for a failed statement is field 1281 (displayMessage), not Hive's
+ *       errorMessage; without it every SQL error reads "The operation failed due to an error". Here errorMessage is
+ *       repeated there.
  * </ol>
  */
 final class DatabricksExtensions {
@@ -38,6 +41,8 @@ final class DatabricksExtensions {
   private static final short OPEN_SESSION_INITIAL_NAMESPACE = 1284;
   private static final short EXECUTE_STATEMENT_PARAMETERS = 1288;
   private static final short RESULT_FORMAT = 1281;
+  private static final short OPERATION_STATUS_ERROR_MESSAGE = 5;
+  private static final short DISPLAY_MESSAGE = 1281;
 
   private DatabricksExtensions() {}
 
@@ -45,7 +50,8 @@ final class DatabricksExtensions {
   enum Extension {
     PROTOCOL_VERSION,
     PARAMETERS,
-    RESULT_FORMAT
+    RESULT_FORMAT,
+    DISPLAY_MESSAGE
   }
 
   /** A named parameter as the driver sends it: a Spark type name and the value as text (null for NULL). */
@@ -163,6 +169,7 @@ final class DatabricksExtensions {
     private String message = "";
     private int depth;
     private short field;
+    private String errorMessage;
 
     Output(TProtocol raw, java.util.Set<Extension> on) {
       super(raw);
@@ -200,7 +207,20 @@ final class DatabricksExtensions {
     }
 
     @Override
+    public void writeString(String value) throws TException {
+      if (depth == 2 && "GetOperationStatus".equals(message) && field == OPERATION_STATUS_ERROR_MESSAGE)
+        errorMessage = value;
+      super.writeString(value);
+    }
+
+    @Override
     public void writeFieldStop() throws TException {
+      if (on.contains(Extension.DISPLAY_MESSAGE) && depth == 2 && errorMessage != null) {
+        super.writeFieldBegin(new TField("displayMessage", TType.STRING, DISPLAY_MESSAGE));
+        super.writeString(errorMessage);
+        super.writeFieldEnd();
+        errorMessage = null;
+      }
       if (on.contains(Extension.RESULT_FORMAT) && depth == 2 && "GetResultSetMetadata".equals(message)) {
         super.writeFieldBegin(new TField("resultFormat", TType.I32, RESULT_FORMAT));
         super.writeI32(COLUMN_BASED_SET);

@@ -45,7 +45,7 @@ import org.apache.thrift.transport.TMemoryInputTransport;
  * Databricks' protocol extensions, which the @databricks/sql driver needs, are added by DatabricksExtensions.
  *
  * <p>Usage: --delta-root DIR [--port N] [--path /cliservice]. The path serves every extension; PATH/hive none (the
- * protocol of Spark's own server), PATH/no-parameters and PATH/no-result-format all but one. The token clients must send as
+ * protocol of Spark's own server), PATH/no-parameters, PATH/no-result-format and PATH/no-display-message all but one. The token clients must send as
  * "Authorization: Bearer" is SPARK_THRIFT_TOKEN, the PKCS12 keystore SPARK_THRIFT_KEYSTORE with password
  * SPARK_THRIFT_KEYSTORE_PASSWORD. Prints {"port": N} on stdout once it listens.
  */
@@ -84,6 +84,7 @@ public final class SparkThriftServer implements TCLIService.Iface {
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.databricks.delta.snapshotPartitions", "2")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .getOrCreate();
@@ -98,7 +99,8 @@ public final class SparkThriftServer implements TCLIService.Iface {
         path, EnumSet.allOf(Extension.class),
         path + "/hive", EnumSet.noneOf(Extension.class),
         path + "/no-parameters", EnumSet.complementOf(EnumSet.of(Extension.PARAMETERS)),
-        path + "/no-result-format", EnumSet.complementOf(EnumSet.of(Extension.RESULT_FORMAT)));
+        path + "/no-result-format", EnumSet.complementOf(EnumSet.of(Extension.RESULT_FORMAT)),
+        path + "/no-display-message", EnumSet.complementOf(EnumSet.of(Extension.DISPLAY_MESSAGE)));
     modes.forEach((at, on) -> server.createContext(at, exchange -> {
       try (exchange) {
         if (!exchange.getRequestURI().getPath().equals(at)) exchange.sendResponseHeaders(404, -1);
