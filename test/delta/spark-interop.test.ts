@@ -226,7 +226,7 @@ interface Prepared {
 
 let root: string;
 let conn: DuckDBConnection;
-let prepared: Prepared[] = [];
+const prepared: Prepared[] = [];
 let results: Map<string, SparkResult>;
 let concurrent: ConcurrentRun;
 
