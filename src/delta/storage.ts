@@ -100,8 +100,9 @@ export class LocalStorage implements DeltaStorage {
     const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.tmp`);
     await fs.writeFile(temp, data);
     if (options.modificationTime !== undefined) {
-      const time = new Date(options.modificationTime);
-      await fs.utimes(temp, time, time);
+      // In seconds; half a millisecond more so that the float's rounding cannot make it the millisecond before.
+      const seconds = (options.modificationTime + 0.5) / 1000;
+      await fs.utimes(temp, seconds, seconds);
     }
     try {
       if (options.ifAbsent) {
