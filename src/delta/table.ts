@@ -10,6 +10,7 @@ import { replay } from './replay.ts';
 import { Snapshot, resolveActionPath } from './snapshot.ts';
 import type { DeltaStorage } from './storage.ts';
 import { FileExistsError, storageFor } from './storage.ts';
+import { ENGINE_INFO } from './transaction.ts';
 
 export interface DeltaTableOptions {
   /** Used to read checkpoint Parquet files; a private in-memory DuckDB is used when absent. */
@@ -162,6 +163,7 @@ export class DeltaTable {
     const version = await this.commitInfoOnly(snapshot.version, {
       operation: 'VACUUM END',
       operationParameters: { status: 'COMPLETED', retentionHours },
+      engineInfo: ENGINE_INFO,
       operationMetrics: { numDeletedFiles: String(files.length), numVacuumedDirectories: '0' },
       readVersion: snapshot.version,
       isBlindAppend: true,

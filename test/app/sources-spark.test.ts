@@ -7,6 +7,7 @@ import path from 'node:path';
 import { databricksSource, localSource, startApp } from '../../app/server.ts';
 import type { RunningApp } from '../../app/server.ts';
 import { openWarehouse } from '../../src/databricks/sql.ts';
+import { TABLES } from '../../app/sql.ts';
 import { needs, needsSpark, pathProbe } from '../helpers/services.ts';
 import { startSparkThriftServer, thriftTarget } from '../servers/spark-thrift/index.ts';
 import type { SparkThriftServer } from '../servers/spark-thrift/index.ts';
@@ -25,15 +26,12 @@ let server: SparkThriftServer;
 let local: RunningApp;
 let remote: RunningApp;
 
+function connection(httpPath: string) {
+  return { host: server.host, port: server.port, httpPath, token: TOKEN, checkServerCertificate: false };
+}
+
 function warehouse(httpPath: string) {
-  return openWarehouse({
-    host: server.host,
-    port: server.port,
-    httpPath,
-    token: TOKEN,
-    checkServerCertificate: false,
-    queryTimeoutMs: 60_000,
-  });
+  return openWarehouse({ ...connection(httpPath), queryTimeoutMs: 120_000 });
 }
 
 beforeAll(async () => {
@@ -46,6 +44,13 @@ beforeAll(async () => {
     'SELECT basket_size, baskets * 2 AS baskets, share FROM gold.basket_size_distribution WHERE basket_size <= 3',
   );
   server = await startSparkThriftServer({ deltaRoot: project.deltaRoot, token: TOKEN });
+  // Spark's first read of each table (Delta log replay, JIT) is slow on a busy 2-core machine: warm up first.
+  const warm = openWarehouse({ ...connection(server.path), queryTimeoutMs: 600_000 });
+  try {
+    for (const table of TABLES) await warm.query(`SELECT count(*) AS n FROM ${table}`);
+  } finally {
+    await warm.close();
+  }
   local = await startApp({
     source: await localSource({ deltaRoot: project.deltaRoot, manifestsDir: project.manifestsDir }),
     port: 0,
