@@ -143,9 +143,12 @@ LIMIT :limit`;
 export const basketSizes = `
 SELECT basket_size, baskets, share FROM gold.basket_size_distribution ORDER BY basket_size`;
 
-/** A table's rows, in a stable order so that both sources show the same ones. `from` is a table reference. */
+/**
+ * A table's rows, in a stable order so that both sources show the same ones. `from` is a table reference. Where
+ * nulls sort is said, because the engines differ: Spark puts them first, DuckDB last.
+ */
 export function tableRows(from: string): string {
-  return `SELECT * FROM ${from} ORDER BY ALL LIMIT :limit`;
+  return `SELECT * FROM ${from} ORDER BY ALL NULLS LAST LIMIT :limit`;
 }
 
 export function tableCount(from: string): string {

@@ -43,11 +43,11 @@ export function replay(base: TableState | undefined, commits: VersionedActions[]
     version = commit.version;
     for (const action of commit.actions) {
       if (action.add) {
-        files.set(action.add.path, action.add);
-        tombstones.delete(action.add.path);
+        files.set(fileKey(action.add), action.add);
+        tombstones.delete(fileKey(action.add));
       } else if (action.remove) {
-        files.delete(action.remove.path);
-        tombstones.set(action.remove.path, action.remove);
+        files.delete(fileKey(action.remove));
+        tombstones.set(fileKey(action.remove), action.remove);
       } else if (action.metaData) {
         metadata = action.metaData;
       } else if (action.protocol) {
@@ -61,6 +61,17 @@ export function replay(base: TableState | undefined, commits: VersionedActions[]
   if (!metadata) throw new Error(`${where}: no metaData action in the log up to version ${version}`);
   checkReadable(protocol, where);
   return { version, protocol, metadata, files, tombstones, txns };
+}
+
+/**
+ * A logical file is its path and its deletion vector (PROTOCOL.md "Reconciliation"): a DELETE with deletion vectors
+ * removes (path) and adds (path + vector) in one commit, and the add must stay.
+ */
+function fileKey(file: AddFile | RemoveFile): string {
+  const dv = file.deletionVector as
+    { storageType?: string; pathOrInlineDv?: string; offset?: number } | null | undefined;
+  if (!dv) return file.path;
+  return `${file.path}#${dv.storageType ?? ''}${dv.pathOrInlineDv ?? ''}${dv.offset === undefined ? '' : `@${dv.offset}`}`;
 }
 
 export function checkReadable(protocol: Protocol, where: string): void {

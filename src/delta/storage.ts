@@ -22,12 +22,18 @@ export interface DeltaStorage {
   read(relPath: string): Promise<Uint8Array | undefined>;
   /**
    * Writes `data` at `relPath`. With `ifAbsent`, fails with a `FileExistsError` when the file exists; the file
-   * appears complete or not at all, so readers never see a partial commit.
+   * appears complete or not at all, so readers never see a partial commit. With `modificationTime` (ms), where the
+   * store lets it be set, the file carries that time (a commit's timestamp, which Delta readers take from it).
    */
-  put(relPath: string, data: Uint8Array | string, options?: { ifAbsent?: boolean }): Promise<void>;
+  put(relPath: string, data: Uint8Array | string, options?: PutOptions): Promise<void>;
   delete(relPath: string): Promise<void>;
   /** Where DuckDB can read or write the file directly, if this storage is a local file system. */
   localPath?(relPath: string): string;
+}
+
+export interface PutOptions {
+  ifAbsent?: boolean;
+  modificationTime?: number;
 }
 
 export class FileExistsError extends Error {
@@ -86,13 +92,18 @@ export class LocalStorage implements DeltaStorage {
     }
   }
 
-  async put(relPath: string, data: Uint8Array | string, options: { ifAbsent?: boolean } = {}): Promise<void> {
+  async put(relPath: string, data: Uint8Array | string, options: PutOptions = {}): Promise<void> {
     const target = this.localPath(relPath);
     await fs.mkdir(path.dirname(target), { recursive: true });
     // Write a hidden temporary file first, then publish it in one step: link() fails if the target exists
     // (put-if-absent) and rename() replaces atomically, so no reader ever sees a half-written file.
     const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.tmp`);
     await fs.writeFile(temp, data);
+    if (options.modificationTime !== undefined) {
+      // In seconds; half a millisecond more so that the float's rounding cannot make it the millisecond before.
+      const seconds = (options.modificationTime + 0.5) / 1000;
+      await fs.utimes(temp, seconds, seconds);
+    }
     try {
       if (options.ifAbsent) {
         await fs.link(temp, target).catch((e: NodeJS.ErrnoException) => {

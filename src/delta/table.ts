@@ -9,7 +9,7 @@ import { replay } from './replay.ts';
 import { Snapshot, resolveActionPath } from './snapshot.ts';
 import type { DeltaStorage } from './storage.ts';
 import { storageFor } from './storage.ts';
-import { commitInfoOnly } from './transaction/commit.ts';
+import { ENGINE_INFO, commitInfoOnly } from './transaction/commit.ts';
 
 export interface DeltaTableOptions {
   /** Used to read checkpoint Parquet files; a private in-memory DuckDB is used when absent. */
@@ -160,6 +160,7 @@ export class DeltaTable {
     const version = await commitInfoOnly(this.storage, snapshot.version, {
       operation: 'VACUUM END',
       operationParameters: { status: 'COMPLETED', retentionHours },
+      engineInfo: ENGINE_INFO,
       operationMetrics: { numDeletedFiles: String(files.length), numVacuumedDirectories: '0' },
       readVersion: snapshot.version,
       isBlindAppend: true,

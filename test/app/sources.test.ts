@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { databricksSource, localSource, startApp } from '../../app/server.ts';
 import type { RunningApp } from '../../app/server.ts';
-import { TABLES } from '../../app/sql.ts';
+import { apiPaths } from './api-paths.ts';
 import { overwriteTable, runSamplePipeline, startWarehouse, WAREHOUSE_TOKEN } from './helpers.ts';
 
 let deltaRoot: string;
@@ -47,56 +47,6 @@ afterAll(async () => {
   await warehouse?.close();
 });
 
-const ruleQueries = [
-  '',
-  'minSupport=0.002',
-  'minConfidence=0.1',
-  'minConfidence=0.25&minLift=1.1',
-  'minLift=1.2&sort=confidence&dir=asc',
-  'sort=antecedents&dir=asc&page=2&pageSize=10',
-  'sort=consequents&dir=desc&pageSize=7&page=3',
-  'sort=support&dir=desc',
-  'sort=leverage&dir=asc',
-  'sort=conviction&dir=desc',
-  'q=milk',
-  'q=MILK&side=antecedent',
-  'q=milk&side=consequent&minConfidence=0.05',
-  'q=%3Cscript',
-  'q=no%20such%20item',
-  'minSupport=1',
-];
-
-function paths(): string[] {
-  const list = [
-    '/api/overview',
-    '/api/rules/bounds',
-    '/api/sales/daily',
-    '/api/sales/monthly',
-    '/api/sales/yearly',
-    '/api/sales/correlation',
-    '/api/items/top',
-    '/api/items/top?limit=5',
-    '/api/items/distribution',
-    '/api/items/distribution?bins=7',
-    '/api/customers/top',
-    '/api/customers/top?limit=100',
-    '/api/baskets/sizes',
-    '/api/tables',
-    '/api/rules?minConfidence=2',
-    '/api/tables/gold.nope/history',
-    ...ruleQueries.map((q) => `/api/rules?${q}`),
-    ...ruleQueries.map((q) => `/api/rules/scatter?${q}`),
-  ];
-  for (const table of TABLES) {
-    list.push(
-      `/api/tables/${table}/history`,
-      `/api/tables/${table}/rows`,
-      `/api/tables/${table}/rows?version=0&limit=20`,
-    );
-  }
-  return list;
-}
-
 async function call(app: RunningApp, path: string) {
   const response = await fetch(app.url + path);
   const body = (await response.json()) as { data?: unknown; meta?: { stale: boolean }; error?: string };
@@ -106,7 +56,7 @@ async function call(app: RunningApp, path: string) {
 describe('local Delta and a Databricks warehouse', () => {
   test('answer every API request identically', async () => {
     const checked: string[] = [];
-    for (const path of paths()) {
+    for (const path of apiPaths()) {
       const [a, b] = await Promise.all([call(local, path), call(remote, path)]);
       expect({ path, status: b.status }).toEqual({ path, status: a.status });
       if (a.status === 200) {

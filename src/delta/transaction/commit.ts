@@ -64,7 +64,8 @@ export async function commitTransaction(
   const txnId = randomUUID();
   let version = request.readVersion + 1;
   for (let attempt = 0; ; attempt++) {
-    const actions = [{ commitInfo: commitInfoFor(request, txnId) }, ...request.actions];
+    const timestamp = Math.max(Date.now(), (await previousTimestamp(storage, version)) + 1);
+    const actions = [{ commitInfo: commitInfoFor(request, txnId, timestamp) }, ...request.actions];
     if (await putCommit(storage, version, actions)) return { status: 'committed', version };
     if (!request.isBlindAppend) {
       const reason = `${request.operation} is not a blind append, so it cannot be re-based`;
@@ -120,16 +121,36 @@ export async function commitInfoOnly(
   readVersion: number,
   info: CommitInfo,
 ): Promise<number> {
-  let version = readVersion + 1;
-  while (!(await putCommit(storage, version, [{ commitInfo: { timestamp: Date.now(), ...info } }])))
-    version++;
-  return version;
+  for (let version = readVersion + 1; ; version++) {
+    const timestamp = Math.max(Date.now(), (await previousTimestamp(storage, version)) + 1);
+    if (await putCommit(storage, version, [{ commitInfo: { timestamp, ...info } }])) return version;
+  }
 }
 
-/** False when another writer already holds `version`. */
+/**
+ * The timestamp of the commit before `version` (-Infinity for the first). Commit times must increase: readers that
+ * date commits by their files (Spark without in-commit timestamps) move a commit that is not later than the one
+ * before it, so two commits in the same millisecond would make TIMESTAMP AS OF differ between engines.
+ */
+async function previousTimestamp(storage: DeltaStorage, version: number): Promise<number> {
+  if (version === 0) return -Infinity;
+  const text = new TextDecoder().decode((await storage.read(commitPath(version - 1))) ?? new Uint8Array());
+  const line = text.split('\n').find((l) => l.includes('"commitInfo"'));
+  const timestamp = line ? (JSON.parse(line) as Action).commitInfo?.timestamp : undefined;
+  return typeof timestamp === 'number' ? timestamp : -Infinity;
+}
+
+/**
+ * False when another writer already holds `version`. The file's time is the commit's timestamp too: Spark (without
+ * in-commit timestamps) dates a commit by its file, so both readers see the same history and time travel.
+ */
 async function putCommit(storage: DeltaStorage, version: number, actions: Action[]): Promise<boolean> {
+  const timestamp = actions.find((a) => a.commitInfo)?.commitInfo?.timestamp;
   try {
-    await storage.put(commitPath(version), serializeCommit(actions), { ifAbsent: true });
+    await storage.put(commitPath(version), serializeCommit(actions), {
+      ifAbsent: true,
+      ...(typeof timestamp === 'number' ? { modificationTime: timestamp } : {}),
+    });
     return true;
   } catch (e) {
     if (e instanceof FileExistsError) return false;
@@ -163,9 +184,9 @@ async function rebaseOverWinners(
   return { nextVersion: latest + 1 };
 }
 
-function commitInfoFor(request: CommitRequest, txnId: string): CommitInfo {
+function commitInfoFor(request: CommitRequest, txnId: string, timestamp: number): CommitInfo {
   return {
-    timestamp: Date.now(),
+    timestamp,
     operation: request.operation,
     // Spark reads operationParameters as a map of strings (JSON inside, e.g. partitionBy: "[\"day\"]").
     operationParameters: Object.fromEntries(

@@ -1,3 +1,5 @@
+// Kept for what the Spark SQL stand-in (../spark-thrift/) cannot do: faults on demand and fast protocol tests
+// without a JVM; the app's answers on a real Spark SQL engine are tested there.
 // A protocol-level stand-in for a Databricks SQL warehouse: TCLIService (the IDL the @databricks/sql driver ships,
 // served by its generated Processor) over HTTPS, Thrift binary protocol in the body of POST requests to the HTTP
 // path, as the driver's ThriftHttpConnection speaks it, with bearer-token auth, backed by DuckDB.
