@@ -6,6 +6,7 @@ import { ConfigError, configPath, loadConfig, type LoadOptions } from '../config
 import { generateGroceries } from '../generate/groceries.ts';
 import { consoleLogger, errorMessage } from '../util/log.ts';
 import { currentRun } from '../util/run.ts';
+import { createRehearseCommand } from '../rehearse/cli.ts';
 import { createTableCommand } from './table.ts';
 import {
   ensureSamples,
@@ -248,6 +249,7 @@ program.addCommand(
     return path.join(configPath(resolved, resolved.profile.delta), ...name.split('.'));
   }),
 );
+program.addCommand(createRehearseCommand());
 
 async function runPipeline(ctx: PipelineContext): Promise<void> {
   ctx.log.info(
