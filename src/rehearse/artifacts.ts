@@ -55,9 +55,18 @@ export class ArtifactStore {
     return info;
   }
 
-  /** Extracts the artifact into `destination`; the files it wrote. */
-  download(name: string, destination: string): string[] {
+  /**
+   * Extracts the artifact into `destination`; the files it wrote. Only an artifact of a job that `job` needs
+   * (directly or not) is there for certain: any other job may run at the same time on GitHub, so its artifacts
+   * count as missing, with the reason said.
+   */
+  download(name: string, destination: string, job: string, needed: ReadonlySet<string>): string[] {
     const info = this.artifacts.get(name);
+    if (info && !needed.has(info.job))
+      throw new Error(
+        `Unable to download artifact(s): Artifact not found for name: ${name}\n` +
+          `(job ${info.job} uploads it, but job ${job} does not need ${info.job}: on GitHub the two run at the same time, so the artifact is not there when ${job} looks for it)`,
+      );
     if (!info)
       throw new Error(
         `Unable to download artifact(s): Artifact not found for name: ${name}\n` +
@@ -72,8 +81,11 @@ export class ArtifactStore {
     });
   }
 
-  names(): string[] {
-    return [...this.artifacts.keys()];
+  /** The names of the artifacts `needed` jobs uploaded (what a download without a name gets). */
+  names(needed?: ReadonlySet<string>): string[] {
+    return this.list()
+      .filter((a) => !needed || needed.has(a.job))
+      .map((a) => a.name);
   }
 
   list(): ArtifactInfo[] {

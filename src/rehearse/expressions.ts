@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { data, Evaluator, Lexer, Parser } from '@actions/expressions';
+import { TokenType, type Token } from '@actions/expressions/lexer';
 import type { FunctionDefinition } from '@actions/expressions/funcs/info';
 import { truthy } from '@actions/expressions/result';
 import {
@@ -39,7 +40,7 @@ export function fromData(value: data.ExpressionData): Json {
 
 export function evaluateExpression(expression: string, scope: Scope): data.ExpressionData {
   try {
-    const tokens = new Lexer(expression).lex().tokens;
+    const tokens = new Lexer(expression).lex().tokens.map(unescapeString);
     const tree = new Parser(tokens, Object.keys(scope.contexts), scope.functions).parse();
     const contexts = new data.Dictionary(
       ...Object.entries(scope.contexts).map(([key, value]) => ({ key, value: toData(value) })),
@@ -51,6 +52,16 @@ export function evaluateExpression(expression: string, scope: Scope): data.Expre
       `the expression \${{ ${expression} }} failed: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
+}
+
+/**
+ * @actions/expressions 0.3.61 unescapes only the first `''` of a string literal (`value.replace("''", "'")`),
+ * where GitHub unescapes every one; a workflow's `run: echo 'a' 'b'` with an expression in it becomes such a
+ * string (the parser turns it into format('echo ''a'' ''b'' …', …)). The value is taken again from the lexeme.
+ */
+function unescapeString(token: Token): Token {
+  if (token.type !== TokenType.STRING) return token;
+  return { ...token, value: token.lexeme.slice(1, -1).replaceAll("''", "'") };
 }
 
 /** A token of the workflow (literal, expression, sequence or mapping) as a plain value. */

@@ -23,6 +23,8 @@ import { runPostSteps, runStep } from './step.ts';
 import type { JobReport, RunContext, State, StepReport } from './types.ts';
 import type { WorkflowJob } from './workflow.ts';
 
+const CANCEL_TIMEOUT_MS = 5 * 60_000;
+
 export interface JobOutcome extends JobReport {
   /** continue-on-error at job level: a failure does not fail the workflow. */
   continueOnError: boolean;
@@ -87,8 +89,11 @@ async function runSteps(
   for (const step of job.steps) {
     steps.push(await runStep(rt, step));
     if (!timedOut && remainingMs(rt) === 0) {
+      // As when GitHub cancels a job: the steps still to come run only under always() or cancelled(), within
+      // the job's cancel-timeout-minutes (5).
       timedOut = true;
       rt.status = 'cancelled';
+      rt.deadline = Date.now() + CANCEL_TIMEOUT_MS;
     }
   }
   steps.push(...(await runPostSteps(rt)));

@@ -42,7 +42,12 @@ export interface CloudStandins extends StandinEnvironment {
 export async function startStandins(options: StandinOptions): Promise<CloudStandins> {
   const tag = options.runId.replace(/[^a-z0-9]/gi, '').toLowerCase();
   const schema = `rehearse_${tag}`;
-  await withPostgres((client) => client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`));
+  // Without PostgreSQL the rehearsal still runs: what reads or writes the SQL store fails, saying why.
+  const postgres = await withPostgres((client) => client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)).then(
+    () => undefined,
+    (e: unknown) =>
+      `PostgreSQL at 127.0.0.1:5432 is not reachable (${e instanceof Error ? e.message : String(e)})`,
+  );
   const secret = (prefix: string) => `${prefix}${crypto.randomBytes(16).toString('hex')}`;
   const bucket = `rehearsal-${tag}`;
   const deltaRoot = path.join(options.runDir, 'delta');
@@ -108,7 +113,7 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
   );
   const notes = [
     `GCS: the GCS stand-in at ${gcs.url} (STORAGE_EMULATOR_HOST), bucket ${bucket}`,
-    `SQL Server: no SQL Server runs here; lakehouse.yml's sqlserver targets point at PostgreSQL (127.0.0.1:5432, database test, schema ${schema})`,
+    `SQL Server: no SQL Server runs here; lakehouse.yml's sqlserver targets point at PostgreSQL (127.0.0.1:5432, database test, schema ${schema})${postgres ? `: ${postgres}` : ''}`,
     `Databricks: the Databricks stand-in at ${databricks.url} runs the notebooks it is sent on DuckDB, reading PostgreSQL schema ${schema}, writing Delta tables into ${deltaRoot}`,
     `GitHub: REST stand-in at ${github.url}, ID tokens at ${idToken.url.split('?')[0]} for jobs with id-token: write`,
     `Render: the Render stand-in at ${render.apiUrl} (action input default https://api.render.com/v1 replaced)`,
@@ -129,7 +134,7 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
     servers: { gcs, databricks, render, github },
     close: async () => {
       await Promise.all(servers.map((s) => s.close()));
-      await withPostgres((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      if (!postgres) await withPostgres((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     },
   };
 }

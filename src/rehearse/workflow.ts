@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   convertWorkflowTemplate,
+  isBasicExpression,
   isMapping,
   isSequence,
   NoOperationTraceWriter,
@@ -104,7 +105,10 @@ function describeJob(model: Job, raw: MappingToken): WorkflowJob {
 function stepLabel(step: Step): string {
   if (step.name) return String(step.name);
   if ('uses' in step) return step.uses.value;
-  if ('run' in step) return `Run ${String(step.run).trim().split('\n')[0]}`;
+  if ('run' in step) {
+    const run = isBasicExpression(step.run) ? (step.run.source ?? step.run.expression) : String(step.run);
+    return `Run ${run.trim().split('\n')[0]}`;
+  }
   return step.id;
 }
 

@@ -97,12 +97,13 @@ export function artifactRoot(files: string[], searchPaths: string[]): string {
 function download(call: StepCall): StepDone {
   const { runtime: rt, inputs } = call;
   const destination = path.resolve(rt.place.workspace, inputs.path || '.');
-  const names = inputs.name ? [inputs.name] : rt.run.artifacts.names();
+  const needed = upstreamJobs(rt);
+  const names = inputs.name ? [inputs.name] : rt.run.artifacts.names(needed);
   const merge = booleanInput(call, 'merge-multiple', false);
   try {
     for (const name of names) {
       const into = inputs.name || merge ? destination : path.join(destination, name);
-      const files = rt.run.artifacts.download(name, into);
+      const files = rt.run.artifacts.download(name, into, rt.job.id, needed);
       call.io.log(
         `Artifact ${name}: ${files.length} file(s) into ${into}: ${files.map((f) => path.relative(rt.place.workspace, f)).join(', ')}`,
       );
@@ -112,4 +113,19 @@ function download(call: StepCall): StepDone {
   }
   setOutput(call, 'download-path', destination);
   return { ok: true };
+}
+
+/** The jobs this job needs, directly or through others. */
+function upstreamJobs(rt: StepCall['runtime']): Set<string> {
+  const byId = new Map(rt.run.workflow.jobs.map((j) => [j.id, j]));
+  const found = new Set<string>();
+  const visit = (id: string) => {
+    for (const need of byId.get(id)?.model.needs ?? [])
+      if (!found.has(need.value)) {
+        found.add(need.value);
+        visit(need.value);
+      }
+  };
+  visit(rt.job.id);
+  return found;
 }
