@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { globFiles } from '../glob.ts';
 import type { StepCall, StepDone } from '../runtime.ts';
-import { booleanInput, failed, setOutput, type Standin } from './index.ts';
+import { booleanInput, failed, setOutput, type Standin } from './io.ts';
 
 export const uploadArtifact: Standin = {
   action: 'actions/upload-artifact',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { cloneCommit, git } from '../git.ts';
 import { isUnder } from '../glob.ts';
 import type { StepCall, StepDone } from '../runtime.ts';
-import { booleanInput, failed, setOutput, type Standin } from './index.ts';
+import { booleanInput, failed, setOutput, type Standin } from './io.ts';
 
 const INPUTS = [
   'repository',

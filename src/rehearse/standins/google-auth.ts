@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StepCall, StepDone } from '../runtime.ts';
-import { booleanInput, exportVariable, failed, setOutput, type Standin } from './index.ts';
+import { booleanInput, exportVariable, failed, setOutput, type Standin } from './io.ts';
 
 export const googleAuth: Standin = {
   action: 'google-github-actions/auth',

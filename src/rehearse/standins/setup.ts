@@ -2,7 +2,7 @@
 // against the machine's own and says so (a warning when they differ), and the steps run on the machine's.
 import { spawnSync } from 'node:child_process';
 import type { StepCall, StepDone } from '../runtime.ts';
-import { setOutput, type Standin } from './index.ts';
+import { setOutput, type Standin } from './io.ts';
 
 export const setupNode: Standin = {
   action: 'actions/setup-node',
