@@ -65,7 +65,7 @@ export async function runJob(
     return { ...base, state: 'failure', ms: Date.now() - started, reason };
   } finally {
     if (!options.keepWorkspaces)
-      fs.rmSync(path.dirname(path.dirname(rt.place.workspace)), { recursive: true, force: true });
+      fs.rmSync(path.join(run.runDir, 'jobs', job.id), { recursive: true, force: true });
   }
 }
 
