@@ -48,46 +48,14 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
     (e: unknown) =>
       `PostgreSQL at 127.0.0.1:5432 is not reachable (${e instanceof Error ? e.message : String(e)})`,
   );
-  const secret = (prefix: string) => `${prefix}${crypto.randomBytes(16).toString('hex')}`;
   const bucket = `rehearsal-${tag}`;
   const deltaRoot = path.join(options.runDir, 'delta');
-  const subject = `repo:${options.repository}:ref:refs/heads/${options.branch}`;
-  const gcs = await startGcsServer({ buckets: [bucket], dir: path.join(options.runDir, 'gcs') });
-  const idToken = await startGitHubIdTokenServer({ subject });
-  const databricksToken = secret('dapi');
-  const clientId = crypto.randomUUID();
-  const databricks = await startDatabricksServer({
-    token: databricksToken,
-    warehouses: ['rehearsal-warehouse'],
-    runNotebook: notebookRunner({
-      connection: POSTGRES_URL,
-      schema,
-      deltaRoot,
-      manifestsDir: path.join(options.runDir, 'manifests'),
-      notebooksDir: path.join(options.runDir, 'databricks', 'notebooks'),
-      runId: options.runId,
-      logFile: path.join(options.runDir, 'logs', 'databricks.log'),
-    }),
+  const { gcs, idToken, databricks, github, render, tokens } = await startServers(options, {
+    bucket,
+    schema,
+    deltaRoot,
   });
-  databricks.federationPolicies.push({ clientId, audience: `${databricks.url}/oidc/v1/token`, subject });
-  const [writeToken, readToken] = [secret('ghs_'), secret('ghs_')];
-  const github = await startGitHubServer({
-    tokens: [writeToken],
-    readOnlyTokens: [readToken],
-    repositories: [options.repository],
-  });
-  const renderKey = secret('rnd_');
-  const render = await startRenderServer({
-    apiKey: renderKey,
-    services: [
-      {
-        id: 'srv-rehearsal',
-        name: 'lakehouse-app',
-        url: 'https://lakehouse-app.onrender.com',
-        outcome: 'live',
-      },
-    ],
-  });
+  const { clientId, databricksToken, writeToken, readToken, renderKey } = tokens;
   const vars = overlay(
     {
       GCS_BUCKET: bucket,
@@ -104,7 +72,7 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
   const secrets = overlay(
     {
       GITHUB_TOKEN: writeToken,
-      SQLSERVER_CONNECTION_STRING: `${POSTGRES_URL}?application_name=${secret('')}`,
+      SQLSERVER_CONNECTION_STRING: `${POSTGRES_URL}?application_name=${madeUpSecret('rehearsal')}`,
       DATABRICKS_TOKEN: databricksToken,
       RENDER_API_KEY: renderKey,
       RENDER_DEPLOY_HOOK_URL: render.hookUrl('srv-rehearsal'),
@@ -137,6 +105,55 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
       if (!postgres) await withPostgres((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     },
   };
+}
+
+const madeUpSecret = (prefix: string) => `${prefix}${crypto.randomBytes(16).toString('hex')}`;
+
+/** The protocol-level servers, each with the made-up credentials it accepts. */
+async function startServers(
+  options: StandinOptions,
+  place: { bucket: string; schema: string; deltaRoot: string },
+) {
+  const { bucket, schema, deltaRoot } = place;
+  const subject = `repo:${options.repository}:ref:refs/heads/${options.branch}`;
+  const gcs = await startGcsServer({ buckets: [bucket], dir: path.join(options.runDir, 'gcs') });
+  const idToken = await startGitHubIdTokenServer({ subject });
+  const databricksToken = madeUpSecret('dapi');
+  const clientId = crypto.randomUUID();
+  const databricks = await startDatabricksServer({
+    token: databricksToken,
+    warehouses: ['rehearsal-warehouse'],
+    runNotebook: notebookRunner({
+      connection: POSTGRES_URL,
+      schema,
+      deltaRoot,
+      manifestsDir: path.join(options.runDir, 'manifests'),
+      notebooksDir: path.join(options.runDir, 'databricks', 'notebooks'),
+      runId: options.runId,
+      logFile: path.join(options.runDir, 'logs', 'databricks.log'),
+    }),
+  });
+  databricks.federationPolicies.push({ clientId, audience: `${databricks.url}/oidc/v1/token`, subject });
+  const [writeToken, readToken] = [madeUpSecret('ghs_'), madeUpSecret('ghs_')];
+  const github = await startGitHubServer({
+    tokens: [writeToken],
+    readOnlyTokens: [readToken],
+    repositories: [options.repository],
+  });
+  const renderKey = madeUpSecret('rnd_');
+  const render = await startRenderServer({
+    apiKey: renderKey,
+    services: [
+      {
+        id: 'srv-rehearsal',
+        name: 'lakehouse-app',
+        url: 'https://lakehouse-app.onrender.com',
+        outcome: 'live',
+      },
+    ],
+  });
+  const tokens = { clientId, databricksToken, writeToken, readToken, renderKey };
+  return { gcs, idToken, databricks, github, render, tokens };
 }
 
 function overlay(base: Record<string, string>, over: Record<string, string> = {}): Record<string, string> {

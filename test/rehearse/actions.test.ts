@@ -226,9 +226,10 @@ describe('artifacts', () => {
 
   it('follows upload-artifact’s search rules', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'glob-'));
-    for (const f of ['x/a.txt', 'x/y/b.txt', 'x/.h/c.txt', 'z/d.txt'])
-      (fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true }),
-        fs.writeFileSync(path.join(root, f), f));
+    for (const f of ['x/a.txt', 'x/y/b.txt', 'x/.h/c.txt', 'z/d.txt']) {
+      fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+      fs.writeFileSync(path.join(root, f), f);
+    }
     const found = globFiles('x/**/*.txt\n!x/y/**', root, { excludeHidden: true });
     expect(found.files.map((f) => path.relative(root, f))).toEqual(['x/a.txt']);
     expect(found.searchPaths).toEqual([path.join(root, 'x')]);
