@@ -3,7 +3,7 @@ import path from 'node:path';
 import { cloneCommit, git } from '../git.ts';
 import { isUnder } from '../glob.ts';
 import type { StepCall, StepDone } from '../runtime.ts';
-import { booleanInput, failed, setOutput, type Standin } from './io.ts';
+import { booleanInput, failed, setOutput, succeededWithCleanup, type Standin } from './io.ts';
 
 const INPUTS = [
   'repository',
@@ -66,16 +66,5 @@ async function runCheckout(call: StepCall): Promise<StepDone> {
   setOutput(call, 'ref', `refs/heads/${run.branch}`);
   setOutput(call, 'commit', run.commit.sha);
   if (!persist) return { ok: true };
-  return {
-    ok: true,
-    post: {
-      label: `Post ${call.step.label}`,
-      condition: 'always()',
-      state: {},
-      run: async () => {
-        git(['config', '--local', '--unset-all', header], target);
-        return { ok: true };
-      },
-    },
-  };
+  return succeededWithCleanup(call, () => git(['config', '--local', '--unset-all', header], target));
 }

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StepCall, StepDone } from '../runtime.ts';
-import { booleanInput, exportVariable, failed, setOutput, type Standin } from './io.ts';
+import { booleanInput, exportVariable, failed, setOutput, succeededWithCleanup, type Standin } from './io.ts';
 
 export const googleAuth: Standin = {
   action: 'google-github-actions/auth',
@@ -76,18 +76,7 @@ function authenticate(call: StepCall): StepDone {
   setOutput(call, 'project_id', project);
   call.io.log(`Created credentials file at "${file}"`);
   if (!booleanInput(call, 'cleanup_credentials', true)) return { ok: true };
-  return {
-    ok: true,
-    post: {
-      label: `Post ${call.step.label}`,
-      condition: 'always()',
-      state: {},
-      run: async () => {
-        fs.rmSync(file, { force: true });
-        return { ok: true };
-      },
-    },
-  };
+  return succeededWithCleanup(call, () => fs.rmSync(file, { force: true }));
 }
 
 function externalAccount(call: StepCall, provider: string): Record<string, unknown> | string {

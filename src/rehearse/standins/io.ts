@@ -43,3 +43,19 @@ export function failed(call: StepCall, reason: string): StepDone {
   call.io.error(reason);
   return { ok: false, reason };
 }
+
+/** A success that leaves a post step doing `cleanup` (under always(), as the real actions' posts). */
+export function succeededWithCleanup(call: StepCall, cleanup: () => void): StepDone {
+  return {
+    ok: true,
+    post: {
+      label: `Post ${call.step.label}`,
+      condition: 'always()',
+      state: {},
+      run: async () => {
+        cleanup();
+        return { ok: true };
+      },
+    },
+  };
+}
