@@ -8,6 +8,9 @@
 // hang in RUNNING (for timeouts), or to return a result. Faults (500, 429 with Retry-After, connection reset) are
 // switched on for the next N requests; every request is recorded in `requests`.
 //
+// With `runNotebook` (as `lakehouse rehearse` starts it) a task really runs its notebook when it starts, and stays
+// RUNNING until that run settles.
+//
 // OAuth (POST /oidc/v1/token, form-encoded): the client_credentials grant checks HTTP Basic `client_id:secret`
 // against the configured service principals; the RFC 8693 token-exchange grant checks the subject token's iss, aud,
 // sub and exp claims against the configured federation policies (one per service principal, matched by client_id,
