@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Suites that share a server (PostgreSQL, MariaDB) use their own schema or database, so files may run in parallel.
     pool: 'forks',
+    // @actions/workflow-parser imports its JSON schemas without an import attribute, which Node refuses: Vite
+    // transforms it instead (tsx does the same for the CLI).
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });

@@ -50,7 +50,7 @@ for (let i = 0; i < smallCount; i++)
 const server = $({
   cwd: root,
   nothrow: true,
-})`${process.execPath} --import tsx test/servers/gcs/cli.ts --bucket bench-bucket --dir ${path.join(work, 'server')}`;
+})`${process.execPath} --import tsx src/standins/gcs/cli.ts --bucket bench-bucket --dir ${path.join(work, 'server')}`;
 const url = await new Promise((resolve, reject) => {
   server.stdout.on('data', (d) => {
     const m = /"url":"([^"]+)"/.exec(String(d));
@@ -205,7 +205,7 @@ ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB. Median of ${runs} runs each.
 
 The uploads go through the real \`@google-cloud/storage\` client (\`GcsBucket\`, which also hashes every byte
 with MD5 and CRC32C and checks both against the server's) to the GCS test server
-(\`test/servers/gcs\`) running as a separate process on the loopback interface; the server writes objects to
+(\`src/standins/gcs\`) running as a separate process on the loopback interface; the server writes objects to
 files under \`bench/.work\`, on the same disk as the copies, and computes MD5 and CRC32C of each object too.
 The large file is ${bigMB} MiB of random bytes; the small files are ${smallKB} KiB each.
 

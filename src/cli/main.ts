@@ -22,6 +22,7 @@ import { openSqlStore } from '../sql/index.ts';
 import { consoleLogger, errorMessage } from '../util/log.ts';
 import { progress } from '../util/progress.ts';
 import { currentRun } from '../util/run.ts';
+import { createRehearseCommand } from '../rehearse/cli.ts';
 import { finish } from './report.ts';
 import { createTableCommand } from './table.ts';
 
@@ -273,6 +274,7 @@ program.addCommand(
     return path.join(configPath(resolved, resolved.profile.delta), ...name.split('.'));
   }),
 );
+program.addCommand(createRehearseCommand());
 
 /** `lakehouse run`: (sample) → ingest → load → transform, each stage's failure ending the run. */
 async function runPipeline({ resolved, datasets, run }: CliContext): Promise<void> {

@@ -8,8 +8,8 @@ import { parseParameters, readInputs } from '../../actions/databricks/inputs.ts'
 import { tempProject } from '../helpers/cli.ts';
 import { runBundledAction, type ActionRun } from '../helpers/github-action.ts';
 import { repoRoot } from '../helpers/services.ts';
-import { startDatabricksServer, type DatabricksServer } from '../servers/databricks/server.ts';
-import { startGitHubIdTokenServer, type IdTokenServer } from '../servers/github/id-token.ts';
+import { startDatabricksServer, type DatabricksServer } from '../../src/standins/databricks/server.ts';
+import { startGitHubIdTokenServer, type IdTokenServer } from '../../src/standins/github/id-token.ts';
 
 const DIST = path.join(repoRoot, 'actions/databricks/dist/index.js');
 const TOKEN = 'dapi-action-secret-token-4242424242';

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { runBundledAction, type ActionRun } from '../helpers/github-action.ts';
 import { repoRoot } from '../helpers/services.ts';
-import { startGitHubServer, type GitHubServer } from '../servers/github/server.ts';
-import { startRenderServer, type RenderServer } from '../servers/render/server.ts';
+import { startGitHubServer, type GitHubServer } from '../../src/standins/github/server.ts';
+import { startRenderServer, type RenderServer } from '../../src/standins/render/server.ts';
 
 const ACTION = path.join(repoRoot, 'actions/deploy-render');
 const DIST = path.join(ACTION, 'dist/index.js');

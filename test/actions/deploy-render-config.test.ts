@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../actions/deploy-render/main.ts';
-import { startRenderServer, type RenderServer } from '../servers/render/server.ts';
+import { startRenderServer, type RenderServer } from '../../src/standins/render/server.ts';
 import { runInProcess } from './in-process.ts';
 
 const SERVICE = 'srv-d0configservicevvvv';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBundledAction, type ActionRun } from '../helpers/github-action.ts';
 import { repoRoot } from '../helpers/services.ts';
-import { startGcsServer, type GcsServer } from '../servers/gcs/server.ts';
+import { startGcsServer, type GcsServer } from '../../src/standins/gcs/server.ts';
 
 const DIST = path.join(repoRoot, 'actions/ingest/dist/index.js');
 const BUCKET = 'action-bucket';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { lakehouse, tempProject } from '../helpers/cli.ts';
 import { needsPostgres, repoRoot } from '../helpers/services.ts';
-import { startGcsServer } from '../servers/gcs/server.ts';
+import { startGcsServer } from '../../src/standins/gcs/server.ts';
 
 const digest = (dir: string) =>
   fs

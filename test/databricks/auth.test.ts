@@ -11,13 +11,13 @@ import {
 import { createDatabricksClient, type DatabricksClient } from '../../src/databricks/rest.ts';
 import { memoryLogger } from '../../src/util/log.ts';
 import { redact } from '../../src/util/secrets.ts';
-import { startDatabricksServer, type DatabricksServer } from '../servers/databricks/server.ts';
+import { startDatabricksServer, type DatabricksServer } from '../../src/standins/databricks/server.ts';
 import {
   GITHUB_ISSUER,
   startGitHubIdTokenServer,
   testJwt,
   type IdTokenServer,
-} from '../servers/github/id-token.ts';
+} from '../../src/standins/github/id-token.ts';
 
 const CLIENT_ID = '6d1c2a0e-5f47-4b8e-9d1a-0c3e5b7a9f21';
 const CLIENT_SECRET = 'dose-m2m-client-secret-0123456789abcdef';

@@ -12,7 +12,7 @@ import {
   type SubmitRunSpec,
 } from '../../src/databricks/rest.ts';
 import { memoryLogger } from '../../src/util/log.ts';
-import { startDatabricksServer, type DatabricksServer } from '../servers/databricks/server.ts';
+import { startDatabricksServer, type DatabricksServer } from '../../src/standins/databricks/server.ts';
 
 const TOKEN = 'dapi-rest-test-0123456789abcdef';
 const FAST = { initialDelayMs: 1, maxDelayMs: 5 };

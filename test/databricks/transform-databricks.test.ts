@@ -20,8 +20,8 @@ import {
 import { memoryLogger } from '../../src/util/log.ts';
 import { lakehouse } from '../helpers/cli.ts';
 import { repoRoot } from '../helpers/services.ts';
-import { startDatabricksServer, type DatabricksServer } from '../servers/databricks/server.ts';
-import { GITHUB_ISSUER, testJwt } from '../servers/github/id-token.ts';
+import { startDatabricksServer, type DatabricksServer } from '../../src/standins/databricks/server.ts';
+import { GITHUB_ISSUER, testJwt } from '../../src/standins/github/id-token.ts';
 
 const CLI_CLIENT_SECRET = 'dose-cli-client-secret-31415926';
 

@@ -9,7 +9,7 @@ import { GcsBucket, type GcsBucketOptions } from '../../src/bucket/gcs.ts';
 import { checkBucketName, parseGcsUri } from '../../src/bucket/gcs-names.ts';
 import { openBucket, PreconditionFailedError, ObjectNotFoundError } from '../../src/bucket/index.ts';
 import { memoryLogger } from '../../src/util/log.ts';
-import { startGcsServer, type GcsServer } from '../servers/gcs/server.ts';
+import { startGcsServer, type GcsServer } from '../../src/standins/gcs/server.ts';
 
 let server: GcsServer;
 let dir: string;

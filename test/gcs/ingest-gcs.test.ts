@@ -10,7 +10,7 @@ import { GcsBucket, type GcsBucketOptions } from '../../src/bucket/gcs.ts';
 import { ingest, type IngestOptions } from '../../src/stages/ingest.ts';
 import { memoryLogger } from '../../src/util/log.ts';
 import { currentRun } from '../../src/util/run.ts';
-import { startGcsServer, type GcsServer } from '../servers/gcs/server.ts';
+import { startGcsServer, type GcsServer } from '../../src/standins/gcs/server.ts';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'ingest-bucket';

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { crc32c } from '../../src/bucket/crc32c.ts';
-import { RESUMABLE_QUANTUM, startGcsServer, type GcsServer } from '../servers/gcs/server.ts';
+import { RESUMABLE_QUANTUM, startGcsServer, type GcsServer } from '../../src/standins/gcs/server.ts';
 
 let server: GcsServer;
 const B = 'test-bucket';

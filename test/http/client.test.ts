@@ -9,7 +9,7 @@ import { GitHubDeployments } from '../../src/github/deployments.ts';
 import { HttpClient, type HttpClientOptions, type HttpFailure } from '../../src/http/index.ts';
 import type { Logger } from '../../src/util/log.ts';
 import { freePort } from '../helpers/private-servers.ts';
-import { readBody } from '../servers/http-body.ts';
+import { readBody } from '../../src/standins/http-body.ts';
 
 type Reply = (res: http.ServerResponse, req: http.IncomingMessage) => void;
 

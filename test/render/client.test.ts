@@ -1,4 +1,4 @@
-// The Render client against the fake Render API (test/servers/render): triggering, polling to a terminal status,
+// The Render client against the fake Render API (src/standins/render): triggering, polling to a terminal status,
 // retries on 429 (honouring Ratelimit-Reset), 5xx and resets, timeouts, bad keys, and the deploy hook. Waits go
 // through a virtual clock, so nothing here sleeps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import {
   type RenderClientOptions,
 } from '../../src/render/client.ts';
 import { memoryLogger } from '../../src/util/log.ts';
-import { startRenderServer, type RenderServer } from '../servers/render/server.ts';
+import { startRenderServer, type RenderServer } from '../../src/standins/render/server.ts';
 
 const SERVICE = 'srv-d0livevvvvvvvvvvvvvv';
 const FAILING = 'srv-d0failingggggggggggg';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakehouse, tempProject } from '../helpers/cli.ts';
-import { startRenderServer, type RenderServer } from '../servers/render/server.ts';
+import { startRenderServer, type RenderServer } from '../../src/standins/render/server.ts';
 
 const LIVE = 'srv-d0clilivevvvvvvvvvvv';
 const FAILING = 'srv-d0clifailingggggggg';

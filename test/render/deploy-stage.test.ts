@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployRender, DeployError, type DeployOptions } from '../../src/stages/deploy.ts';
 import { memoryLogger } from '../../src/util/log.ts';
-import { startGitHubServer, type GitHubServer } from '../servers/github/server.ts';
-import { startRenderServer, type RenderServer } from '../servers/render/server.ts';
+import { startGitHubServer, type GitHubServer } from '../../src/standins/github/server.ts';
+import { startRenderServer, type RenderServer } from '../../src/standins/render/server.ts';
 
 const LIVE = 'srv-d0stagelivevvvvvvvvv';
 const FAILING = 'srv-d0stagefailingggggg';

@@ -1,9 +1,9 @@
-// GitHub Deployments through @octokit/rest against the fake GitHub API (test/servers/github): what is sent, and
+// GitHub Deployments through @octokit/rest against the fake GitHub API (src/standins/github): what is sent, and
 // how GitHub's refusals (401, 403, 422) come back as errors that say what to fix.
 import { Octokit } from '@octokit/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubDeployments } from '../../src/github/deployments.ts';
-import { startGitHubServer, type GitHubServer } from '../servers/github/server.ts';
+import { startGitHubServer, type GitHubServer } from '../../src/standins/github/server.ts';
 
 const TOKEN = 'ghs_deploymentsToken012345';
 const REPO = 'octo-org/lakehouse';

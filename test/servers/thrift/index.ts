@@ -16,7 +16,7 @@ import { selfSignedCertificate } from './certificate.ts';
 import { TCLIServiceHandler } from './service.ts';
 import type { DatabaseSource, ThriftServerFaults } from './service.ts';
 import { TCLIService, thrift } from './runtime.ts';
-import { readBody } from '../http-body.ts';
+import { readBody } from '../../../src/standins/http-body.ts';
 
 export type { ThriftServerFaults } from './service.ts';
 

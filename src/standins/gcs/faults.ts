@@ -1,6 +1,6 @@
 // Switchable faults for the GCS test server. A seeded generator picks which requests fail, so a failing test
 // replays the same faults; `inject` forces the next faults exactly, for tests that need one particular failure.
-import { mulberry32 } from '../../../src/util/random.ts';
+import { mulberry32 } from '../../util/random.ts';
 
 /**
  * `reset`: the connection is reset (mid-body for a request with a body); `lost-response`: the request takes

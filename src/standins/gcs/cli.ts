@@ -1,5 +1,5 @@
 // Runs the GCS test server as its own process (for benchmarks, or to point a client at by hand):
-//   npx tsx test/servers/gcs/cli.ts [--port 4443] [--dir <folder>] [--bucket name]...
+//   npx tsx src/standins/gcs/cli.ts [--port 4443] [--dir <folder>] [--bucket name]...
 // Prints one JSON line, {"url": ...}, once it listens; stops on SIGTERM or SIGINT.
 import { parseArgs } from 'node:util';
 import { startGcsServer } from './server.ts';

@@ -8,6 +8,9 @@
 // hang in RUNNING (for timeouts), or to return a result. Faults (500, 429 with Retry-After, connection reset) are
 // switched on for the next N requests; every request is recorded in `requests`.
 //
+// With `runNotebook` (as `lakehouse rehearse` starts it) a task really runs its notebook when it starts, and stays
+// RUNNING until that run settles.
+//
 // OAuth (POST /oidc/v1/token, form-encoded): the client_credentials grant checks HTTP Basic `client_id:secret`
 // against the configured service principals; the RFC 8693 token-exchange grant checks the subject token's iss, aud,
 // sub and exp claims against the configured federation policies (one per service principal, matched by client_id,
@@ -61,6 +64,8 @@ interface ServerTask {
   start_time?: number;
   end_time?: number;
   error?: string;
+  /** A notebook run for real (see `runNotebook`): settled or not, and how. */
+  execution?: { settled: boolean; result?: string; error?: string };
 }
 
 interface ServerRun {
@@ -99,6 +104,18 @@ export interface DatabricksServerOptions {
   warehouses?: string[];
   /** Clusters that exist (default: `cluster-test`). */
   clusters?: string[];
+  /**
+   * Runs a task's notebook for real when the task starts: the task stays RUNNING until the promise settles, then
+   * succeeds with its answer as the notebook's result, or fails with the error's message.
+   */
+  runNotebook?: (task: NotebookTask) => Promise<string | undefined>;
+}
+
+export interface NotebookTask {
+  taskKey: string;
+  path: string;
+  source: string;
+  parameters: Record<string, string>;
 }
 
 export interface DatabricksServer {
@@ -347,6 +364,13 @@ export async function startDatabricksServer(
         task.life_cycle_state = 'RUNNING';
         task.state_message = 'In run';
         task.start_time = Date.now();
+        if (options.runNotebook) execute(task, options.runNotebook);
+      } else if (task.execution) {
+        const { settled, error } = task.execution;
+        if (settled && error !== undefined) {
+          task.error = error;
+          finish(task, 'TERMINATED', 'FAILED', 'Workload failed, see run output for details');
+        } else if (settled) finish(task, 'TERMINATED', 'SUCCESS', '');
       } else if (task.life_cycle_state === 'RUNNING' && !behaviour.hang) {
         if (behaviour.fail) {
           task.error = behaviour.fail;
@@ -355,6 +379,23 @@ export async function startDatabricksServer(
       }
     }
     if (run.tasks.every(isFinal)) run.end_time ??= Date.now();
+  }
+
+  function execute(task: ServerTask, runNotebook: NonNullable<DatabricksServerOptions['runNotebook']>): void {
+    const execution: NonNullable<ServerTask['execution']> = { settled: false };
+    task.execution = execution;
+    const path = task.notebook_task.notebook_path;
+    const parameters = (task.notebook_task.base_parameters ?? {}) as Record<string, string>;
+    void runNotebook({
+      taskKey: task.task_key,
+      path,
+      source: workspace.get(path)?.content ?? '',
+      parameters,
+    }).then(
+      (result) => Object.assign(execution, { settled: true, result }),
+      (e: unknown) =>
+        Object.assign(execution, { settled: true, error: e instanceof Error ? e.message : String(e) }),
+    );
   }
 
   function finish(task: ServerTask, life: string, result: string, message: string): void {
@@ -465,7 +506,7 @@ export async function startDatabricksServer(
         const found = findTask(id);
         if (!found) throw runNotFound(query.get('run_id'));
         const { task } = found;
-        const result = notebooks.get(task.notebook_task.notebook_path)?.result;
+        const result = task.execution?.result ?? notebooks.get(task.notebook_task.notebook_path)?.result;
         return {
           metadata: taskJson(task),
           notebook_output:

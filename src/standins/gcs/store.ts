@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Crc32c } from '../../../src/bucket/crc32c.ts';
+import { Crc32c } from '../../bucket/crc32c.ts';
 
 /** The fields of the JSON API's object resource that the server keeps. */
 export interface StoredObject {

@@ -1,0 +1,255 @@
+// The rehearsal engine on small workflows of a repository of their own: contexts and functions evaluated by
+// @actions/expressions, env precedence, step and job outputs, if rules with the implicit success(), needs
+// ordering, continue-on-error, timeouts, a bad expression placed in its job and step.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKOUT, job, miniRepository, rehearseIn, removeRuns, step } from './helpers.ts';
+
+const CONTEXTS = `
+name: contexts
+on:
+  workflow_dispatch:
+    inputs:
+      flag: { type: boolean, default: false }
+      size: { type: choice, options: [small, large], default: small }
+env:
+  LEVEL: workflow
+  SHARED: workflow
+jobs:
+  facts:
+    runs-on: \${{ vars.MISSING_RUNNER || 'ubuntu-latest' }}
+    env:
+      SHARED: job
+      JOB_ONLY: job
+    outputs:
+      event: \${{ steps.facts.outputs.event }}
+      flag: \${{ steps.facts.outputs.flag }}
+      format: \${{ steps.facts.outputs.format }}
+      join: \${{ steps.facts.outputs.join }}
+      checks: \${{ steps.facts.outputs.checks }}
+      hash: \${{ steps.facts.outputs.hash }}
+      env: \${{ steps.facts.outputs.env }}
+      after-github-env: \${{ steps.after.outputs.shared }}
+      step-env-wins: \${{ steps.stepwins.outputs.shared }}
+      secret: \${{ steps.facts.outputs.secret }}
+      runner: \${{ steps.facts.outputs.runner }}
+    steps:
+      - uses: ${CHECKOUT}
+      - id: facts
+        env:
+          SHARED: step
+        run: |
+          echo "event=\${{ github.event_name }}" >> "$GITHUB_OUTPUT"
+          echo "flag=\${{ inputs.flag && 'yes' || 'no' }}" >> "$GITHUB_OUTPUT"
+          echo "format=\${{ format('{0}-{1}', inputs.size, github.run_attempt) }}" >> "$GITHUB_OUTPUT"
+          echo "join=\${{ join(fromJSON('["a","b"]'), '+') }}" >> "$GITHUB_OUTPUT"
+          echo 'checks=\${{ contains('abc', 'b') && startsWith('lakehouse', 'LAKE') && toJSON(github.event.inputs.flag) }}' >> "$GITHUB_OUTPUT"
+          echo "hash=\${{ hashFiles('data/*.txt') }}" >> "$GITHUB_OUTPUT"
+          echo "env=$LEVEL/$SHARED/$JOB_ONLY" >> "$GITHUB_OUTPUT"
+          echo "secret=\${{ secrets.DATABRICKS_TOKEN }}" >> "$GITHUB_OUTPUT"
+          echo "runner=$RUNNER_OS $GITHUB_REPOSITORY $GITHUB_REF $CI" >> "$GITHUB_OUTPUT"
+          echo "token is \${{ secrets.DATABRICKS_TOKEN }}"
+      - run: echo "SHARED=from-github-env" >> "$GITHUB_ENV"
+      - id: after
+        run: echo "shared=$SHARED" >> "$GITHUB_OUTPUT"
+      - id: stepwins
+        env:
+          SHARED: step
+        run: echo "shared=$SHARED" >> "$GITHUB_OUTPUT"
+`;
+
+const STATUS = `
+name: status
+on: workflow_dispatch
+jobs:
+  report:
+    needs: [build, on-failure]
+    if: always()
+    runs-on: ubuntu-latest
+    outputs:
+      seen: \${{ steps.seen.outputs.seen }}
+    steps:
+      - id: seen
+        run: echo "seen=\${{ needs.build.result }}/\${{ needs.on-failure.result }}/\${{ needs.build.outputs.soft }}" >> "$GITHUB_OUTPUT"
+  after-build:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo never
+  on-failure:
+    needs: build
+    if: failure()
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "the build failed"
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      soft: \${{ steps.cleanup.outputs.soft }}
+    steps:
+      - id: ok
+        run: echo ok
+      - id: soft
+        continue-on-error: true
+        run: exit 3
+      - id: hard
+        run: |
+          echo "::error::the hard step broke"
+          exit 4
+      - id: never
+        run: echo never
+      - id: cleanup
+        if: always()
+        run: echo "soft=\${{ steps.soft.outcome }},\${{ steps.soft.conclusion }},\${{ steps.never.conclusion }}" >> "$GITHUB_OUTPUT"
+      - id: on-failure
+        if: failure()
+        run: echo "reacting"
+`;
+
+const TIMEOUTS = `
+name: timeouts
+on: workflow_dispatch
+jobs:
+  step-timeout:
+    runs-on: ubuntu-latest
+    steps:
+      - id: slow
+        timeout-minutes: 0.02
+        run: sleep 30
+      - id: later
+        if: always()
+        run: echo "still runs"
+  job-timeout:
+    runs-on: ubuntu-latest
+    timeout-minutes: 0.03
+    steps:
+      - id: slow
+        run: sleep 30
+      - id: normal
+        run: echo "does not run"
+      - id: cleanup
+        if: always()
+        run: echo "cleans up"
+`;
+
+const BAD_EXPRESSION = `
+name: bad
+on: workflow_dispatch
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo fine
+  second:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo fine
+      - name: Broken
+        run: echo "\${{ steps.x.outputs.y }"
+`;
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await miniRepository({
+    '.github/workflows/contexts.yml': CONTEXTS,
+    '.github/workflows/status.yml': STATUS,
+    '.github/workflows/timeouts.yml': TIMEOUTS,
+    '.github/workflows/bad.yml': BAD_EXPRESSION,
+    'data/a.txt': 'alpha\n',
+    'data/b.txt': 'beta\n',
+  });
+});
+afterAll(() => removeRuns(dir));
+
+describe('lakehouse rehearse: expressions and contexts', () => {
+  it('evaluates contexts and functions with GitHub’s evaluator, and env with GitHub’s precedence', async () => {
+    const result = await rehearseIn(dir, 'contexts.yml', {
+      event: 'workflow_dispatch',
+      inputs: { flag: 'true', size: 'large' },
+    });
+    expect(result.state, JSON.stringify(result.firstFailure)).toBe('success');
+    const facts = job(result, 'facts');
+    const sha = (text: string) => crypto.createHash('sha256').update(text).digest();
+    const expectedHash = crypto
+      .createHash('sha256')
+      .update(sha('alpha\n'))
+      .update(sha('beta\n'))
+      .digest('hex');
+    expect(facts.outputs).toEqual({
+      event: 'workflow_dispatch',
+      flag: 'yes',
+      format: 'large-1',
+      join: 'a+b',
+      checks: '"true"',
+      hash: expectedHash,
+      env: 'workflow/step/job',
+      'after-github-env': 'from-github-env',
+      'step-env-wins': 'step',
+      runner: 'Linux local/' + dir.split('/').pop() + ' refs/heads/main true',
+    });
+    // An output that would show a secret is left out, and the log shows *** in its place.
+    expect(facts.notes.join('\n')).toContain('output secret left out');
+    const log = fs.readFileSync(step(facts, 'facts').logFile!, 'utf8');
+    expect(log).toContain('token is ***');
+    expect(facts.runsOn).toBe('ubuntu-latest');
+  });
+});
+
+describe('lakehouse rehearse: if, needs, continue-on-error', () => {
+  it('orders jobs by needs, skips what a failure skips, and runs what always() and failure() ask for', async () => {
+    const result = await rehearseIn(dir, 'status.yml');
+    expect(result.jobs.map((j) => `${j.id}:${j.state}`)).toEqual([
+      'build:failure',
+      'after-build:skipped',
+      'on-failure:success',
+      'report:success',
+    ]);
+    const build = job(result, 'build');
+    expect(build.steps.map((s) => `${s.id}:${s.outcome}/${s.state}`)).toEqual([
+      'ok:success/success',
+      'soft:failure/success',
+      'hard:failure/failure',
+      'never:skipped/skipped',
+      'cleanup:success/success',
+      'on-failure:success/success',
+    ]);
+    expect(step(build, 'hard').reason).toBe('the hard step broke');
+    expect(step(build, 'soft').reason).toBe('Process completed with exit code 3.');
+    expect(job(result, 'after-build').reason).toBe('if: success() was false (needs build: failure)');
+    expect(job(result, 'report').outputs.seen).toBe('failure/success/failure,success,skipped');
+    expect(result.state).toBe('failure');
+    expect(result.firstFailure).toEqual({
+      job: 'build',
+      step: 'Run echo "::error::the hard step broke"',
+      reason: 'the hard step broke',
+    });
+  });
+
+  it('stops a step at its timeout-minutes, and cancels a job at its own', async () => {
+    const result = await rehearseIn(dir, 'timeouts.yml');
+    const stepTimeout = job(result, 'step-timeout');
+    expect(step(stepTimeout, 'slow').state).toBe('failure');
+    expect(step(stepTimeout, 'slow').reason).toBe(
+      "The action 'Run sleep 30' has timed out after 0.02 minutes.",
+    );
+    expect(step(stepTimeout, 'later').state).toBe('success');
+    const jobTimeout = job(result, 'job-timeout');
+    expect(jobTimeout.state).toBe('failure');
+    expect(jobTimeout.reason).toBe('The job has exceeded the maximum execution time of 0.03 minutes.');
+    expect(jobTimeout.steps.map((s) => `${s.id}:${s.state}`)).toEqual([
+      'slow:cancelled',
+      'normal:skipped',
+      'cleanup:success',
+    ]);
+  });
+
+  it('places an expression GitHub’s parser rejects in its job and step', async () => {
+    const result = await rehearseIn(dir, 'bad.yml');
+    expect(result.state).toBe('failure');
+    expect(result.firstFailure?.job).toBe('second');
+    expect(result.firstFailure?.step).toBe('Broken');
+    expect(result.firstFailure?.reason).toMatch(/\(Line: 14, Col: \d+\): The expression is not closed/);
+  });
+});
