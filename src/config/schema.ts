@@ -188,6 +188,8 @@ const profile = z.strictObject({
   manifests: z.string().min(1).default('.lakehouse/manifests'),
   databricks: databricks.optional(),
   render: render.optional(),
+  /** Let the file:// bucket, delta, manifests and PGlite folders lie outside the project's folder. */
+  allowOutsideProject: z.boolean().optional(),
 });
 
 export const ingestSettings = z
