@@ -16,6 +16,12 @@ export function count(n: number | bigint, singular: string, plural = `${singular
   return `${formatNumber(n)} ${n === 1 || n === 1n ? singular : plural}`;
 }
 
+/** The first few of a list and how many more: "a.csv, b.csv, c.csv and 21 more". */
+export function someOf(names: readonly string[], shown = 3): string {
+  const head = names.slice(0, shown).join(', ');
+  return names.length > shown ? `${head} and ${formatNumber(names.length - shown)} more` : head;
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;

@@ -17,6 +17,7 @@ export interface Measure {
 
 export interface Progress {
   update(status: string, measure?: Measure): void;
+  /** Ends it, leaving `status` as its last line (default: the latest status; '' leaves none). */
   done(status?: string): void;
 }
 
@@ -78,7 +79,7 @@ export function progress(label: string, stream: StatusStream = process.stderr, c
       ticker = undefined;
       if (interactive && shown?.stream === stream) clearStatusLine();
       if (status !== undefined) latest = { status };
-      if (latest) stream.write(`${label}: ${latest.status}\n`);
+      if (latest?.status) stream.write(`${label}: ${latest.status}\n`);
     },
   };
 }
@@ -99,7 +100,9 @@ function describe(
   if (done !== undefined && total) parts.push(`${Math.min(100, Math.floor((done / total) * 100))}%`);
   if (count !== undefined && unit && seconds >= 1) {
     const rate = count / seconds;
-    parts.push(unit === 'B' ? `${formatBytes(Math.round(rate))}/s` : `${formatNumber(Math.round(rate))} ${unit}/s`);
+    parts.push(
+      unit === 'B' ? `${formatBytes(Math.round(rate))}/s` : `${formatNumber(Math.round(rate))} ${unit}/s`,
+    );
   }
   if (done && total && done < total && seconds >= 1)
     parts.push(`ETA ${formatDuration((seconds * (total - done)) / done)}`);
