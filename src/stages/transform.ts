@@ -105,8 +105,7 @@ export async function transform(options: TransformOptions): Promise<TransformMan
 
 /** The cell under way, its timer running, and how far the run is: "04_basket_rules.sql cell 7 "Pairs" (31/40) 12.3 s". */
 function showCell(progress: Progress, cell: CellEvent): void {
-  if (cell.phase === 'finish')
-    return progress.update(`${cellName(cell)} done`, { done: cell.position, total: cell.total });
+  if (cell.phase === 'finish') return;
   progress.update(`${cellName(cell)} (${formatNumber(cell.position)}/${formatNumber(cell.total)})`, {
     done: cell.position - 1,
     total: cell.total,

@@ -29,8 +29,9 @@ export interface StatusStream {
   write(text: string): unknown;
 }
 
-/** The status line on the terminal now, if any: a log line is written around it. */
-let shown: { stream: StatusStream; text: string } | undefined;
+/** The status line on the terminal now, if any: a log line is written around it, and it is drawn again as it is
+ * now (its latest status, which may be newer than what was drawn). */
+let shown: { stream: StatusStream; render: () => string } | undefined;
 
 /** Runs `write` (which prints a whole line) with the status line cleared first and drawn again after. */
 export function aroundStatusLine(write: () => void): void {
@@ -38,7 +39,7 @@ export function aroundStatusLine(write: () => void): void {
   if (!line) return write();
   line.stream.write('\r\x1b[K');
   write();
-  line.stream.write(line.text);
+  line.stream.write(line.render());
 }
 
 /** Takes the status line off the terminal for good (before the last words of a failed command). */
@@ -54,15 +55,14 @@ export function progress(label: string, stream: StatusStream = process.stderr, c
   let last = 0;
   let latest: { status: string; measure?: Measure } | undefined;
   let ticker: ReturnType<typeof setInterval> | undefined;
-
+  let step: string | undefined;
   const text = () =>
     latest ? `${label}: ${describe(latest.status, latest.measure, clock() - started, clock)}` : '';
   const draw = () => {
     last = clock();
     if (!interactive) return void stream.write(`${text()}\n`);
-    const line = `\r\x1b[K${text()}`;
-    shown = { stream, text: line };
-    stream.write(line);
+    shown = { stream, render: () => `\r\x1b[K${text()}` };
+    stream.write(shown.render());
   };
   return {
     update(status, measure) {
@@ -72,7 +72,11 @@ export function progress(label: string, stream: StatusStream = process.stderr, c
         ticker = setInterval(() => clock() - last >= (interactive ? 1000 : 10_000) && draw(), 1000);
         ticker.unref();
       }
-      if (clock() - last >= every) draw();
+      // On a terminal a new step (a status with a timer, unlike the one before) is shown at once; other updates,
+      // and every line of a log, at most every `every` ms.
+      const newStep = interactive && measure?.stepStartedAt !== undefined && status !== step;
+      step = measure?.stepStartedAt === undefined ? undefined : status;
+      if (newStep || clock() - last >= every) draw();
     },
     done(status) {
       if (ticker) clearInterval(ticker);
