@@ -1,7 +1,7 @@
 // `lakehouse table …`: look at Delta tables — the list, history, rows at a version or timestamp (as text, CSV or
 // JSON), vacuum.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
 import path from 'node:path';
 import { openDeltaTable, registerDeltaView } from '../delta/index.ts';
 import type { SnapshotOptions } from '../delta/index.ts';
@@ -113,6 +113,17 @@ function addHistory(table: Command, locate: Locate, output: TableCommandOutput):
 
 type ShowFormat = 'text' | 'csv' | 'json';
 
+const WIDE_INTEGERS = new Set([
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UHUGEINT,
+]);
+
+function safeNumber(value: unknown): unknown {
+  return typeof value === 'string' && Number.isSafeInteger(Number(value)) ? Number(value) : value;
+}
+
 function addShow(table: Command, locate: Locate, output: TableCommandOutput): void {
   table
     .command('show')
@@ -158,7 +169,7 @@ interface ShownRows {
   heading: string;
   total: number;
   columns: string[];
-  /** As DuckDB gives JSON values: 64-bit integers and decimals as text, dates as ISO text. */
+  /** As DuckDB gives JSON values (decimals and dates as text), integers as numbers where they fit a double. */
   rows: unknown[][];
 }
 
@@ -184,11 +195,14 @@ async function readRows(
     const partitions = snapshot.partitionColumns.length
       ? `, partitioned by ${snapshot.partitionColumns.join(', ')}`
       : '';
+    // JSON gives 64-bit and 128-bit integers as text (they may not fit a double): numbers again where they fit.
+    const wide = reader.columnTypes().map((t) => WIDE_INTEGERS.has(t.typeId));
+    const rows = reader.getRowsJson().map((row) => row.map((v, i) => (wide[i] ? safeNumber(v) : v)));
     return {
       heading: `${location} version ${formatNumber(snapshot.version)}${when}: ${count(total, 'row')} in ${count(snapshot.files.length, 'file')}${partitions}`,
       total,
       columns: reader.columnNames(),
-      rows: reader.getRowsJson(),
+      rows,
     };
   } finally {
     conn.closeSync();
