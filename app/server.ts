@@ -1,4 +1,4 @@
-// The web app: the JSON API (api.ts), /healthz, and the front end (web/, bundled at start). Reads through one
+// The web app: the JSON API (api/), /healthz, and the front end (web/, bundled at start). Reads through one
 // DataSource: local Delta tables (localSource) or a Databricks SQL warehouse (databricksSource).
 //
 //   const app = await startApp({ source: await localSource({ deltaRoot, manifestsDir }), port: 3000 });
@@ -8,9 +8,9 @@ import type { Server } from 'node:http';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { serve } from '@hono/node-server';
-import { apiRoutes } from './api.ts';
-import { buildAssets } from './bundle.ts';
-import type { Assets } from './bundle.ts';
+import { apiRoutes } from './api/index.ts';
+import { assetRoutes, buildAssets } from './assets.ts';
+import type { Assets } from './assets.ts';
 import { Datasets } from './data.ts';
 import type { DatasetsOptions } from './data.ts';
 import type { DataSource } from './source.ts';
@@ -62,18 +62,7 @@ export function createApp(datasets: Datasets, assets: Assets): Hono {
     return c.json({ status: health.reachable ? 'ok' : 'degraded', ...health });
   });
   app.route('/api', apiRoutes(datasets));
-  app.all('/api/*', (c) => c.json({ error: `no API route ${c.req.method} ${c.req.path}` }, 404));
-  app.get('/', (c) => c.html(assets['index.html']));
-  app.get('/assets/app.js', (c) => {
-    c.header('Content-Type', 'text/javascript; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    return c.body(assets['app.js']);
-  });
-  app.get('/assets/app.css', (c) => {
-    c.header('Content-Type', 'text/css; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    return c.body(assets['app.css']);
-  });
+  app.route('/', assetRoutes(assets));
   app.notFound((c) => c.text('not found', 404));
   return app;
 }

@@ -1,5 +1,5 @@
 // The one interface the app reads its data through. Two implementations: local Delta tables through DuckDB
-// (sources/local.ts) and a Databricks SQL warehouse (sources/databricks.ts). The API (api.ts) runs the same SQL
+// (sources/local.ts) and a Databricks SQL warehouse (sources/databricks.ts). The API (api/) runs the same SQL
 // (sql.ts) on either and normalises the values, so both give identical answers.
 import type { TableName } from './sql.ts';
 

@@ -1,4 +1,4 @@
-// The shapes of the API's `data`, shared by the server (api.ts) and the front end (web/).
+// The shapes of the API's `data`, shared by the server (api/) and the front end (web/).
 import type { HistoryEntry, RunSummary } from './source.ts';
 
 export type { HistoryEntry, RunSummary };

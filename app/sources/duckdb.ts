@@ -1,7 +1,9 @@
 // Running the app's SQL on DuckDB: `:name` markers become DuckDB's `$name`, and values come back in the form
 // the warehouse client gives them (64-bit integers as numbers, dates as Dates), so both sources agree.
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { SourceParam, SourceRow, SourceValue } from '../source.ts';
+// The warehouse client's own conversion, so that both sources give values in the same form.
+import { fromDuckDB } from '../../src/databricks/sql.ts';
+import type { SourceParam, SourceRow } from '../source.ts';
 import { SourceError } from '../source.ts';
 
 /** `:name` → `$name` outside string literals, quoted identifiers and comments; `::` casts are left alone. */
@@ -40,17 +42,6 @@ function closing(sql: string, start: number, quote: string): number {
     }
   }
   return sql.length;
-}
-
-/** DuckDB's JavaScript values in the sources' common form. */
-export function fromDuckDB(value: unknown): SourceValue {
-  if (typeof value === 'bigint') return Number(value);
-  if (value === undefined) return null;
-  if (Array.isArray(value)) return value.map(fromDuckDB);
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromDuckDB(v)]));
-  }
-  return value as SourceValue;
 }
 
 /** Only the markers the statement uses: DuckDB rejects a named parameter the statement does not have. */

@@ -44,6 +44,61 @@ function iso(ms: number | undefined): string {
   return new Date(ms ?? 0).toISOString();
 }
 
+/**
+ * The table's latest version as a view, or as a table in memory replaced in one statement, so that queries
+ * never see it missing.
+ */
+async function registerLatest(
+  pool: DuckDBPool,
+  table: TableName,
+  location: string,
+  version: number,
+  inMemory: boolean,
+) {
+  return pool.use(async (c) => {
+    if (!inMemory) return registerDeltaView(c, table, location, { version, temporary: false });
+    const staging = `${STAGING_SCHEMA}.${table.replace('.', '__')}`;
+    const snapshot = await registerDeltaView(c, staging, location, { version, temporary: false });
+    await c.run(`CREATE SCHEMA IF NOT EXISTS ${table.split('.')[0]}`);
+    await c.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${staging}`);
+    return snapshot;
+  });
+}
+
+/** Earlier versions for time travel: one view per table and version, registered once even when asked together. */
+function timeTravelViews(
+  pool: DuckDBPool,
+  locate: (table: TableName) => string,
+): (table: TableName, version: number) => Promise<string> {
+  const views = new Map<string, Promise<string>>();
+  return (table, version) => {
+    const view = `${TIME_TRAVEL_SCHEMA}.${table.replace('.', '__')}__v${version}`;
+    let registering = views.get(view);
+    if (!registering) {
+      const location = locate(table);
+      registering = pool
+        .use((c) => registerDeltaView(c, view, location, { version, temporary: false }))
+        .then(() => view);
+      views.set(view, registering);
+      registering.catch(() => views.delete(view));
+    }
+    return registering;
+  };
+}
+
+async function historyAt(location: string): Promise<HistoryEntry[]> {
+  const entries = await openDeltaTable(location).history();
+  return entries.map((e) => {
+    const rows = Number(e.operationMetrics.numOutputRows);
+    return {
+      version: e.version,
+      committedAt: iso(e.timestamp),
+      operation: e.operation,
+      rowsWritten: e.operationMetrics.numOutputRows === undefined || !Number.isFinite(rows) ? null : rows,
+    };
+  });
+}
+
 export async function localSource(options: LocalSourceOptions): Promise<DataSource> {
   const deltaRoot = path.resolve(options.deltaRoot);
   const instance = await DuckDBInstance.create(':memory:', {
@@ -51,26 +106,12 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
   });
   const pool = await DuckDBPool.open(instance, options.connections ?? 4);
   const registered = new Map<TableName, TableVersion>();
-  // One registration per view, even when requests for it arrive together.
-  const timeTravelViews = new Map<string, Promise<string>>();
   const inMemory = options.inMemory ?? ((table: TableName) => table.startsWith('gold.'));
   await pool.use((c) =>
     c.run(
       `CREATE SCHEMA IF NOT EXISTS ${TIME_TRAVEL_SCHEMA}; CREATE SCHEMA IF NOT EXISTS ${STAGING_SCHEMA};`,
     ),
   );
-
-  // The table's view, or a table in memory replaced in one statement, so that queries never see it missing.
-  async function register(table: TableName, location: string, version: number) {
-    return pool.use(async (c) => {
-      if (!inMemory(table)) return registerDeltaView(c, table, location, { version, temporary: false });
-      const staging = `${STAGING_SCHEMA}.${table.replace('.', '__')}`;
-      const snapshot = await registerDeltaView(c, staging, location, { version, temporary: false });
-      await c.run(`CREATE SCHEMA IF NOT EXISTS ${table.split('.')[0]}`);
-      await c.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${staging}`);
-      return snapshot;
-    });
-  }
 
   // Registers the latest version of each table whose version changed; one check at a time.
   let refreshing: Promise<void> | undefined;
@@ -83,7 +124,7 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
       }
       const latest = await openDeltaTable(location).latestVersion();
       if (registered.get(table)?.version === latest) continue;
-      const snapshot = await register(table, location, latest);
+      const snapshot = await registerLatest(pool, table, location, latest, inMemory(table));
       registered.set(table, { version: snapshot.version, committedAt: iso(snapshot.timestamp) });
     }
   }
@@ -99,37 +140,13 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
       throw new SourceError('not-found', `${table}: no Delta table at ${location}`);
     return location;
   }
-
-  function viewAt(table: TableName, version: number): Promise<string> {
-    const view = `${TIME_TRAVEL_SCHEMA}.${table.replace('.', '__')}__v${version}`;
-    let registering = timeTravelViews.get(view);
-    if (!registering) {
-      const location = located(table);
-      registering = pool
-        .use((c) => registerDeltaView(c, view, location, { version, temporary: false }))
-        .then(() => view);
-      timeTravelViews.set(view, registering);
-      registering.catch(() => timeTravelViews.delete(view));
-    }
-    return registering;
-  }
+  const viewAt = timeTravelViews(pool, located);
 
   return {
     kind: 'local',
     query: (sql: string, params?: Record<string, SourceParam>) => pool.query(sql, params),
     versions,
-    async history(table): Promise<HistoryEntry[]> {
-      const entries = await openDeltaTable(located(table)).history();
-      return entries.map((e) => {
-        const rows = Number(e.operationMetrics.numOutputRows);
-        return {
-          version: e.version,
-          committedAt: iso(e.timestamp),
-          operation: e.operation,
-          rowsWritten: e.operationMetrics.numOutputRows === undefined || !Number.isFinite(rows) ? null : rows,
-        };
-      });
-    },
+    history: async (table) => historyAt(located(table)),
     async queryAt(table, version, makeSql, params) {
       return pool.query(makeSql(await viewAt(table, version)), params);
     },

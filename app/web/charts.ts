@@ -59,3 +59,19 @@ export const axisStyle = {
   splitLine: { lineStyle: { color: '#eef2f7' } },
   axisLabel: { color: '#64748b' },
 };
+
+/** A tooltip for the point under the pointer, written from the row the point was drawn from. */
+export function rowTooltip<T>(rows: readonly T[], show: (row: T) => string) {
+  return {
+    trigger: 'item',
+    formatter: (p: { dataIndex: number }) => {
+      const row = rows[p.dataIndex];
+      return row === undefined ? '' : show(row);
+    },
+  };
+}
+
+/** A category axis with its name in the middle below it. */
+export function namedCategoryAxis(name: string, data: string[]) {
+  return { type: 'category', data, name, nameLocation: 'middle', nameGap: 28, ...axisStyle };
+}

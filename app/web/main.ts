@@ -5,7 +5,7 @@ import { clear, errorBox, loading } from './dom.ts';
 import { renderData } from './sections/data.ts';
 import { renderItems } from './sections/items.ts';
 import { renderOverview } from './sections/overview.ts';
-import { renderRules } from './sections/rules.ts';
+import { renderRules } from './sections/rules/index.ts';
 import { renderSales } from './sections/sales.ts';
 
 const sections = {

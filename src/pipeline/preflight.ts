@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { glob } from 'tinyglobby';
 import { configPath, type ResolvedConfig } from '../config/load.ts';
 import type { DatasetConfig, SqlTargetConfig } from '../config/schema.ts';
-import { readCsv } from '../load/csv.ts';
+import { readCsv } from '../csv/reader.ts';
 import { count, someOf } from '../util/format.ts';
 import { describeServer } from '../sql/network-session.ts';
 import type { RunContext } from './context.ts';
@@ -59,9 +59,13 @@ export async function preflight(
   if (request.stages.includes('load'))
     told(`SQL target: ${describeTarget(resolved.profile.sql, resolved.root)}`);
   if (request.stages.includes('transform')) {
-    const { notebooks, params } = transformInputs(resolved, request.transform ?? {});
-    const files =
-      notebooks.length || !request.defaultNotebooks ? notebooks : await defaultNotebooks(resolved);
+    const listed = request.transform?.notebooks?.length || resolved.config.transform.notebooks.length;
+    // With none listed, the Databricks transform runs every notebooks/*.sql; the others refuse (transformInputs).
+    const fallback = !listed && request.defaultNotebooks ? await defaultNotebooks(resolved) : undefined;
+    const { notebooks: files, params } = transformInputs(resolved, {
+      ...request.transform,
+      ...(fallback && { notebooks: fallback }),
+    });
     const check = await checkNotebooks(files, params);
     if (check.problems.length === 0) told(check.checked);
     problems.push(...check.problems);

@@ -30,15 +30,20 @@ export interface LocalTransformRequest {
   inputsWillChange?: boolean;
 }
 
-/** The notebooks to run (the request's, else the config's) and their parameters (the request's over the config's). */
+/** The notebooks a transform runs (absolute paths) and their parameters, whatever the engine. */
 export function transformInputs(
   resolved: ResolvedConfig,
-  request: Pick<LocalTransformRequest, 'notebooks' | 'params'>,
+  request: { notebooks?: string[]; params?: NotebookParams },
 ): { notebooks: string[]; params: NotebookParams } {
   const settings = resolved.config.transform;
   const listed = request.notebooks?.length ? request.notebooks : settings.notebooks;
+  const notebooks = listed.map((n) => configPath(resolved, n));
+  if (notebooks.length === 0)
+    throw new ConfigError(
+      'transform: no notebooks to run (list them under transform.notebooks in lakehouse.yml)',
+    );
   return {
-    notebooks: listed.map((n) => configPath(resolved, n)),
+    notebooks,
     params: { dataset: resolved.config.datasets[0]!.name, ...settings.parameters, ...request.params },
   };
 }
@@ -49,10 +54,6 @@ export async function runLocalTransform(
   ctx: RunContext,
 ): Promise<StageOutcome<TransformManifest>> {
   const { notebooks, params } = transformInputs(resolved, request);
-  if (notebooks.length === 0)
-    throw new ConfigError(
-      'transform: no notebooks to run (list them under transform.notebooks in lakehouse.yml)',
-    );
   const deltaRoot = configPath(resolved, resolved.profile.delta);
   ctx.log.info(`transform: ${count(notebooks.length, 'notebook')} on DuckDB → Delta tables in ${deltaRoot}`);
   if (ctx.dryRun) return dryRunTransform(resolved, { ...request, notebooks, params }, ctx);
@@ -132,7 +133,7 @@ async function dryRunTransform(
 }
 
 /** What the run wrote, and the result worth seeing first: the notebooks' last query (the top rules by lift). */
-export function transformReport(m: TransformManifest, ran: boolean): StageReport {
+export function transformReport(m: TransformManifest, ran: boolean, title = TITLE): StageReport {
   const blocks: ReportBlock[] = [];
   if (ran) {
     const seconds = m.notebooks.reduce((s, n) => s + n.seconds, 0);
@@ -151,7 +152,7 @@ export function transformReport(m: TransformManifest, ran: boolean): StageReport
         { caption: top.title ?? 'last query' },
       ),
     );
-  return { stage: 'transform', dryRun: false, title: TITLE, blocks };
+  return { stage: 'transform', dryRun: false, title, blocks };
 }
 
 function display(value: unknown): string | number {

@@ -58,6 +58,12 @@ export async function createFixtureTables(conn: DuckDBConnection, options: Fixtu
 }
 
 async function createGoldTables(conn: DuckDBConnection, minSupport: number): Promise<void> {
+  await createSalesTables(conn);
+  await createItemAndCustomerTables(conn);
+  await createRuleTables(conn, minSupport);
+}
+
+async function createSalesTables(conn: DuckDBConnection): Promise<void> {
   await conn.run(`CREATE OR REPLACE TABLE gold.sales_daily AS
     SELECT txn_date, CAST(year(txn_date) AS INT) AS year, CAST(month(txn_date) AS INT) AS month,
            CAST(day(txn_date) AS INT) AS day, CAST(weekofyear(txn_date) AS INT) AS week_of_year,
@@ -81,6 +87,9 @@ async function createGoldTables(conn: DuckDBConnection, minSupport: number): Pro
            corr(CAST(a.items_sold AS DOUBLE), CAST(b.items_sold AS DOUBLE)) AS correlation
     FROM gold.sales_monthly a JOIN gold.sales_monthly b ON b.year = a.year + 1 AND b.month = a.month
     GROUP BY a.year, b.year`);
+}
+
+async function createItemAndCustomerTables(conn: DuckDBConnection): Promise<void> {
   await conn.run(`CREATE OR REPLACE TABLE gold.item_popularity AS
     SELECT CAST(row_number() OVER (ORDER BY items_sold DESC, item) AS INT) AS popularity_rank,
            item, items_sold, baskets, customers,
@@ -102,6 +111,9 @@ async function createGoldTables(conn: DuckDBConnection, minSupport: number): Pro
     SELECT basket_size, CAST(count(*) AS BIGINT) AS baskets,
            CAST(count(*) AS DOUBLE) / (SELECT count(*) FROM silver.baskets) AS share
     FROM silver.baskets GROUP BY basket_size`);
+}
+
+async function createRuleTables(conn: DuckDBConnection, minSupport: number): Promise<void> {
   // Itemsets of one and two items, and the rules between two items (the notebook also mines triples).
   await conn.run(`CREATE OR REPLACE TABLE gold.frequent_itemsets AS
     WITH total AS (SELECT CAST(count(*) AS DOUBLE) AS n FROM silver.baskets),

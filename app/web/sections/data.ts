@@ -15,7 +15,20 @@ export async function renderData(root: HTMLElement, selected: string | undefined
   const existing = tables.filter((t) => t.version !== null);
   const current = existing.find((t) => t.name === selected) ?? existing[0];
   const detail = h('div', { class: 'data-detail' });
-  const list = h(
+  clear(root, h('div', { class: 'data-layout' }, card('Delta tables', tableList(tables, current)), detail));
+  if (!current) {
+    clear(
+      detail,
+      card('No tables', h('p', { class: 'muted' }, 'The source has none of the app’s tables yet.')),
+    );
+    return;
+  }
+  await showTable(detail, current);
+}
+
+/** Links to every table the app reads, with its latest version; a table the source lacks is marked missing. */
+function tableList(tables: TableInfo[], current: TableInfo | undefined): HTMLElement {
+  return h(
     'ul',
     { class: 'table-list', 'data-testid': 'table-list' },
     tables.map((t) =>
@@ -37,17 +50,14 @@ export async function renderData(root: HTMLElement, selected: string | undefined
       ),
     ),
   );
-  clear(root, h('div', { class: 'data-layout' }, card('Delta tables', list), detail));
-  if (!current) {
-    clear(
-      detail,
-      card('No tables', h('p', { class: 'muted' }, 'The source has none of the app’s tables yet.')),
-    );
-    return;
-  }
+}
+
+/** A table's history, and its rows at the version picked (the latest first). */
+async function showTable(detail: HTMLElement, current: TableInfo): Promise<void> {
   clear(detail, loading());
   const history = await get<HistoryEntry[]>(`/tables/${encodeURIComponent(current.name)}/history`);
   const rowsHolder = h('div', {}, loading());
+  const showRows = (version: number) => loadRows(rowsHolder, current.name, version);
   const versionSelect = h(
     'select',
     {
@@ -85,31 +95,28 @@ export async function renderData(root: HTMLElement, selected: string | undefined
       rowsHolder,
     ),
   );
-
-  async function showRows(version: number): Promise<void> {
-    clear(rowsHolder, loading());
-    try {
-      const r = await get<TableRows>(`/tables/${encodeURIComponent(current!.name)}/rows`, {
-        version,
-        limit: 25,
-      });
-      clear(
-        rowsHolder,
-        h(
-          'p',
-          { class: 'muted small', 'data-testid': 'rows-caption' },
-          `Version ${r.version}${r.version === r.latestVersion ? ' (latest)' : ` of ${r.latestVersion} (time travel)`}: ` +
-            `${fmtInt(r.rowCount)} rows, the first ${fmtInt(r.rows.length)} shown.`,
-        ),
-        table(
-          r.columns,
-          r.rows.map((row) => row.map(showCell)),
-          { testid: 'rows', numeric: r.columns.map((_, i) => typeof r.rows[0]?.[i] === 'number') },
-        ),
-      );
-    } catch (error) {
-      clear(rowsHolder, errorBox(error));
-    }
-  }
   await showRows(current.version ?? 0);
+}
+
+async function loadRows(holder: HTMLElement, name: string, version: number): Promise<void> {
+  clear(holder, loading());
+  try {
+    const r = await get<TableRows>(`/tables/${encodeURIComponent(name)}/rows`, { version, limit: 25 });
+    clear(
+      holder,
+      h(
+        'p',
+        { class: 'muted small', 'data-testid': 'rows-caption' },
+        `Version ${r.version}${r.version === r.latestVersion ? ' (latest)' : ` of ${r.latestVersion} (time travel)`}: ` +
+          `${fmtInt(r.rowCount)} rows, the first ${fmtInt(r.rows.length)} shown.`,
+      ),
+      table(
+        r.columns,
+        r.rows.map((row) => row.map(showCell)),
+        { testid: 'rows', numeric: r.columns.map((_, i) => typeof r.rows[0]?.[i] === 'number') },
+      ),
+    );
+  } catch (error) {
+    clear(holder, errorBox(error));
+  }
 }

@@ -1,6 +1,6 @@
 // Items and customers: the most sold items, how sales spread over items, the top customers, basket sizes.
 import type { BasketSize, HistogramBin, TopCustomer, TopItem } from '../../types.ts';
-import { axisStyle, chart, palette } from '../charts.ts';
+import { axisStyle, chart, namedCategoryAxis, palette, rowTooltip } from '../charts.ts';
 import { get } from '../client.ts';
 import { card, clear, escapeHtml, fmtInt, fmtPct, h, table } from '../dom.ts';
 
@@ -21,20 +21,7 @@ export async function renderItems(root: HTMLElement): Promise<void> {
       'div',
       { class: 'grid two' },
       card('Most sold items', itemsEl),
-      card(
-        'Top items',
-        table(
-          ['#', 'Item', 'Items sold', 'Baskets', 'In % of baskets'],
-          items.map((i) => [
-            fmtInt(i.rank),
-            i.item,
-            fmtInt(i.itemsSold),
-            fmtInt(i.baskets),
-            fmtPct(i.basketShare, 2),
-          ]),
-          { numeric: [true, false, true, true, true], testid: 'top-items' },
-        ),
-      ),
+      card('Top items', topItemsTable(items)),
     ),
     h(
       'div',
@@ -50,36 +37,52 @@ export async function renderItems(root: HTMLElement): Promise<void> {
         sizesEl,
       ),
     ),
-    card(
-      'Top customers',
-      table(
-        ['#', 'Member', 'Items bought', 'Baskets', 'Distinct items', 'First purchase', 'Last purchase'],
-        customers.map((c) => [
-          fmtInt(c.rank),
-          String(c.member ?? '–'),
-          fmtInt(c.itemsSold),
-          fmtInt(c.baskets),
-          fmtInt(c.distinctItems),
-          c.firstPurchase ?? '–',
-          c.lastPurchase ?? '–',
-        ]),
-        { numeric: [true, true, true, true, true, false, false], testid: 'top-customers' },
-      ),
-    ),
+    card('Top customers', topCustomersTable(customers)),
   );
+  drawTopItems(itemsEl, items);
+  drawItemDistribution(histEl, histogram);
+  drawBasketSizes(sizesEl, sizes);
+}
 
+function topItemsTable(items: TopItem[]): HTMLElement {
+  return table(
+    ['#', 'Item', 'Items sold', 'Baskets', 'In % of baskets'],
+    items.map((i) => [
+      fmtInt(i.rank),
+      i.item,
+      fmtInt(i.itemsSold),
+      fmtInt(i.baskets),
+      fmtPct(i.basketShare, 2),
+    ]),
+    { numeric: [true, false, true, true, true], testid: 'top-items' },
+  );
+}
+
+function topCustomersTable(customers: TopCustomer[]): HTMLElement {
+  return table(
+    ['#', 'Member', 'Items bought', 'Baskets', 'Distinct items', 'First purchase', 'Last purchase'],
+    customers.map((c) => [
+      fmtInt(c.rank),
+      String(c.member ?? '–'),
+      fmtInt(c.itemsSold),
+      fmtInt(c.baskets),
+      fmtInt(c.distinctItems),
+      c.firstPurchase ?? '–',
+      c.lastPurchase ?? '–',
+    ]),
+    { numeric: [true, true, true, true, true, false, false], testid: 'top-customers' },
+  );
+}
+
+/** Horizontal bars, the most sold item on top. */
+function drawTopItems(el: HTMLElement, items: TopItem[]): void {
   const ordered = [...items].reverse();
-  chart(itemsEl, {
+  chart(el, {
     grid: { left: 16, right: 48, top: 8, bottom: 24, containLabel: true },
-    tooltip: {
-      trigger: 'item',
-      formatter: (p: { dataIndex: number }) => {
-        const i = ordered[p.dataIndex];
-        return i
-          ? `<b>${escapeHtml(i.item)}</b><br/>${fmtInt(i.itemsSold)} sold in ${fmtInt(i.baskets)} baskets`
-          : '';
-      },
-    },
+    tooltip: rowTooltip(
+      ordered,
+      (i) => `<b>${escapeHtml(i.item)}</b><br/>${fmtInt(i.itemsSold)} sold in ${fmtInt(i.baskets)} baskets`,
+    ),
     xAxis: { type: 'value', ...axisStyle },
     yAxis: {
       type: 'category',
@@ -91,23 +94,18 @@ export async function renderItems(root: HTMLElement): Promise<void> {
       { type: 'bar', data: ordered.map((i) => i.itemsSold), itemStyle: { borderRadius: [0, 3, 3, 0] } },
     ],
   });
+}
 
-  chart(histEl, {
-    tooltip: {
-      trigger: 'item',
-      formatter: (p: { dataIndex: number }) => {
-        const b = histogram[p.dataIndex];
-        return b ? `${fmtInt(b.items)} items sold ${fmtInt(b.from)}–${fmtInt(b.to)} units` : '';
-      },
-    },
-    xAxis: {
-      type: 'category',
-      data: histogram.map((b) => fmtInt(b.from)),
-      name: 'units sold',
-      nameLocation: 'middle',
-      nameGap: 28,
-      ...axisStyle,
-    },
+function drawItemDistribution(el: HTMLElement, histogram: HistogramBin[]): void {
+  chart(el, {
+    tooltip: rowTooltip(
+      histogram,
+      (b) => `${fmtInt(b.items)} items sold ${fmtInt(b.from)}–${fmtInt(b.to)} units`,
+    ),
+    xAxis: namedCategoryAxis(
+      'units sold',
+      histogram.map((b) => fmtInt(b.from)),
+    ),
     yAxis: { type: 'value', name: 'items', ...axisStyle },
     series: [
       {
@@ -118,23 +116,18 @@ export async function renderItems(root: HTMLElement): Promise<void> {
       },
     ],
   });
+}
 
-  chart(sizesEl, {
-    tooltip: {
-      trigger: 'item',
-      formatter: (p: { dataIndex: number }) => {
-        const s = sizes[p.dataIndex];
-        return s ? `${fmtInt(s.baskets)} baskets of ${fmtInt(s.size)} items (${fmtPct(s.share)})` : '';
-      },
-    },
-    xAxis: {
-      type: 'category',
-      data: sizes.map((s) => String(s.size)),
-      name: 'items in the basket',
-      nameLocation: 'middle',
-      nameGap: 28,
-      ...axisStyle,
-    },
+function drawBasketSizes(el: HTMLElement, sizes: BasketSize[]): void {
+  chart(el, {
+    tooltip: rowTooltip(
+      sizes,
+      (s) => `${fmtInt(s.baskets)} baskets of ${fmtInt(s.size)} items (${fmtPct(s.share)})`,
+    ),
+    xAxis: namedCategoryAxis(
+      'items in the basket',
+      sizes.map((s) => String(s.size)),
+    ),
     yAxis: { type: 'value', name: 'baskets', ...axisStyle },
     series: [
       {

@@ -1,3 +1,5 @@
+// The overview: the key figures (transactions, baskets, items, customers, rules, date range), the last
+// pipeline run from its manifests, and the version of each table with a link to its history.
 import type { Overview } from '../../types.ts';
 import { get } from '../client.ts';
 import { card, clear, fmtInt, fmtTime, h, table } from '../dom.ts';

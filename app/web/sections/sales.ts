@@ -17,20 +17,7 @@ export async function renderSales(root: HTMLElement): Promise<void> {
   const dailyEl = h('div', { class: 'chart tall', 'data-testid': 'chart-daily' });
   const monthlyEl = h('div', { class: 'chart', 'data-testid': 'chart-monthly' });
   const yearlyEl = h('div', { class: 'chart', 'data-testid': 'chart-yearly' });
-  const compareEl = h('div', { class: 'chart', 'data-testid': 'chart-compare' });
-  const pairs = correlation.filter((c) => c.year !== null && c.nextYear !== null);
-  const correlationText = h('p', { class: 'stat', 'data-testid': 'correlation' });
-  const pairSelect = h(
-    'select',
-    {
-      'aria-label': 'Years to compare',
-      onChange: (e: Event) => drawCompare(Number((e.target as HTMLSelectElement).value)),
-    },
-    pairs.map((p, i) =>
-      h('option', { value: i, selected: i === pairs.length - 1 }, `${p.year} against ${p.nextYear}`),
-    ),
-  );
-
+  const compare = yearAgainstYear(monthly, correlation);
   clear(
     root,
     card(
@@ -44,14 +31,16 @@ export async function renderSales(root: HTMLElement): Promise<void> {
       card('Items sold per month', monthlyEl),
       card('Items sold per year', yearlyEl),
     ),
-    card(
-      'One year against the next, month by month',
-      h('div', { class: 'row' }, pairs.length > 1 ? pairSelect : null, correlationText),
-      compareEl,
-    ),
+    compare.card,
   );
+  drawDaily(dailyEl, daily);
+  drawMonthly(monthlyEl, monthly);
+  drawYearly(yearlyEl, yearly);
+  compare.showLatest();
+}
 
-  chart(dailyEl, {
+function drawDaily(el: HTMLElement, daily: DailySales[]): void {
+  chart(el, {
     tooltip: { trigger: 'axis' },
     grid: { left: 56, right: 24, top: 24, bottom: 72, containLabel: true },
     xAxis: { type: 'time', ...axisStyle },
@@ -68,8 +57,10 @@ export async function renderSales(root: HTMLElement): Promise<void> {
       },
     ],
   });
+}
 
-  chart(monthlyEl, {
+function drawMonthly(el: HTMLElement, monthly: MonthlySales[]): void {
+  chart(el, {
     tooltip: { trigger: 'axis' },
     xAxis: {
       type: 'category',
@@ -86,8 +77,10 @@ export async function renderSales(root: HTMLElement): Promise<void> {
       },
     ],
   });
+}
 
-  chart(yearlyEl, {
+function drawYearly(el: HTMLElement, yearly: YearlySales[]): void {
+  chart(el, {
     tooltip: { trigger: 'axis' },
     xAxis: { type: 'category', data: yearly.map((y) => String(y.year)), ...axisStyle },
     yAxis: { type: 'value', ...axisStyle },
@@ -102,26 +95,61 @@ export async function renderSales(root: HTMLElement): Promise<void> {
       },
     ],
   });
+}
 
-  function drawCompare(index: number): void {
-    const pair = pairs[index];
-    if (!pair) {
-      correlationText.textContent = 'The data covers fewer than two years.';
-      return;
-    }
-    const of = (year: number | null) =>
-      MONTHS.map((_, i) => monthly.find((m) => m.year === year && m.month === i + 1)?.itemsSold ?? null);
-    correlationText.textContent = `Correlation of monthly sales, ${pair.year} and ${pair.nextYear}: ${fmtNum(pair.correlation, 3)} over ${pair.months} months`;
-    chart(compareEl, {
-      tooltip: { trigger: 'axis' },
-      legend: { top: 0 },
-      xAxis: { type: 'category', data: MONTHS, ...axisStyle },
-      yAxis: { type: 'value', ...axisStyle },
-      series: [
-        { name: String(pair.year), type: 'line', smooth: true, data: of(pair.year) },
-        { name: String(pair.nextYear), type: 'line', smooth: true, data: of(pair.nextYear) },
-      ],
-    });
+/**
+ * One year's monthly sales against the next year's, the pair picked from a list. The chart is drawn by
+ * showLatest(), once the card is on the page (a chart needs its element's size).
+ */
+function yearAgainstYear(
+  monthly: MonthlySales[],
+  correlation: YearCorrelation[],
+): { card: HTMLElement; showLatest: () => void } {
+  const pairs = correlation.filter((c) => c.year !== null && c.nextYear !== null);
+  const compareEl = h('div', { class: 'chart', 'data-testid': 'chart-compare' });
+  const correlationText = h('p', { class: 'stat', 'data-testid': 'correlation' });
+  const draw = (index: number) => drawYearAgainstYear(compareEl, correlationText, monthly, pairs[index]);
+  const pairSelect = h(
+    'select',
+    {
+      'aria-label': 'Years to compare',
+      onChange: (e: Event) => draw(Number((e.target as HTMLSelectElement).value)),
+    },
+    pairs.map((p, i) =>
+      h('option', { value: i, selected: i === pairs.length - 1 }, `${p.year} against ${p.nextYear}`),
+    ),
+  );
+  return {
+    card: card(
+      'One year against the next, month by month',
+      h('div', { class: 'row' }, pairs.length > 1 ? pairSelect : null, correlationText),
+      compareEl,
+    ),
+    showLatest: () => draw(pairs.length - 1),
+  };
+}
+
+function drawYearAgainstYear(
+  el: HTMLElement,
+  text: HTMLElement,
+  monthly: MonthlySales[],
+  pair: YearCorrelation | undefined,
+): void {
+  if (!pair) {
+    text.textContent = 'The data covers fewer than two years.';
+    return;
   }
-  drawCompare(pairs.length - 1);
+  const of = (year: number | null) =>
+    MONTHS.map((_, i) => monthly.find((m) => m.year === year && m.month === i + 1)?.itemsSold ?? null);
+  text.textContent = `Correlation of monthly sales, ${pair.year} and ${pair.nextYear}: ${fmtNum(pair.correlation, 3)} over ${pair.months} months`;
+  chart(el, {
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0 },
+    xAxis: { type: 'category', data: MONTHS, ...axisStyle },
+    yAxis: { type: 'value', ...axisStyle },
+    series: [
+      { name: String(pair.year), type: 'line', smooth: true, data: of(pair.year) },
+      { name: String(pair.nextYear), type: 'line', smooth: true, data: of(pair.nextYear) },
+    ],
+  });
 }

@@ -1,0 +1,242 @@
+// MySQL (Cloud SQL) and MariaDB through `mysql2`. Staging is filled with LOAD DATA LOCAL INFILE streamed from
+// the parser when the server allows it (local_infile=ON), otherwise with batched multi-row INSERTs (prepared
+// statements: values travel as parameters). bench/load.mjs measures both.
+import { Readable } from 'node:stream';
+import type { Connection as CallbackConnection } from 'mysql2';
+import mysql from 'mysql2/promise';
+import type { SqlTargetConfig } from '../../config/schema.ts';
+import { csvChunks } from '../csv-line.ts';
+import { MysqlDialect } from './dialect.ts';
+import {
+  describeServer,
+  NetworkSession,
+  opener,
+  parseUrl,
+  protect,
+  type RunResult,
+  type SessionOptions,
+} from '../network-session.ts';
+import { textRowsToCsv } from '../export-common.ts';
+import { findMysqlTable, mysqlExportQuery, type MysqlTable } from './export.ts';
+import type { RowBatches, SqlValue, StagingTable, TableName } from '../types.ts';
+
+type MysqlTarget = Extract<SqlTargetConfig, { engine: 'mysql' }>;
+export type MysqlBulkPath = 'load-data' | 'insert';
+
+export interface MysqlSessionOptions extends SessionOptions {
+  /** Force a bulk path; by default LOAD DATA where the server allows it. */
+  bulkPath?: MysqlBulkPath;
+}
+
+/** Rows the export's stream buffers before it pauses the connection. */
+const EXPORT_BUFFER_ROWS = 1000;
+/** MySQL's limit on placeholders in one prepared statement. */
+const MAX_PLACEHOLDERS = 65_535;
+/** Bytes of values per INSERT, well under the default max_allowed_packet (16–64 MB). */
+const INSERT_BATCH_BYTES = 4 * 1024 * 1024;
+/** Strict: a value that does not fit is an error, never a silent truncation. */
+const SQL_MODE =
+  'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+
+export class MysqlSession extends NetworkSession<mysql.Connection, MysqlTable> {
+  readonly engine = 'mysql' as const;
+  readonly dialect: MysqlDialect;
+  private readonly config: mysql.ConnectionOptions;
+  private readonly bulkPathOption: MysqlBulkPath | undefined;
+  /** The path the last bulk load took (for the benchmark and the logs). */
+  bulkPath: MysqlBulkPath | undefined;
+
+  constructor(target: MysqlTarget, options: MysqlSessionOptions = {}) {
+    const config = connectionOptions(target);
+    super(describeServer('MySQL', config), options);
+    this.config = config;
+    this.bulkPathOption = options.bulkPath;
+    this.dialect = new MysqlDialect(target.schema);
+  }
+
+  protected async connect(): Promise<mysql.Connection> {
+    const connection = await mysql.createConnection(this.config);
+    connection.on('error', () => this.markLost());
+    try {
+      await connection.query(`SET time_zone = '+00:00', sql_mode = '${SQL_MODE}'`);
+      if (!this.bulkPathOption) {
+        const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT @@local_infile AS local_infile');
+        this.bulkPath = Number(rows[0]?.local_infile) === 1 ? 'load-data' : 'insert';
+      } else this.bulkPath = this.bulkPathOption;
+    } catch (e) {
+      connection.destroy();
+      throw e;
+    }
+    return connection;
+  }
+
+  protected async disconnect(connection: mysql.Connection): Promise<void> {
+    await connection.end().catch(() => connection.destroy());
+  }
+
+  protected async run(connection: mysql.Connection, sql: string, params: SqlValue[]): Promise<RunResult> {
+    // Statements with values are prepared (the values never enter the SQL text); DDL runs as text.
+    const [result] = params.length
+      ? await connection.execute(sql, params as mysql.ExecuteValues)
+      : await connection.query(sql);
+    if (Array.isArray(result)) return { rows: result as Record<string, unknown>[], count: result.length };
+    return { rows: [], count: (result as mysql.ResultSetHeader).affectedRows };
+  }
+
+  protected async startTransaction(connection: mysql.Connection): Promise<void> {
+    await connection.beginTransaction();
+  }
+
+  protected async endTransaction(
+    connection: mysql.Connection,
+    outcome: 'commit' | 'rollback',
+  ): Promise<void> {
+    await (outcome === 'commit' ? connection.commit() : connection.rollback());
+  }
+
+  protected async copy(connection: mysql.Connection, table: StagingTable, rows: RowBatches): Promise<number> {
+    return this.bulkPath === 'insert'
+      ? this.insertBatches(connection, table, rows)
+      : this.loadData(connection, table, rows);
+  }
+
+  private async loadData(
+    connection: mysql.Connection,
+    table: StagingTable,
+    rows: RowBatches,
+  ): Promise<number> {
+    const q = (n: string) => this.dialect.quote(n);
+    const counter = { rows: 0 };
+    let failure: unknown;
+    const source = Readable.from(csvChunks(rows, counter, 'NULL'));
+    // mysql2 does not pass a stream error on: keep it, so the load fails with the parser's reason.
+    source.on('error', (e) => (failure = e));
+    const [result] = await connection.query<mysql.ResultSetHeader>({
+      sql: `LOAD DATA LOCAL INFILE 'lakehouse-staging.csv' INTO TABLE ${this.dialect.table(table.name)} CHARACTER SET utf8mb4
+        FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\\n'
+        (${table.columns.map(q).join(', ')})`,
+      infileStreamFactory: () => source,
+    });
+    if (failure) throw failure;
+    if (result.warningStatus > 0) {
+      const [warnings] = await connection.query<mysql.RowDataPacket[]>('SHOW WARNINGS LIMIT 3');
+      throw new Error(
+        `LOAD DATA into staging reported ${result.warningStatus} warning(s), which would change data: ${warnings.map((w) => String(w.Message)).join('; ')}`,
+      );
+    }
+    if (result.affectedRows !== counter.rows)
+      throw new Error(`LOAD DATA wrote ${result.affectedRows} rows into staging, expected ${counter.rows}`);
+    return counter.rows;
+  }
+
+  protected findTable(table: TableName): Promise<MysqlTable> {
+    return findMysqlTable((q) => this.query(q), table, this.dialect.schema, this.description);
+  }
+
+  protected readTable(connection: mysql.Connection, table: MysqlTable): AsyncIterable<Buffer> {
+    return exportRows(connection, table);
+  }
+
+  private async insertBatches(
+    connection: mysql.Connection,
+    table: StagingTable,
+    rows: RowBatches,
+  ): Promise<number> {
+    const q = (n: string) => this.dialect.quote(n);
+    const width = table.columns.length;
+    const maxRows = Math.min(this.options.batchRows ?? 10_000, Math.floor(MAX_PLACEHOLDERS / width));
+    const head = `INSERT INTO ${this.dialect.table(table.name)} (${table.columns.map(q).join(', ')}) VALUES `;
+    const tuple = `(${Array(width).fill('?').join(', ')})`;
+    let values: (string | null)[] = [];
+    let bytes = 0;
+    let total = 0;
+    const flush = async () => {
+      const count = values.length / width;
+      if (!count) return;
+      const sql = head + Array(count).fill(tuple).join(', ');
+      await connection.execute(sql, values);
+      // A short last batch is a statement of its own: release it, or every object would leave one prepared.
+      if (count < maxRows) connection.unprepare(sql);
+      total += count;
+      values = [];
+      bytes = 0;
+    };
+    for await (const batch of rows)
+      for (const row of batch) {
+        for (const v of row) {
+          values.push(v);
+          bytes += v?.length ?? 0;
+        }
+        if (values.length / width >= maxRows || bytes >= INSERT_BATCH_BYTES) await flush();
+      }
+    await flush();
+    return total;
+  }
+}
+
+/** A session on MySQL or MariaDB, its bulk path chosen once connected. */
+export const openMysql = opener(MysqlSession);
+
+/**
+ * The rows as CSV. The query streams (mysql2 pauses the socket while the stream's buffer is full); a consumer
+ * that stops early leaves rows unread, so the connection is destroyed rather than reused.
+ */
+async function* exportRows(connection: mysql.Connection, table: MysqlTable): AsyncGenerator<Buffer> {
+  // Only the callback API streams; the promise connection wraps one (typed only on pool connections).
+  const core = (connection as unknown as { connection: CallbackConnection }).connection;
+  const rows = core
+    .query({ sql: mysqlExportQuery(table), rowsAsArray: true })
+    .stream({ highWaterMark: EXPORT_BUFFER_ROWS });
+  let done = false;
+  try {
+    yield* textRowsToCsv(table.columns, rows);
+    done = true;
+  } finally {
+    if (!done) {
+      rows.destroy();
+      connection.destroy();
+    }
+  }
+}
+
+function connectionOptions(
+  target: MysqlTarget,
+): mysql.ConnectionOptions & { host?: string; port?: number; user?: string; database?: string } {
+  const url = target.connection
+    ? parseUrl(target.connection, 'mysql://user:password@host:3306/database')
+    : undefined;
+  const fromUrl = url
+    ? {
+        host: url.hostname || undefined,
+        port: url.port ? Number(url.port) : undefined,
+        user: url.username ? decodeURIComponent(url.username) : undefined,
+        password: url.password ? decodeURIComponent(url.password) : undefined,
+        database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
+      }
+    : {};
+  const password = target.password ?? fromUrl.password;
+  protect(password);
+  protect(fromUrl.password);
+  return {
+    host: target.host ?? fromUrl.host ?? 'localhost',
+    port: target.port ?? fromUrl.port ?? 3306,
+    user: target.user ?? fromUrl.user,
+    password,
+    database: target.database ?? fromUrl.database,
+    ...sslFromUrl(url),
+    charset: 'utf8mb4_bin',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    // Statements are one at a time: a stray ';' in anything can never start a second one.
+    multipleStatements: false,
+  };
+}
+
+/** `?ssl=true` or `?ssl-mode=REQUIRED` in the URL turns TLS on (Cloud SQL requires it unless on a private IP). */
+function sslFromUrl(url: URL | undefined): Pick<mysql.ConnectionOptions, 'ssl'> {
+  const mode = url?.searchParams.get('ssl-mode') ?? url?.searchParams.get('sslmode');
+  const ssl = url?.searchParams.get('ssl');
+  if (ssl === 'true' || (mode && !/^disabled?$/i.test(mode)))
+    return { ssl: { rejectUnauthorized: !/^(required?|preferred)$/i.test(mode ?? '') } };
+  return {};
+}
