@@ -1,52 +1,55 @@
 // The `lakehouse` command: each subcommand loads lakehouse.yml (with --config/--profile), asks src/pipeline to run
 // its stage, and prints the outcome (./report.ts). Any error ends the process with a readable message and exit 1.
+import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import {
-  ConfigError,
-  configPath,
-  loadConfig,
-  type LoadOptions,
-  type ResolvedConfig,
-} from '../config/load.ts';
+import { configPath, loadConfig, type LoadOptions, type ResolvedConfig } from '../config/load.ts';
 import type { DatasetConfig } from '../config/schema.ts';
 import { generateGroceries } from '../generate/groceries.ts';
 import { selectDatasets, type RunContext } from '../pipeline/context.ts';
 import { deployPlan, runDeploy } from '../pipeline/deploy.ts';
 import { ingestPlan, runIngest } from '../pipeline/ingest.ts';
 import { loadPlan, runLoad } from '../pipeline/load.ts';
+import { preflight } from '../pipeline/preflight.ts';
 import { ensureSamples } from '../pipeline/samples.ts';
 import { storeStatus } from '../pipeline/status.ts';
 import { runTransform, transformEngines, type TransformEngineName } from '../pipeline/transform.ts';
 import { openSqlStore } from '../sql/index.ts';
-import { consoleLogger, errorMessage } from '../util/log.ts';
-import { progress } from '../util/progress.ts';
+import { count, formatNumber } from '../util/format.ts';
+import { consoleLogger, errorDetails, errorMessage } from '../util/log.ts';
+import { clearStatusLine, progress } from '../util/progress.ts';
 import { currentRun } from '../util/run.ts';
 import { createRehearseCommand } from '../rehearse/cli.ts';
+import {
+  addGlobalOptions,
+  globalOptions,
+  integer,
+  keyValue,
+  port,
+  positiveInt,
+  positiveNumber,
+  share,
+  type GlobalOption,
+} from './options.ts';
 import { finish } from './report.ts';
 import { createTableCommand } from './table.ts';
 
-interface GlobalOptions {
-  config: string;
-  profile?: string;
-  dryRun: boolean;
-  dataset: string[];
-}
+const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
-const program = new Command('lakehouse')
-  .description('A GitHub-Actions-native data pipeline: files → bucket → SQL store → Delta tables → app')
-  .option('-c, --config <file>', 'the config file', 'lakehouse.yml')
-  .option(
-    '-p, --profile <name>',
-    'the profile in the config (default: its defaultProfile, or $LAKEHOUSE_PROFILE)',
-  )
-  .option('-n, --dry-run', 'print the plan and change nothing', false)
-  .addOption(
-    new Option('-d, --dataset <name>', 'only this dataset (repeatable)')
-      .argParser((v: string, previous: string[] = []) => [...previous, v])
-      .default([]),
-  )
+const program = addGlobalOptions(
+  new Command('lakehouse')
+    .description('A GitHub-Actions-native data pipeline: files → bucket → SQL store → Delta tables → app')
+    .version(version, '-V, --version', 'print the version of lakehouse'),
+)
+  .enablePositionalOptions()
   .showHelpAfterError();
+
+/** A sub-command with the global options it uses (all of them unless named). */
+function command(name: string, description: string, options?: GlobalOption[]): Command {
+  return addGlobalOptions(program.command(name).description(description), options);
+}
 
 /** What every stage command works with: the config, the datasets chosen with --dataset, and the run context. */
 interface CliContext {
@@ -56,7 +59,7 @@ interface CliContext {
 }
 
 function context(command: Command, loadOptions?: LoadOptions): CliContext {
-  const options = command.optsWithGlobals<GlobalOptions>();
+  const options = globalOptions(command);
   const resolved = loadConfig(options.config, options.profile, loadOptions);
   return {
     resolved,
@@ -93,32 +96,36 @@ program
         split: o.split,
       });
       console.log(
-        `wrote ${result.lines.toLocaleString('en-US')} lines (${result.baskets.toLocaleString('en-US')} baskets) to ${result.files.length} file(s) in ${path.resolve(o.out)}; dirty: ${JSON.stringify(result.dirty)}`,
+        `wrote ${count(result.lines, 'line')} (${count(result.baskets, 'basket')}) to ${count(result.files.length, 'file')} in ${path.resolve(o.out)}; dirty: ${Object.entries(
+          result.dirty,
+        )
+          .map(([kind, n]) => `${kind.replace('_', ' ')}: ${formatNumber(n)}`)
+          .join(', ')}`,
       );
     },
   );
 
-program
-  .command('ingest')
-  .description('upload the datasets’ source files to the bucket (unchanged files are skipped)')
-  .action(async (_o, command: Command) => {
-    const c = context(command);
+command('ingest', 'upload the datasets’ source files to the bucket (unchanged files are skipped)').action(
+  async (_o, cmd: Command) => {
+    const c = context(cmd);
+    await preflight(c.resolved, { stages: ['ingest'], datasets: c.datasets }, c.run);
     finish(await runIngest(ingestPlan(c.resolved, c.datasets), c.run), log);
-  });
+  },
+);
 
-program
-  .command('load')
-  .description('load bucket objects into the SQL store, each exactly once')
-  .action(async (_o, command: Command) => {
-    const c = context(command);
+command('load', 'load bucket objects into the SQL store, each exactly once').action(
+  async (_o, cmd: Command) => {
+    const c = context(cmd);
+    await preflight(c.resolved, { stages: ['load'], datasets: c.datasets }, c.run);
     finish(await runLoad(loadPlan(c.resolved, c.datasets), c.run, openSqlStore), log);
-  });
+  },
+);
 
-program
-  .command('transform')
-  .description(
-    'run the notebooks on DuckDB, writing Delta tables (each write a new table version), or on Databricks',
-  )
+command(
+  'transform',
+  'run the notebooks on DuckDB, writing Delta tables (each write a new table version), or on Databricks',
+  ['config', 'profile', 'dryRun'],
+)
   .addOption(
     new Option(
       '--on <engine>',
@@ -160,13 +167,20 @@ program
         timeoutMinutes?: number;
         pollSeconds?: number;
       },
-      command: Command,
+      cmd: Command,
     ) => {
       // An engine that names the profile sections it needs gets only their secrets, and a dry run, which sends
       // nothing, none.
       const needs: LoadOptions['resolve'] = transformEngines[o.on].resolve;
-      const dryRun = command.optsWithGlobals<GlobalOptions>().dryRun;
-      const c = context(command, needs && { resolve: dryRun ? [] : needs });
+      const dryRun = globalOptions(cmd).dryRun;
+      const c = context(cmd, needs && { resolve: dryRun ? [] : needs });
+      const transform = { notebooks: o.notebook, params: o.param };
+      const defaultNotebooks = o.on === 'databricks';
+      await preflight(
+        c.resolved,
+        { stages: ['transform'], datasets: [], transform, defaultNotebooks },
+        c.run,
+      );
       const request = {
         notebooks: o.notebook,
         params: o.param,
@@ -178,9 +192,11 @@ program
     },
   );
 
-program
-  .command('deploy')
-  .description('deploy the app to the profile’s Render service and follow it until it is live')
+command('deploy', 'deploy the app to the profile’s Render service and follow it until it is live', [
+  'config',
+  'profile',
+  'dryRun',
+])
   .option('--commit <sha>', 'the commit Render builds (default: the latest of the service’s branch)')
   .option('--clear-cache', 'clear Render’s build cache first', false)
   .option('--no-wait', 'start the deploy and return without following it')
@@ -203,46 +219,45 @@ program
         timeoutMinutes?: number;
         pollSeconds?: number;
       },
-      command: Command,
+      cmd: Command,
     ) => {
       // Only the render section's secrets are needed here, and a dry run, which sends nothing, needs none.
-      const dryRun = command.optsWithGlobals<GlobalOptions>().dryRun;
-      const c = context(command, { resolve: dryRun ? [] : ['render'] });
+      const dryRun = globalOptions(cmd).dryRun;
+      const c = context(cmd, { resolve: dryRun ? [] : ['render'] });
       finish(await runDeploy(deployPlan(c.resolved, o, dryRun), c.run), log);
     },
   );
 
-program
-  .command('status')
-  .description('what is in the bucket, what is loaded, and what is waiting')
-  .action(async (_o, command: Command) => {
-    const c = context(command);
-    finish(await storeStatus(c.resolved, c.datasets, log), log);
-  });
+command('status', 'what is in the bucket, what is loaded, and what is waiting', [
+  'config',
+  'profile',
+  'dataset',
+]).action(async (_o, cmd: Command) => {
+  const c = context(cmd);
+  finish(await storeStatus(c.resolved, c.datasets, log), log);
+});
 
-program
-  .command('run')
-  .description('run every stage in order: (sample) → ingest → load → transform')
-  .action(async (_o, command: Command) => {
-    await runPipeline(context(command));
-  });
+command('run', 'run every stage in order: (sample) → ingest → load → transform').action(
+  async (_o, cmd: Command) => {
+    await runPipeline(context(cmd));
+  },
+);
 
-program
-  .command('start')
-  .description('what `npm start` does: run the pipeline on the sample data, then serve the dashboard')
+command('start', 'what `npm start` does: run the pipeline on the sample data, then serve the dashboard')
   .option('--port <n>', 'the dashboard’s port, 0 for any free one (default: app.port in the config)', port)
-  .action(async (o: { port?: number }, command: Command) => {
-    const c = context(command);
+  .action(async (o: { port?: number }, cmd: Command) => {
+    const c = context(cmd);
     await runPipeline(c);
     if (!c.run.dryRun) await serve(c.resolved, o.port);
   });
 
-program
-  .command('serve')
-  .description('serve the dashboard on the Delta tables the pipeline wrote, without running it')
+command('serve', 'serve the dashboard on the Delta tables the pipeline wrote, without running it', [
+  'config',
+  'profile',
+])
   .option('--port <n>', 'the dashboard’s port, 0 for any free one (default: app.port in the config)', port)
-  .action(async (o: { port?: number }, command: Command) => {
-    await serve(context(command).resolved, o.port);
+  .action(async (o: { port?: number }, cmd: Command) => {
+    await serve(context(cmd).resolved, o.port);
   });
 
 /** Serves the app until SIGINT/SIGTERM, then closes it gracefully (in-flight requests finish). */
@@ -267,64 +282,42 @@ async function serve(resolved: ResolvedConfig, port?: number): Promise<void> {
 }
 
 program.addCommand(
-  createTableCommand((name) => {
+  createTableCommand((cmd) => {
     // `schema.table` lives at <profile's delta folder>/<schema>/<table>.
-    const options = program.opts<GlobalOptions>();
+    const options = globalOptions(cmd);
     const resolved = loadConfig(options.config, options.profile);
-    return path.join(configPath(resolved, resolved.profile.delta), ...name.split('.'));
+    return configPath(resolved, resolved.profile.delta);
   }),
 );
 program.addCommand(createRehearseCommand());
 
-/** `lakehouse run`: (sample) → ingest → load → transform, each stage's failure ending the run. */
+/**
+ * `lakehouse run`: the preflight, then (sample) → ingest → load → transform, each stage's failure ending the run.
+ * A dry run tells the transform whether the stages before it would change what it reads, so that it says "would
+ * skip" only where a real run would skip.
+ */
 async function runPipeline({ resolved, datasets, run }: CliContext): Promise<void> {
   log.info(`lakehouse run ${run.run.id}: profile ${resolved.profileName}${run.dryRun ? ' (dry run)' : ''}`);
+  await preflight(resolved, { stages: ['ingest', 'load', 'transform'], datasets, samples: true }, run);
   await ensureSamples(resolved, datasets, run);
-  finish(await runIngest(ingestPlan(resolved, datasets), run), log);
-  finish(await runLoad(loadPlan(resolved, datasets), run, openSqlStore), log);
-  finish(await runTransform(resolved, 'local', { skipUnchanged: true }, run), log);
-}
-
-function keyValue(v: string, previous: Record<string, string> = {}): Record<string, string> {
-  const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(v);
-  if (!match) throw new ConfigError(`--param: expected name=value, found ${JSON.stringify(v)}`);
-  return { ...previous, [match[1]!]: match[2]! };
-}
-
-/** A numeric option parser that names the option and what it expects. */
-function numberOption(name: string, expected: string, valid: (n: number) => boolean) {
-  return (v: string) => {
-    const n = Number(v);
-    if (v.trim() === '' || !valid(n))
-      throw new ConfigError(`${name}: expected ${expected}, found ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
-function positiveNumber(name: string) {
-  return numberOption(name, 'a positive number', (n) => Number.isFinite(n) && n > 0);
-}
-function positiveInt(name: string) {
-  return numberOption(name, 'a positive whole number', (n) => Number.isInteger(n) && n > 0);
-}
-function port(v: string) {
-  return numberOption(
-    '--port',
-    'a port number from 0 to 65535',
-    (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
-  )(v);
-}
-function integer(name: string) {
-  return numberOption(name, 'a whole number', Number.isInteger);
-}
-function share(name: string) {
-  return numberOption(name, 'a number from 0 to 1', (n) => n >= 0 && n <= 1);
+  const ingested = finish(await runIngest(ingestPlan(resolved, datasets), run), log);
+  const loaded = finish(await runLoad(loadPlan(resolved, datasets), run, openSqlStore), log);
+  const uploads = ingested?.objects.filter((o) => o.status === 'planned').length ?? 0;
+  const loads = loaded?.datasets.flatMap((d) => d.objects).filter((o) => o.status === 'planned').length ?? 0;
+  if (run.dryRun && uploads > 0)
+    log.info(
+      `load (dry run): also the ${count(uploads, 'object')} that ingest would upload (not in the bucket yet)`,
+    );
+  const inputsWillChange = run.dryRun && (uploads > 0 || loads > 0 || loaded === undefined);
+  finish(await runTransform(resolved, 'local', { skipUnchanged: true, inputsWillChange }, run), log);
 }
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  console.error(`lakehouse: ${errorMessage(e)}`);
-  if (process.env.LAKEHOUSE_DEBUG && e instanceof Error) console.error(e.stack);
+  // The last words go on a line of their own, never after a progress line.
+  clearStatusLine();
+  for (const line of errorMessage(e).split('\n')) console.error(`lakehouse: ${line}`);
+  if (process.env.LAKEHOUSE_DEBUG) console.error(errorDetails(e));
   process.exitCode = 1;
 }

@@ -2,6 +2,7 @@
 // verdict as the command's error. Listings the log already showed line by line (itemized tables) are left out.
 import type { ReportBlock, StageOutcome, StageReport } from '../pipeline/report.ts';
 import type { Logger } from '../util/log.ts';
+import { formatNumber } from '../util/format.ts';
 import { textTable } from '../util/table.ts';
 
 export class StageFailedError extends Error {
@@ -33,7 +34,7 @@ function blockText(block: ReportBlock): string {
       const caption = block.caption ? `\n${block.caption}\n` : '';
       if (block.rows.length === 0) return `${caption}${block.empty ?? ''}`;
       const rows = block.rows.map((row) => Object.fromEntries(block.columns.map((c, i) => [c, row[i]])));
-      const more = block.omitted ? `\n… and ${block.omitted} more` : '';
+      const more = block.omitted ? `\n… and ${formatNumber(block.omitted)} more` : '';
       return `${caption}${textTable(rows, block.columns)}${more}`;
     }
   }

@@ -1,10 +1,14 @@
-// `lakehouse table …`: look at Delta tables — history, rows at a version or timestamp, vacuum.
+// `lakehouse table …`: look at Delta tables — the list, history, rows at a version or timestamp (as text, CSV or
+// JSON), vacuum.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
 import path from 'node:path';
 import { openDeltaTable, registerDeltaView } from '../delta/index.ts';
 import type { SnapshotOptions } from '../delta/index.ts';
+import { count, formatNumber } from '../util/format.ts';
 import { textTable } from '../util/table.ts';
+import { addGlobalOptions } from './options.ts';
+import { csvText, tableEntries, unknownTable } from './table-catalog.ts';
 
 export interface TableCommandOutput {
   write(text: string): void;
@@ -31,26 +35,56 @@ function nonNegativeNumber(value: string): number {
 }
 
 /**
- * The `table` command. `resolveTable` maps a table name such as `gold.item_popularity` to its folder; an
- * argument that looks like a path (has a `/`, or starts with `.`) is used as the folder directly.
- * `table show --version N` needs the root program to call `.enablePositionalOptions()` if it has its own
- * `--version`, or commander gives the option to the root.
+ * The `table` command. `deltaRoot` gives the folder of the tables (from the sub-command's --config and --profile):
+ * a table name such as `gold.item_popularity` is `<root>/gold/item_popularity`, and a name that is no table is
+ * told with the tables there are. An argument that looks like a path (has a `/`, or starts with `.`) is used as the
+ * folder directly. `table show --version N` needs the root program to call `.enablePositionalOptions()` if it has
+ * its own `--version`, or commander gives the option to the root.
  */
 export function createTableCommand(
-  resolveTable: (name: string) => string,
+  deltaRoot: (command: Command) => string,
   output: TableCommandOutput = process.stdout,
 ): Command {
-  const locate: Locate = (name) =>
-    /[/\\]/.test(name) || name.startsWith('.') ? path.resolve(name) : resolveTable(name);
-  const table = new Command('table').description('Inspect Delta tables: history, time travel, vacuum');
+  const locate: Locate = async (name, command) => {
+    if (/[/\\]/.test(name) || name.startsWith('.')) return path.resolve(name);
+    const root = deltaRoot(command);
+    const location = path.join(root, ...name.split('.'));
+    if (!(await openDeltaTable(location).exists())) throw await unknownTable(name, root);
+    return location;
+  };
+  const table = new Command('table').description('Inspect Delta tables: list, history, time travel, vacuum');
+  addList(table, deltaRoot, output);
   addHistory(table, locate, output);
   addShow(table, locate, output);
   addVacuum(table, locate, output);
+  for (const sub of table.commands) addGlobalOptions(sub, ['config', 'profile']);
   return table;
 }
 
 /** A table name or folder → the table's folder. */
-type Locate = (name: string) => string;
+type Locate = (name: string, command: Command) => Promise<string>;
+
+function addList(table: Command, deltaRoot: (command: Command) => string, output: TableCommandOutput): void {
+  table
+    .command('list')
+    .description('List the Delta tables under the profile’s delta folder, with their version and rows')
+    .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .action(async (opts: { format: 'text' | 'json' }, command: Command) => {
+      const root = deltaRoot(command);
+      const entries = await tableEntries(root);
+      if (opts.format === 'json') return output.write(`${JSON.stringify(entries, null, 2)}\n`);
+      if (entries.length === 0) return output.write(`no Delta tables in ${root} yet\n`);
+      output.write(`${count(entries.length, 'table')} in ${root}\n`);
+      const rows = entries.map((e) => ({
+        table: e.name,
+        version: e.version,
+        rows: e.rows ?? '?',
+        files: e.files,
+        committed: e.timestamp === undefined ? '' : new Date(e.timestamp).toISOString(),
+      }));
+      output.write(`${textTable(rows)}\n`);
+    });
+}
 
 function addHistory(table: Command, locate: Locate, output: TableCommandOutput): void {
   table
@@ -58,8 +92,8 @@ function addHistory(table: Command, locate: Locate, output: TableCommandOutput):
     .description('List the versions of a table, newest first')
     .argument('<table>', 'table name (e.g. gold.item_popularity) or folder')
     .option('--limit <n>', 'show at most n versions', nonNegativeInteger)
-    .action(async (name: string, opts: { limit?: number }) => {
-      const location = locate(name);
+    .action(async (name: string, opts: { limit?: number }, command: Command) => {
+      const location = await locate(name, command);
       const history = await openDeltaTable(location).history(opts.limit);
       output.write(`${location}\n`);
       const rows = history.map((h) => ({
@@ -77,6 +111,19 @@ function addHistory(table: Command, locate: Locate, output: TableCommandOutput):
     });
 }
 
+type ShowFormat = 'text' | 'csv' | 'json';
+
+const WIDE_INTEGERS = new Set([
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UHUGEINT,
+]);
+
+function safeNumber(value: unknown): unknown {
+  return typeof value === 'string' && Number.isSafeInteger(Number(value)) ? Number(value) : value;
+}
+
 function addShow(table: Command, locate: Locate, output: TableCommandOutput): void {
   table
     .command('show')
@@ -86,37 +133,81 @@ function addShow(table: Command, locate: Locate, output: TableCommandOutput): vo
       new Option('--version <n>', 'version to show').argParser(nonNegativeInteger).conflicts('timestamp'),
     )
     .option('--timestamp <ts>', 'show the version current at this time (ISO-8601; no zone = UTC)')
-    .option('--limit <n>', 'show at most n rows', nonNegativeInteger, 20)
-    .action(async (name: string, opts: { version?: number; timestamp?: string; limit: number }) => {
-      const location = locate(name);
-      const instance = await DuckDBInstance.create(':memory:');
-      const conn = await instance.connect();
-      try {
-        await conn.run("SET TimeZone = 'UTC'");
-        const at: SnapshotOptions = { version: opts.version, timestamp: opts.timestamp };
-        const snapshot = await registerDeltaView(conn, 'shown', location, at);
-        const total = (await conn.runAndReadAll('SELECT count(*) FROM shown')).getRows()[0]![0];
-        const reader = await conn.runAndReadAll(`SELECT * FROM shown LIMIT ${opts.limit}`);
-        const when =
-          snapshot.timestamp === undefined ? '' : ` (${new Date(snapshot.timestamp).toISOString()})`;
-        output.write(
-          `${location} version ${snapshot.version}${when}: ${String(total)} rows in ${snapshot.files.length} files` +
-            (snapshot.partitionColumns.length
-              ? `, partitioned by ${snapshot.partitionColumns.join(', ')}`
-              : '') +
-            '\n',
-        );
-        const columns = reader.columnNames();
-        const rows = reader
-          .getRowsJson()
-          .map((r) => Object.fromEntries(columns.map((c, i) => [c, cell(r[i])])));
-        output.write(`${textTable(rows, columns)}\n`);
-        if (Number(total) > opts.limit) output.write(`… ${Number(total) - opts.limit} more rows (--limit)\n`);
-      } finally {
-        conn.closeSync();
-        instance.closeSync();
-      }
+    .option(
+      '--limit <n>',
+      'show at most n rows (default 20 as text; every row as CSV or JSON)',
+      nonNegativeInteger,
+    )
+    .addOption(
+      new Option('--format <format>', 'text (a table and a heading), csv or json (the rows alone)')
+        .choices(['text', 'csv', 'json'])
+        .default('text'),
+    )
+    .action(
+      async (
+        name: string,
+        opts: { version?: number; timestamp?: string; limit?: number; format: ShowFormat },
+        command: Command,
+      ) => {
+        const limit = opts.limit ?? (opts.format === 'text' ? 20 : undefined);
+        const shown = await readRows(await locate(name, command), opts, limit);
+        if (opts.format === 'csv') return output.write(csvText(shown.columns, shown.rows));
+        if (opts.format === 'json') {
+          const objects = shown.rows.map((r) => Object.fromEntries(shown.columns.map((c, i) => [c, r[i]])));
+          return output.write(`${JSON.stringify(objects, null, 2)}\n`);
+        }
+        output.write(`${shown.heading}\n`);
+        const rows = shown.rows.map((r) => Object.fromEntries(shown.columns.map((c, i) => [c, cell(r[i])])));
+        output.write(`${textTable(rows, shown.columns)}\n`);
+        if (limit !== undefined && shown.total > limit)
+          output.write(`… ${count(shown.total - limit, 'more row')} (--limit)\n`);
+      },
+    );
+}
+
+interface ShownRows {
+  heading: string;
+  total: number;
+  columns: string[];
+  /** As DuckDB gives JSON values (decimals and dates as text), integers as numbers where they fit a double. */
+  rows: unknown[][];
+}
+
+/** The table's rows at a version or time, the first `limit` of them (all when unset), and a heading. */
+async function readRows(
+  location: string,
+  at: SnapshotOptions,
+  limit: number | undefined,
+): Promise<ShownRows> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    await conn.run("SET TimeZone = 'UTC'");
+    const snapshot = await registerDeltaView(conn, 'shown', location, {
+      version: at.version,
+      timestamp: at.timestamp,
     });
+    const total = Number((await conn.runAndReadAll('SELECT count(*) FROM shown')).getRows()[0]![0]);
+    const reader = await conn.runAndReadAll(
+      `SELECT * FROM shown${limit === undefined ? '' : ` LIMIT ${limit}`}`,
+    );
+    const when = snapshot.timestamp === undefined ? '' : ` (${new Date(snapshot.timestamp).toISOString()})`;
+    const partitions = snapshot.partitionColumns.length
+      ? `, partitioned by ${snapshot.partitionColumns.join(', ')}`
+      : '';
+    // JSON gives 64-bit and 128-bit integers as text (they may not fit a double): numbers again where they fit.
+    const wide = reader.columnTypes().map((t) => WIDE_INTEGERS.has(t.typeId));
+    const rows = reader.getRowsJson().map((row) => row.map((v, i) => (wide[i] ? safeNumber(v) : v)));
+    return {
+      heading: `${location} version ${formatNumber(snapshot.version)}${when}: ${count(total, 'row')} in ${count(snapshot.files.length, 'file')}${partitions}`,
+      total,
+      columns: reader.columnNames(),
+      rows,
+    };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
 }
 
 function addVacuum(table: Command, locate: Locate, output: TableCommandOutput): void {
@@ -135,7 +226,7 @@ function addVacuum(table: Command, locate: Locate, output: TableCommandOutput): 
       // With the root's own --dry-run (commander reads root options after subcommands too), the flag lands
       // on the root: read the options merged with the parents' so a dry run never deletes.
       const opts = command.optsWithGlobals<{ retainHours?: number; dryRun?: boolean; force?: boolean }>();
-      const location = locate(name);
+      const location = await locate(name, command);
       const result = await openDeltaTable(location).vacuum({
         retentionHours: opts.retainHours,
         dryRun: opts.dryRun,
@@ -143,7 +234,7 @@ function addVacuum(table: Command, locate: Locate, output: TableCommandOutput): 
       });
       const verb = result.dryRun ? 'would delete' : 'deleted';
       output.write(
-        `${location}: ${verb} ${result.files.length} files (retention ${result.retentionHours} hours)` +
+        `${location}: ${verb} ${count(result.files.length, 'file')} (retention ${count(result.retentionHours, 'hour')})` +
           (result.version !== undefined ? `, recorded as version ${result.version}` : '') +
           '\n',
       );

@@ -2,14 +2,13 @@
 // Every mistake becomes one line naming the file, the line, the key path, what was expected and what was found.
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import type { z } from 'zod';
-import { configSchema, type DatasetConfig, type LakehouseConfig, type ProfileConfig } from './schema.ts';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { registerSecret } from '../util/secrets.ts';
+import { ConfigError, configError, describeIssue, type Mistake } from './issues.ts';
+import { ENV_REF, inlineSecretMistakes, outsideProjectMistakes, SECRET_KEYS } from './rules.ts';
+import { configSchema, type DatasetConfig, type LakehouseConfig, type ProfileConfig } from './schema.ts';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './issues.ts';
 
 export interface ResolvedConfig {
   /** Absolute path of lakehouse.yml; relative paths in it are relative to its folder. */
@@ -19,10 +18,6 @@ export interface ResolvedConfig {
   profileName: string;
   profile: ProfileConfig;
 }
-
-const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
-/** Keys whose values are secrets: they must come from the environment, never be written in the file. */
-const SECRET_KEYS = new Set(['password', 'token', 'clientSecret', 'apiKey', 'deployHookUrl']);
 
 export interface LoadOptions {
   /**
@@ -57,33 +52,53 @@ export function parseConfig(
   options: LoadOptions = {},
 ): ResolvedConfig {
   const where = path.basename(file);
+  const root = path.dirname(file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const pos = lines.linePos(syntax.pos[0]);
-    throw new ConfigError(`${where}:${pos.line}:${pos.col}: invalid YAML: ${syntax.message.split('\n')[0]}`);
-  }
-  const result = configSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
-  if (!result.success) throw new ConfigError(describeIssue(result.error.issues[0]!, doc, lines, where));
-  const config = result.data;
-  rejectInlineSecrets(config, where);
+  if (doc.errors[0]) throw syntaxError(doc.errors[0], lines, where);
+  const source = { where, doc, lines };
+  const written = doc.toJS() ?? {};
+  const result = configSchema.safeParse(written, { reportInput: true });
+  const mistakes = [
+    ...(result.success ? [] : result.error.issues.map(describeIssue)),
+    ...inlineSecretMistakes(written),
+    ...outsideProjectMistakes(written, root),
+  ];
+  const name = profileName ?? process.env.LAKEHOUSE_PROFILE ?? result.data?.defaultProfile ?? 'local';
+  const profiles = (written as { profiles?: Record<string, unknown> }).profiles;
+  const rawProfile = result.data?.profiles[name];
+  if (profiles && typeof profiles === 'object' && !(name in profiles))
+    mistakes.push({
+      path: ['profiles', name],
+      text: `expected a profile named "${name}", found only ${Object.keys(profiles).join(', ')}`,
+      unlocated: true,
+    });
+  const profile = rawProfile && resolveProfile(rawProfile, name, options, mistakes);
+  if (mistakes.length || !result.success || !profile) throw configError(source, mistakes);
+  return { file, root, config: result.data, profileName: name, profile };
+}
 
-  const name = profileName ?? process.env.LAKEHOUSE_PROFILE ?? config.defaultProfile;
-  const rawProfile = config.profiles[name];
-  if (!rawProfile)
-    throw new ConfigError(
-      `${where}: profiles.${name}: expected a profile named "${name}", found only ${Object.keys(config.profiles).join(', ')}`,
-    );
+/** The profile with ${env:NAME} resolved in the sections asked for; each unset variable is a mistake. */
+function resolveProfile(
+  raw: ProfileConfig,
+  name: string,
+  options: LoadOptions,
+  mistakes: Mistake[],
+): ProfileConfig {
   const resolved = (key: keyof ProfileConfig) =>
     options.resolve ? options.resolve.includes(key) : !RESOLVED_ON_REQUEST.includes(key);
-  const profile = Object.fromEntries(
-    Object.entries(rawProfile).map(([key, value]) => [
+  return Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => [
       key,
-      resolved(key as keyof ProfileConfig) ? resolveEnv(value, `profiles.${name}.${key}`, where) : value,
+      resolved(key as keyof ProfileConfig) ? resolveEnv(value, ['profiles', name, key], mistakes) : value,
     ]),
   ) as ProfileConfig;
-  return { file, root: path.dirname(file), config, profileName: name, profile };
+}
+
+/** The first YAML syntax error, with its line and column: the ones after it are mostly its consequences. */
+function syntaxError(error: YAMLError, lines: LineCounter, where: string): ConfigError {
+  const pos = lines.linePos(error.pos[0]);
+  return new ConfigError(`${where}:${pos.line}:${pos.col}: invalid YAML: ${error.message.split('\n')[0]}`);
 }
 
 /**
@@ -127,113 +142,30 @@ export function configPath(resolved: ResolvedConfig, p: string): string {
   return path.resolve(resolved.root, p);
 }
 
-function describeIssue(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter, where: string): string {
-  const keyPath = issue.path.length ? formatPath(issue.path) : '(top level)';
-  const line = lineOf(doc, lines, issue.path);
-  const prefix = `${where}${line ? `:${line}` : ''}: ${keyPath}`;
-  const found = 'input' in issue ? describeValue(issue.input) : 'nothing';
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `${prefix}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see the config reference in README.md)`;
-    case 'invalid_type':
-      return issue.input === undefined
-        ? `${prefix}: expected ${issue.expected}, found nothing (the key is required)`
-        : `${prefix}: expected ${issue.expected}, found ${found}`;
-    case 'invalid_value':
-      return `${prefix}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${found}`;
-    case 'invalid_union': {
-      // A discriminated union reports the whole object as input; the discriminator's value is what was wrong.
-      const discriminator = (issue as { discriminator?: string }).discriminator;
-      const options = (issue as { options?: unknown[] }).options;
-      if (discriminator && options && issue.input && typeof issue.input === 'object')
-        return `${prefix}: expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}, found ${describeValue((issue.input as Record<string, unknown>)[discriminator])}`;
-      return `${prefix}: expected ${unionExpectation(issue)}, found ${found}`;
-    }
-    case 'invalid_format':
-      return `${prefix}: expected ${issue.message.replace(/^Invalid string: must match pattern .*$/, 'a valid value')}, found ${found}`;
-    case 'too_small':
-    case 'too_big':
-      return `${prefix}: ${issue.message.replace(/^Too (small|big): /, 'expected ').toLowerCase()}, found ${found}`;
-    default:
-      return `${prefix}: ${issue.message.startsWith('expected') ? issue.message : `expected ${issue.message}`}`;
-  }
-}
-
-function unionExpectation(issue: z.core.$ZodIssueInvalidUnion): string {
-  const options = issue.errors
-    .flat()
-    .map((e) => (e.code === 'invalid_value' ? e.values.map((v) => JSON.stringify(v)).join(', ') : e.message))
-    .filter((m) => m);
-  return options.length ? `one of ${[...new Set(options)].join(' or ')}` : 'a valid value';
-}
-
-function formatPath(p: PropertyKey[]): string {
-  return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
-}
-
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${String(v)}`;
-}
-
-function lineOf(doc: Document, lines: LineCounter, p: PropertyKey[]): number | undefined {
-  for (let n = p.length; n >= 0; n--) {
-    const node = doc.getIn(p.slice(0, n) as (string | number)[], true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
-}
-
-function rejectInlineSecrets(config: LakehouseConfig, where: string): void {
-  walk(config, [], (value, keyPath) => {
-    const key = String(keyPath[keyPath.length - 1]);
-    const inline =
-      (SECRET_KEYS.has(key) && !/^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/.test(value)) ||
-      (key === 'connection' && hasInlinePassword(value));
-    if (inline)
-      throw new ConfigError(
-        `${where}: ${formatPath(keyPath)}: expected a reference to an environment variable like \${env:NAME}, found a literal secret (secrets must come from the environment)`,
-      );
-  });
-}
-
-function isSecretKey(keyPath: string): boolean {
-  const key = keyPath.slice(keyPath.lastIndexOf('.') + 1);
+function isSecretKey(keyPath: readonly PropertyKey[]): boolean {
+  const key = String(keyPath[keyPath.length - 1]);
   return SECRET_KEYS.has(key) || key === 'connection';
 }
 
-function hasInlinePassword(connection: string): boolean {
-  const withoutRefs = connection.replace(ENV_REF, '');
-  return /(password|pwd)\s*=\s*[^;\s]/i.test(withoutRefs) || /:\/\/[^/:@]+:[^@]+@/.test(withoutRefs);
-}
-
-function resolveEnv(value: unknown, keyPath: string, where: string): unknown {
+function resolveEnv(value: unknown, keyPath: PropertyKey[], mistakes: Mistake[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(ENV_REF, (_, name: string) => {
+    return value.replace(ENV_REF, (reference, name: string) => {
       const env = process.env[name];
-      if (env === undefined || env === '')
-        throw new ConfigError(
-          `${where}: ${keyPath}: environment variable ${name} is not set (expected by \${env:${name}})`,
-        );
+      if (env === undefined || env === '') {
+        mistakes.push({
+          path: keyPath,
+          text: `environment variable ${name} is not set (expected by \${env:${name}})`,
+        });
+        return reference;
+      }
       if (isSecretKey(keyPath)) registerSecret(env);
       return env;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, `${keyPath}[${i}]`, where));
+  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, [...keyPath, i], mistakes));
   if (value && typeof value === 'object')
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, resolveEnv(v, `${keyPath}.${k}`, where)]),
+      Object.entries(value).map(([k, v]) => [k, resolveEnv(v, [...keyPath, k], mistakes)]),
     );
   return value;
-}
-
-function walk(value: unknown, keyPath: PropertyKey[], visit: (v: string, p: PropertyKey[]) => void): void {
-  if (typeof value === 'string') visit(value, keyPath);
-  else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...keyPath, i], visit));
-  else if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) walk(v, [...keyPath, k], visit);
 }

@@ -208,6 +208,8 @@ const profile = z.strictObject({
   databricks: databricks.optional(),
   spark: spark.optional(),
   render: render.optional(),
+  /** Let the file:// bucket, delta, manifests and PGlite folders lie outside the project's folder. */
+  allowOutsideProject: z.boolean().optional(),
 });
 
 export const ingestSettings = z

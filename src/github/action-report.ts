@@ -2,6 +2,7 @@
 // verdict, or any error, as the step's one error: "<action> failed: <message>". Everything shown is redacted.
 import * as core from '@actions/core';
 import type { Cell, ReportBlock, ReportTable, StageOutcome, Verdict } from '../pipeline/report.ts';
+import { formatNumber } from '../util/format.ts';
 import { errorMessage } from '../util/log.ts';
 import { redact, registerSecret } from '../util/secrets.ts';
 import { markdownTable } from '../util/table.ts';
@@ -71,13 +72,13 @@ function addTable(block: ReportTable, options: SummaryOptions): void {
     const header = block.columns.map((data) => ({ data: htmlCell(data), header: true }));
     core.summary.addTable([header, ...block.rows.map((row) => row.map(htmlCell))]);
   }
-  if (block.omitted) core.summary.addRaw(`\n…and ${block.omitted} more; see the manifest.`, true);
+  if (block.omitted)
+    core.summary.addRaw(`\n…and ${formatNumber(block.omitted)} more; see the manifest.`, true);
 }
 
 /** Redacted, HTML-escaped (messages may hold < and &), never empty (an empty cell breaks the table). */
 function htmlCell(value: Cell): string {
-  const text =
-    typeof value === 'number' && Number.isInteger(value) ? value.toLocaleString('en-US') : String(value);
+  const text = typeof value === 'number' ? formatNumber(value) : value;
   const escaped = redact(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return escaped || '–';
 }

@@ -28,6 +28,21 @@ export interface RunNotebooksOptions {
   onTable?: (written: TableWritten) => void;
   /** Rows kept from each plain query's result (default 100). */
   maxResultRows?: number;
+  /** Told as each SQL cell starts and finishes, e.g. to show a timer per cell while a long one runs. */
+  onCell?: (event: CellEvent) => void;
+}
+
+export interface CellEvent {
+  phase: 'start' | 'finish';
+  notebook: string;
+  /** The cell's position in its notebook, as Databricks shows it, and its title. */
+  cell: number;
+  title?: string;
+  /** This cell among the SQL cells of the whole run (1-based), and how many there are. */
+  position: number;
+  total: number;
+  /** How long the cell took (on finish). */
+  seconds?: number;
 }
 
 export interface TableWritten {
@@ -82,12 +97,24 @@ export async function runNotebooks(options: RunNotebooksOptions): Promise<RunRes
   for (const file of options.notebooks) notebooks.push(await readNotebook(file));
   await installSparkCompat(options.conn);
   const result: RunResult = { notebooks: [], tables: [] };
+  const total = notebooks.reduce((n, nb) => n + nb.cells.filter((c) => c.kind === 'sql').length, 0);
+  let position = 0;
   for (const notebook of notebooks) {
     const started = performance.now();
     const cells: CellResult[] = [];
     for (const cell of notebook.cells) {
       if (cell.kind !== 'sql') continue;
-      cells.push(await runCell(notebook.path, cell, options, result.tables));
+      const event = {
+        notebook: notebook.path,
+        cell: cell.index,
+        title: cell.title,
+        position: ++position,
+        total,
+      };
+      options.onCell?.({ phase: 'start', ...event });
+      const done = await runCell(notebook.path, cell, options, result.tables);
+      options.onCell?.({ phase: 'finish', ...event, seconds: done.seconds });
+      cells.push(done);
     }
     result.notebooks.push({ path: notebook.path, cells, seconds: (performance.now() - started) / 1000 });
   }

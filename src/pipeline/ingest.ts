@@ -6,7 +6,7 @@ import { openBucket, type GcsBucketOptions } from '../bucket/index.ts';
 import { configPath, type ResolvedConfig } from '../config/load.ts';
 import type { DatasetConfig, IngestSettings } from '../config/schema.ts';
 import { ingest, type IngestManifest, type IngestSource } from '../stages/ingest.ts';
-import { formatBytes } from '../util/table.ts';
+import { count, formatBytes, formatNumber } from '../util/format.ts';
 import { recordManifest, type RunContext } from './context.ts';
 import {
   failure,
@@ -95,7 +95,7 @@ function ingestVerdict(m: IngestManifest): Verdict {
   if (conflicts + failed === 0) return ok;
   const first = m.objects.find((o) => o.status === 'conflict' || o.status === 'failed')!;
   return failure(
-    `${conflicts} conflict(s) and ${failed} failed upload(s) of ${files} file(s); first: ${first.name}: ${first.reason}`,
+    `${count(conflicts, 'conflict')} and ${count(failed, 'failed upload')} of ${count(files, 'file')}; first: ${first.name}: ${first.reason}`,
   );
 }
 
@@ -105,7 +105,7 @@ export function ingestReport(m: IngestManifest, manifestPath?: string): StageRep
   if (!m.dryRun && t.uploaded === 0 && t.skipped > 0)
     blocks.push(
       note(
-        `0 objects uploaded: all ${t.skipped} files are unchanged since they were uploaded (their MD5 matches the bucket's).`,
+        `0 objects uploaded: ${t.skipped === 1 ? 'the only file is' : `all ${formatNumber(t.skipped)} files are`} unchanged since ${t.skipped === 1 ? 'it was' : 'they were'} uploaded (their MD5 matches the bucket's).`,
       ),
     );
   blocks.push(objectListing(m));

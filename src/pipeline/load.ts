@@ -9,6 +9,7 @@ import type { DatasetConfig, SqlTargetConfig } from '../config/schema.ts';
 import type { StoreOptions } from '../sql/index.ts';
 import { QUARANTINE_TABLE, type SqlSession } from '../sql/types.ts';
 import { load, type LoadManifest } from '../stages/load.ts';
+import { count, formatNumber, someOf } from '../util/format.ts';
 import { recordManifest, type RunContext } from './context.ts';
 import {
   failure,
@@ -104,11 +105,20 @@ export async function runLoad(
   };
 }
 
+/** One line per cause of failure, naming the objects (the first few, and how many): not one per object. */
 function loadVerdict(m: LoadManifest): Verdict {
-  if (!m.totals.failed) return ok;
-  const failures = m.datasets.flatMap((d) => d.objects).filter((o) => o.status === 'failed');
+  const failed = m.totals.failed;
+  if (!failed) return ok;
+  const byCause = new Map<string, string[]>();
+  for (const o of m.datasets.flatMap((d) => d.objects))
+    if (o.status === 'failed') byCause.set(o.reason, [...(byCause.get(o.reason) ?? []), o.name]);
+  const causes = [...byCause].map(([reason, names]) =>
+    names.length === 1
+      ? `${names[0]}: ${reason}`
+      : `${count(names.length, 'object')} (${someOf(names)}): ${reason}`,
+  );
   return failure(
-    `${m.totals.failed} object(s) failed and were rolled back (the next run loads them): ${failures.map((o) => `${o.name}: ${o.reason}`).join('; ')}`,
+    `${count(failed, 'object')} failed and ${failed === 1 ? 'was' : 'were'} rolled back (the next run loads ${failed === 1 ? 'it' : 'them'}): ${causes.join('; ')}`,
   );
 }
 
@@ -122,7 +132,9 @@ export function loadReport(m: LoadManifest, manifestPath?: string): StageReport 
   ];
   if (!m.dryRun)
     blocks.push(
-      note(`rows in = rows loaded + rows quarantined: ${t.rowsIn} = ${t.rowsLoaded} + ${t.rowsQuarantined}`),
+      note(
+        `rows in = rows loaded + rows quarantined: ${formatNumber(t.rowsIn)} = ${formatNumber(t.rowsLoaded)} + ${formatNumber(t.rowsQuarantined)}`,
+      ),
     );
   const problems = new Map<string, number>();
   for (const o of m.datasets.flatMap((d) => d.objects))
@@ -130,13 +142,13 @@ export function loadReport(m: LoadManifest, manifestPath?: string): StageReport 
   if (problems.size)
     blocks.push(
       note(
-        `quarantined (see table ${QUARANTINE_TABLE}): ${[...problems].map(([k, n]) => `${n} ${k}`).join(', ')}`,
+        `quarantined (see table ${QUARANTINE_TABLE}): ${[...problems].map(([k, n]) => `${formatNumber(n)} ${k}`).join(', ')}`,
       ),
     );
   if (!m.dryRun && t.loaded === 0 && t.skipped > 0 && t.failed === 0)
     blocks.push(
       note(
-        `0 rows loaded: all ${t.skipped} objects were already loaded (the audit table has them with the same MD5).`,
+        `0 rows loaded: ${t.skipped === 1 ? 'the only object was' : `all ${formatNumber(t.skipped)} objects were`} already loaded (the audit table has ${t.skipped === 1 ? 'it' : 'them'} with the same MD5).`,
       ),
     );
   blocks.push(objectListing(m));
@@ -182,7 +194,7 @@ function objectListing(m: LoadManifest) {
       o.rowsLoaded,
       o.rowsQuarantined,
       Object.entries(o.problems)
-        .map(([kind, n]) => `${kind}: ${n}`)
+        .map(([kind, n]) => `${kind}: ${formatNumber(n)}`)
         .join(', '),
       o.reason,
     ]),

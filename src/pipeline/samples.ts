@@ -5,6 +5,7 @@ import { glob } from 'tinyglobby';
 import { configPath, type ResolvedConfig } from '../config/load.ts';
 import type { DatasetConfig } from '../config/schema.ts';
 import { generateGroceries } from '../generate/groceries.ts';
+import { count, formatNumber } from '../util/format.ts';
 import type { RunContext } from './context.ts';
 
 export async function ensureSamples(
@@ -18,15 +19,15 @@ export async function ensureSamples(
     if (!sample) continue;
     if (fs.existsSync(folder) && (await glob(dataset.source.glob, { cwd: folder })).length > 0) continue;
     ctx.log.info(
-      `generate: no ${dataset.source.glob} in ${dataset.source.path}; writing a synthetic sample (${sample.rows.toLocaleString('en-US')} rows, seed ${sample.seed})`,
+      `generate: no ${dataset.source.glob} in ${dataset.source.path}; writing a synthetic sample (${count(sample.rows, 'row')}, seed ${sample.seed})`,
     );
     if (ctx.dryRun) continue;
     const result = await generateGroceries({ rows: sample.rows, seed: sample.seed, outDir: folder });
     const dirty = Object.entries(result.dirty)
-      .map(([kind, n]) => `${n} ${kind.replace('_', ' ')}`)
+      .map(([kind, n]) => `${kind.replace('_', ' ')}: ${formatNumber(n)}`)
       .join(', ');
     ctx.log.info(
-      `generate: ${result.files.length} files, ${result.lines.toLocaleString('en-US')} lines (${dirty})`,
+      `generate: ${count(result.files.length, 'file')}, ${count(result.lines, 'line')} (${dirty})`,
     );
   }
 }

@@ -7,7 +7,7 @@ import type { DatasetConfig } from '../config/schema.ts';
 import { openSqlStore, type SqlSession } from '../sql/index.ts';
 import { datasetPrefix, loadTables } from '../stages/load.ts';
 import type { Logger } from '../util/log.ts';
-import { formatBytes } from '../util/table.ts';
+import { formatBytes } from '../util/format.ts';
 import { note, ok, table, type StageOutcome } from './report.ts';
 
 export interface DatasetStatus {

@@ -15,6 +15,7 @@ import {
   type DatabricksTransformPlan,
   type DatabricksTransformResult,
 } from '../stages/transform-databricks.ts';
+import { count } from '../util/format.ts';
 import { abortOnSignals } from '../util/signals.ts';
 import type { RunContext } from './context.ts';
 import { failure, note, ok, table, type ReportBlock, type StageOutcome, type Verdict } from './report.ts';
@@ -57,7 +58,7 @@ export async function runDatabricksTransform(
   const plan = planDatabricksTransform(settings);
   const compute = describeCompute(settings);
   ctx.log.info(
-    `transform: ${plan.notebooks.length} notebook(s) on Databricks (${compute}) in ${plan.workspaceFolder}${ctx.dryRun ? ' (dry run: nothing sent)' : ''}`,
+    `transform: ${count(plan.notebooks.length, 'notebook')} on Databricks (${compute}) in ${plan.workspaceFolder}${ctx.dryRun ? ' (dry run: nothing sent)' : ''}`,
   );
   const outcome = (run: DatabricksTransformResult | undefined, verdict: Verdict) => ({
     result: { plan, compute, run },

@@ -1,10 +1,11 @@
 // The transform on the embedded engine: the notebooks on DuckDB, reading the profile's SQL store and writing Delta
 // tables under its delta folder (src/stages/transform.ts). With skipUnchanged (as `lakehouse run` asks), a run whose
 // inputs are those of the last one is skipped and the last run's tables stand.
+import fs from 'node:fs';
 import { ConfigError, configPath, type ResolvedConfig } from '../config/load.ts';
 import type { NotebookParams } from '../notebooks/params.ts';
 import { createStoreSource } from '../notebooks/sql-source.ts';
-import { openSqlStore } from '../sql/index.ts';
+import { openSqlStore, type SqlSession } from '../sql/index.ts';
 import { readLatestManifest } from '../stages/manifest.ts';
 import {
   inputFingerprint,
@@ -14,6 +15,7 @@ import {
   transform,
   type TransformManifest,
 } from '../stages/transform.ts';
+import { count, formatDuration } from '../util/format.ts';
 import { recordManifest, type RunContext } from './context.ts';
 import { note, ok, table, type ReportBlock, type StageOutcome, type StageReport } from './report.ts';
 
@@ -24,6 +26,8 @@ export interface LocalTransformRequest {
   params?: NotebookParams;
   /** Skip the run when nothing it reads changed since the last one. */
   skipUnchanged?: boolean;
+  /** In a dry run: the stages before this one would change what the notebooks read, so no run would be skipped. */
+  inputsWillChange?: boolean;
 }
 
 /** The notebooks a transform runs (absolute paths) and their parameters, whatever the engine. */
@@ -51,21 +55,14 @@ export async function runLocalTransform(
 ): Promise<StageOutcome<TransformManifest>> {
   const { notebooks, params } = transformInputs(resolved, request);
   const deltaRoot = configPath(resolved, resolved.profile.delta);
-  ctx.log.info(`transform: ${notebooks.length} notebook(s) on DuckDB → Delta tables in ${deltaRoot}`);
-  if (ctx.dryRun) {
-    for (const p of await planTransform(notebooks))
-      ctx.log.info(`transform (dry run): ${p.notebook} would write ${p.tables.join(', ') || 'no table'}`);
-    return { report: { stage: 'transform', dryRun: true, title: TITLE, blocks: [] }, verdict: ok };
-  }
+  ctx.log.info(`transform: ${count(notebooks.length, 'notebook')} on DuckDB → Delta tables in ${deltaRoot}`);
+  if (ctx.dryRun) return dryRunTransform(resolved, { ...request, notebooks, params }, ctx);
   const manifests = configPath(resolved, resolved.profile.manifests);
   const session = await openSqlStore(resolved.profile.sql, resolved.root);
   try {
-    const fingerprint = await inputFingerprint(notebooks, params, await loadsState(session));
-    const last = await readLatestManifest<TransformManifest>(manifests, 'transform');
+    const { fingerprint, last } = await lastRunInputs(session, manifests, notebooks, params);
     if (request.skipUnchanged && isUnchanged(last, fingerprint)) {
-      ctx.log.info(
-        `transform: skipped: nothing changed since run ${last.runId} (same loads, notebooks and parameters); its ${last.tables.length} table versions stand (\`lakehouse transform\` runs it anyway)`,
-      );
+      ctx.log.info(`transform: skipped: ${unchangedSince(last)} (\`lakehouse transform\` runs it anyway)`);
       return { result: last, report: transformReport(last, false), verdict: ok };
     }
     const manifest = await transform({
@@ -76,6 +73,7 @@ export async function runLocalTransform(
       params,
       run: ctx.run,
       log: ctx.log,
+      progress: ctx.progress?.('transform'),
     });
     const manifestPath = await recordManifest(manifests, manifest, ctx);
     return { result: manifest, manifestPath, report: transformReport(manifest, true), verdict: ok };
@@ -86,6 +84,54 @@ export async function runLocalTransform(
 
 const TITLE = 'Transform on DuckDB';
 
+/** What the inputs are now, and the last run (whose inputs had the fingerprint it recorded). */
+async function lastRunInputs(
+  session: SqlSession,
+  manifests: string,
+  notebooks: string[],
+  params: NotebookParams,
+) {
+  const fingerprint = await inputFingerprint(notebooks, params, await loadsState(session));
+  const last = await readLatestManifest<TransformManifest>(manifests, 'transform');
+  return { fingerprint, last };
+}
+
+function unchangedSince(last: TransformManifest): string {
+  return `nothing changed since run ${last.runId} (same loads, notebooks and parameters); its ${count(last.tables.length, 'table version')} ${last.tables.length === 1 ? 'stands' : 'stand'}`;
+}
+
+/**
+ * What a real run would do: skip, when it would (nothing it reads changed, and the stages before it in this run
+ * would change nothing), else write each notebook's tables. An existing store is read to tell; a missing PGlite
+ * store is not created (the load would create it, so the transform would run).
+ */
+async function dryRunTransform(
+  resolved: ResolvedConfig,
+  request: LocalTransformRequest & { notebooks: string[]; params: NotebookParams },
+  ctx: RunContext,
+): Promise<StageOutcome<TransformManifest>> {
+  const report = { stage: 'transform' as const, dryRun: true, title: TITLE, blocks: [] };
+  const target = resolved.profile.sql;
+  const storeExists = target.engine !== 'pglite' || fs.existsSync(configPath(resolved, target.path));
+  if (request.skipUnchanged && !request.inputsWillChange && storeExists) {
+    const session = await openSqlStore(target, resolved.root);
+    const manifests = configPath(resolved, resolved.profile.manifests);
+    const { fingerprint, last } = await lastRunInputs(
+      session,
+      manifests,
+      request.notebooks,
+      request.params,
+    ).finally(() => session.close());
+    if (isUnchanged(last, fingerprint)) {
+      ctx.log.info(`transform (dry run): would skip: ${unchangedSince(last)}`);
+      return { report, verdict: ok };
+    }
+  }
+  for (const p of await planTransform(request.notebooks))
+    ctx.log.info(`transform (dry run): ${p.notebook} would write ${p.tables.join(', ') || 'no table'}`);
+  return { report, verdict: ok };
+}
+
 /** What the run wrote, and the result worth seeing first: the notebooks' last query (the top rules by lift). */
 export function transformReport(m: TransformManifest, ran: boolean, title = TITLE): StageReport {
   const blocks: ReportBlock[] = [];
@@ -93,7 +139,7 @@ export function transformReport(m: TransformManifest, ran: boolean, title = TITL
     const seconds = m.notebooks.reduce((s, n) => s + n.seconds, 0);
     blocks.push(
       note(
-        `${m.notebooks.length} notebooks, ${m.tables.length} table versions written in ${seconds.toFixed(1)} s`,
+        `${count(m.notebooks.length, 'notebook')}, ${count(m.tables.length, 'table version')} written in ${formatDuration(seconds)}`,
       ),
     );
   }

@@ -6,6 +6,7 @@ import { sparkMaster } from '../config/schema.ts';
 import type { NotebookParams } from '../notebooks/params.ts';
 import { planTransform } from '../stages/transform.ts';
 import { DEFAULT_MASTER, transformOnSpark, type SparkTransformManifest } from '../stages/transform-spark.ts';
+import { count } from '../util/format.ts';
 import { redact } from '../util/secrets.ts';
 import { abortOnSignals } from '../util/signals.ts';
 import { recordManifest, type RunContext } from './context.ts';
@@ -33,7 +34,7 @@ export async function runSparkTransform(
   const deltaRoot = configPath(resolved, resolved.profile.delta);
   const title = `Transform on Spark (${master})`;
   ctx.log.info(
-    `transform: ${notebooks.length} notebook(s) on Spark (${master}) → Delta tables in ${deltaRoot}`,
+    `transform: ${count(notebooks.length, 'notebook')} on Spark (${master}) → Delta tables in ${deltaRoot}`,
   );
   if (ctx.dryRun) {
     for (const p of await planTransform(notebooks))

@@ -17,6 +17,8 @@ export interface TransformRequest {
   params?: Record<string, ParameterValue>;
   /** Skip the run when nothing it reads changed since the last one (engines that can tell). */
   skipUnchanged?: boolean;
+  /** In a dry run: the stages before this one would change what the notebooks read (engines that skip). */
+  inputsWillChange?: boolean;
   /** Stop (and cancel) a remote run after this long. */
   timeoutMinutes?: number;
   /** Time between polls of a remote run. */

@@ -8,7 +8,7 @@ import { digestFile } from '../bucket/file.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { consoleLogger, errorMessage, type Logger } from '../util/log.ts';
 import { noProgress, type Progress } from '../util/progress.ts';
-import { formatBytes } from '../util/table.ts';
+import { count, formatBytes } from '../util/format.ts';
 import type { RunInfo } from '../util/run.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -89,17 +89,26 @@ export async function ingest(options: IngestOptions): Promise<IngestManifest> {
   const startedAt = new Date().toISOString();
   checkDestination(options.destination);
   const planned = await planUploads(options);
+  const total = planned.reduce((s, p) => s + p.size, 0);
   log.info(
-    `ingest: ${planned.length} file(s), ${formatBytes(planned.reduce((s, p) => s + p.size, 0))} → ${bucket.uri}${options.dryRun ? ' (dry run)' : ''}`,
+    `ingest: ${count(planned.length, 'file')}, ${formatBytes(total)} → ${bucket.uri}${options.dryRun ? ' (dry run)' : ''}`,
   );
 
   let done = 0;
   let bytes = 0;
+  // Progress by bytes looked at (an unchanged file is done too), the rate by bytes uploaded.
+  let processed = 0;
   const objects = await mapLimit(planned, options.concurrency ?? 8, async (item) => {
     const result = await uploadOne(item, options);
     done++;
+    processed += item.size;
     if (result.status === 'uploaded') bytes += result.size;
-    progress.update(`${done}/${planned.length} files, ${formatBytes(bytes)} uploaded`);
+    progress.update(`${done}/${planned.length} files, ${formatBytes(bytes)} uploaded`, {
+      done: processed,
+      total,
+      count: bytes,
+      unit: 'B',
+    });
     // Unchanged files are counted in the summary rather than listed: a rerun over many files stays readable.
     if (result.status !== 'planned' && result.status !== 'skipped')
       log.info(`  ${result.status.padEnd(8)} ${result.name}: ${result.reason}`);
@@ -107,7 +116,7 @@ export async function ingest(options: IngestOptions): Promise<IngestManifest> {
   });
   progress.done();
 
-  const count = (s: ObjectStatus) => objects.filter((o) => o.status === s).length;
+  const withStatus = (s: ObjectStatus) => objects.filter((o) => o.status === s).length;
   return {
     stage: 'ingest',
     runId: run.id,
@@ -119,10 +128,10 @@ export async function ingest(options: IngestOptions): Promise<IngestManifest> {
     objects,
     totals: {
       files: objects.length,
-      uploaded: count('uploaded'),
-      skipped: count('skipped'),
-      conflicts: count('conflict'),
-      failed: count('failed'),
+      uploaded: withStatus('uploaded'),
+      skipped: withStatus('skipped'),
+      conflicts: withStatus('conflict'),
+      failed: withStatus('failed'),
       bytes,
     },
   };

@@ -19,6 +19,7 @@ import {
 } from '../spark/engine.ts';
 import { jdbcConnection } from '../spark/jdbc.ts';
 import { notebookJob, type JobStep, type NotebookJob } from '../spark/job.ts';
+import { count } from '../util/format.ts';
 import { consoleLogger, type Logger } from '../util/log.ts';
 import { noProgress, type Progress } from '../util/progress.ts';
 import type { RunInfo } from '../util/run.ts';
@@ -165,7 +166,7 @@ function collector(job: NotebookJob, log: Logger, progress: Progress) {
       pending.rows = Number(first?.[0]);
       tables.push(pending);
       log.info(
-        `  ${pending.table.padEnd(34)} version ${String(pending.version).padStart(3)}  ${pending.rows.toLocaleString('en-US')} rows`,
+        `  ${pending.table.padEnd(34)} version ${String(pending.version).padStart(3)}  ${count(pending.rows, 'row')}`,
       );
       pending = undefined;
     }

@@ -9,11 +9,13 @@ import { DuckDBInstance, type JS } from '@duckdb/node-api';
 import { createDeltaTableStore } from '../notebooks/delta-table-store.ts';
 import type { NotebookParams } from '../notebooks/params.ts';
 import { readNotebook } from '../notebooks/parser.ts';
-import { runNotebooks, type TableWritten } from '../notebooks/runner.ts';
+import { runNotebooks, type CellEvent, type TableWritten } from '../notebooks/runner.ts';
 import type { SqlSource } from '../notebooks/sql-source.ts';
 import { classifyStatement, tableNameText } from '../notebooks/statements.ts';
 import { AUDIT_TABLE, type SqlSession } from '../sql/types.ts';
+import { count, formatNumber } from '../util/format.ts';
 import { consoleLogger, type Logger } from '../util/log.ts';
+import { noProgress, type Progress } from '../util/progress.ts';
 import type { RunInfo } from '../util/run.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -27,6 +29,8 @@ export interface TransformOptions {
   log?: Logger;
   /** What the inputs were (see inputFingerprint), recorded in the manifest. */
   fingerprint?: string;
+  /** Where the cell under way is shown, with its timer. */
+  progress?: Progress;
 }
 
 export interface QueryOutput {
@@ -50,7 +54,7 @@ export interface TransformManifest extends Manifest {
 }
 
 export async function transform(options: TransformOptions): Promise<TransformManifest> {
-  const { log = consoleLogger } = options;
+  const { log = consoleLogger, progress = noProgress } = options;
   const startedAt = new Date().toISOString();
   const base = {
     stage: 'transform' as const,
@@ -73,9 +77,8 @@ export async function transform(options: TransformOptions): Promise<TransformMan
       source: options.source,
       params: options.params,
       onTable: (t) =>
-        log.info(
-          `  ${t.table.padEnd(34)} version ${String(t.version).padStart(3)}  ${t.rows.toLocaleString('en-US')} rows`,
-        ),
+        log.info(`  ${t.table.padEnd(34)} version ${String(t.version).padStart(3)}  ${count(t.rows, 'row')}`),
+      onCell: (cell) => showCell(progress, cell),
     });
     return {
       ...base,
@@ -93,9 +96,25 @@ export async function transform(options: TransformOptions): Promise<TransformMan
       ),
     };
   } finally {
+    // The summary tells what ran; the status line only kept the time while it did.
+    progress.done('');
     conn.closeSync();
     instance.closeSync();
   }
+}
+
+/** The cell under way, its timer running, and how far the run is: "04_basket_rules.sql cell 7 "Pairs" (31/40) 12.3 s". */
+function showCell(progress: Progress, cell: CellEvent): void {
+  if (cell.phase === 'finish') return;
+  progress.update(`${cellName(cell)} (${formatNumber(cell.position)}/${formatNumber(cell.total)})`, {
+    done: cell.position - 1,
+    total: cell.total,
+    stepStartedAt: Date.now(),
+  });
+}
+
+function cellName(cell: CellEvent): string {
+  return `${path.basename(cell.notebook)} cell ${cell.cell}${cell.title ? ` "${cell.title}"` : ''}`;
 }
 
 /**

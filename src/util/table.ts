@@ -1,4 +1,8 @@
-// Plain-text and Markdown tables for the CLI's summaries and the actions' job summaries.
+// Plain-text and Markdown tables for the CLI's summaries and the actions' job summaries; numbers as format.ts writes
+// them.
+import { formatNumber } from './format.ts';
+
+export { formatBytes } from './format.ts';
 export type Row = Record<string, string | number | bigint | boolean | null | undefined>;
 
 export function textTable(rows: Row[], columns: string[] = Object.keys(rows[0] ?? {})): string {
@@ -24,18 +28,6 @@ export function markdownTable(rows: Row[], columns: string[] = Object.keys(rows[
 
 function show(v: Row[string]): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en-US') : String(v);
-  if (typeof v === 'bigint') return v.toLocaleString('en-US');
+  if (typeof v === 'number' || typeof v === 'bigint') return formatNumber(v);
   return String(v);
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

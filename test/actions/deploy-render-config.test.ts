@@ -78,7 +78,7 @@ describe('the deploy-render action with lakehouse.yml', () => {
     });
     expect(result.failed).toBe(true);
     expect(result.stdout).toContain(
-      '::error::deploy-render failed: lakehouse.yml: profiles.prod.render.apiKey: environment variable DEPLOY_RENDER_CONFIG_KEY is not set',
+      '::error::deploy-render failed: lakehouse.yml:12: profiles.prod.render.apiKey: environment variable DEPLOY_RENDER_CONFIG_KEY is not set (expected by ${env:DEPLOY_RENDER_CONFIG_KEY})',
     );
   });
 });

@@ -132,7 +132,7 @@ describe('the bundled ingest action', () => {
     expect(run.code).toBe(1);
     expect(run.outputs).toMatchObject({ uploaded: '1', conflicts: '1', failed: '0' });
     expect(run.stdout).toMatch(
-      /::error::ingest failed: 1 conflict\(s\) and 0 failed upload\(s\) of 2 file\(s\); first: raw\/a.csv: gs:\/\/action-bucket\/conflict\/raw\/a.csv: precondition failed: expected no object, found generation \d+; not overwritten/,
+      /::error::ingest failed: 1 conflict and 0 failed uploads of 2 files; first: raw\/a.csv: gs:\/\/action-bucket\/conflict\/raw\/a.csv: precondition failed: expected no object, found generation \d+; not overwritten/,
     );
     expect(run.summary).toMatch(/\| conflict \| raw\/a.csv \| 4 B \| {2}\| .*changed by someone else/);
     expect(run.requests.some((r) => r.object === 'conflict/raw/a.csv' && r.status === 412)).toBe(true);

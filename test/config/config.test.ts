@@ -9,6 +9,17 @@ import { repoRoot } from '../helpers/services.ts';
 const base = fs.readFileSync(path.join(repoRoot, 'lakehouse.yml'), 'utf8');
 const parse = (text: string, profile?: string) => parseConfig(text, '/project/lakehouse.yml', profile);
 
+/** The lines of a config error with several mistakes: one per mistake, then their count. */
+function mistakesOf(text: string, profile?: string): string[] {
+  try {
+    parse(text, profile);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message.split('\n');
+  }
+  throw new Error('expected a ConfigError');
+}
+
 function errorOf(text: string, profile?: string): string {
   try {
     parse(text, profile);
@@ -76,9 +87,12 @@ describe('lakehouse.yml', () => {
 
   it('names an unset environment variable and the key that needs it', () => {
     delete process.env.GCS_BUCKET;
-    expect(errorOf(base, 'gcp')).toBe(
-      'lakehouse.yml: profiles.gcp.bucket: environment variable GCS_BUCKET is not set (expected by ${env:GCS_BUCKET})',
-    );
+    delete process.env.SQLSERVER_CONNECTION_STRING;
+    expect(mistakesOf(base, 'gcp')).toEqual([
+      'lakehouse.yml:51: profiles.gcp.bucket: environment variable GCS_BUCKET is not set (expected by ${env:GCS_BUCKET})',
+      'lakehouse.yml:54: profiles.gcp.sql.connection: environment variable SQLSERVER_CONNECTION_STRING is not set (expected by ${env:SQLSERVER_CONNECTION_STRING})',
+      '2 mistakes in lakehouse.yml',
+    ]);
     expect(errorOf(base, 'staging')).toBe(
       'lakehouse.yml: profiles.staging: expected a profile named "staging", found only local, gcp',
     );
@@ -98,10 +112,10 @@ describe('lakehouse.yml', () => {
         ),
       ),
     ).toBe(
-      'lakehouse.yml: profiles.local.render.apiKey: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+      'lakehouse.yml:47: profiles.local.render.apiKey: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
     );
     expect(errorOf(withDatabricks('dapi123456'))).toBe(
-      'lakehouse.yml: profiles.local.databricks.token: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+      'lakehouse.yml:47: profiles.local.databricks.token: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
     );
     expect(
       errorOf(
@@ -143,7 +157,7 @@ describe('lakehouse.yml', () => {
     expect(() =>
       parseConfig(withDatabricks, '/project/lakehouse.yml', undefined, { resolve: ['databricks'] }),
     ).toThrow(
-      'lakehouse.yml: profiles.local.databricks.token: environment variable LAKEHOUSE_UNSET_TOKEN is not set (expected by ${env:LAKEHOUSE_UNSET_TOKEN})',
+      'lakehouse.yml:47: profiles.local.databricks.token: environment variable LAKEHOUSE_UNSET_TOKEN is not set (expected by ${env:LAKEHOUSE_UNSET_TOKEN})',
     );
   });
 
@@ -189,7 +203,7 @@ describe('lakehouse.yml', () => {
       });
       expect(redact('secret dose-config-client-secret-424242')).toBe('secret ***');
       expect(errorOf(withDatabricks('clientId: sp-app-id, clientSecret: dose-inline'))).toBe(
-        'lakehouse.yml: profiles.local.databricks.clientSecret: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+        'lakehouse.yml:47: profiles.local.databricks.clientSecret: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
       );
     });
 
@@ -251,5 +265,119 @@ describe('lakehouse.yml', () => {
         'profiles.gcp.databricks: expected token (a personal access token as ${env:DATABRICKS_TOKEN}), clientId and clientSecret (OAuth M2M), or auth: github-oidc, found none of them',
       );
     });
+  });
+});
+
+/** The 1-based line of the first line of `text` that contains `needle`. */
+function lineOf(text: string, needle: string): number {
+  const index = text.split('\n').findIndex((l) => l.includes(needle));
+  expect(index, needle).toBeGreaterThanOrEqual(0);
+  return index + 1;
+}
+
+describe('lakehouse.yml: every mistake at once', () => {
+  it('reports each mistake on its own line, in the order of the file, then how many', () => {
+    const text = base
+      .replace('type: integer', 'type: int')
+      .replace('port: 3000', 'port: three thousand')
+      .replace('    format: csv', '    format: csv\n    fromat: csv')
+      .replace(
+        'sql: { engine: pglite, path: .lakehouse/pglite }',
+        "sql: { engine: postgres, connection: 'postgres://:pw@host/db?user=x' }",
+      );
+    expect(mistakesOf(text)).toEqual([
+      `lakehouse.yml:${lineOf(text, '  - name: transactions')}: datasets[0]: unknown key "fromat" (check the spelling; see the config reference in README.md)`,
+      `lakehouse.yml:${lineOf(text, 'type: int,')}: datasets[0].columns[0].type: expected one of string, integer, double, boolean, date, timestamp or decimal(precision,scale), found "int"`,
+      `lakehouse.yml:${lineOf(text, 'port: three')}: app.port: expected number, found "three thousand"`,
+      `lakehouse.yml:${lineOf(text, 'postgres://:pw')}: profiles.local.sql.connection: expected a reference to an environment variable like \${env:NAME}, found a literal secret (secrets must come from the environment)`,
+      '4 mistakes in lakehouse.yml',
+    ]);
+  });
+});
+
+describe('lakehouse.yml: no password in a connection', () => {
+  process.env.LAKEHOUSE_TEST_PW = 'pw-from-the-environment';
+  const withConnection = (connection: string) =>
+    base.replace(
+      'sql: { engine: pglite, path: .lakehouse/pglite }',
+      `sql: { engine: postgres, connection: '${connection}' }`,
+    );
+  const refused = (connection: string) =>
+    `lakehouse.yml:${lineOf(withConnection(connection), connection)}: profiles.local.sql.connection: expected a reference to an environment variable like \${env:NAME}, found a literal secret (secrets must come from the environment)`;
+
+  it.each([
+    'postgres://:pw@host/db?user=x',
+    'mysql://u:pw@h',
+    'postgres://u@h/db?sslmode=require&password=pw',
+    'Server=db;Database=x;User Id=sa;Password=hunter22',
+    'Server=db;Pwd={abc};Database=x',
+    'postgres://u:${env:LAKEHOUSE_TEST_PW}x@h/db',
+  ])('refuses %s', (connection) => {
+    expect(errorOf(withConnection(connection))).toBe(refused(connection));
+  });
+
+  it.each([
+    'postgres://u:${env:LAKEHOUSE_TEST_PW}@h/db',
+    'Server=db;User Id=sa;Password=${env:LAKEHOUSE_TEST_PW}',
+    'postgres://u@h:5432/db?sslmode=require',
+  ])('accepts %s', (connection) => {
+    expect(parse(withConnection(connection)).profile.sql.engine).toBe('postgres');
+  });
+
+  it('refuses a password in any URL of the file, not only the connection', () => {
+    const text = base.replace(
+      '    manifests: .lakehouse/manifests\n\n  # The cloud',
+      "    render: { serviceId: srv-abc, apiKey: '${env:K}', apiUrl: 'https://me:pw@proxy.example/render' }\n    manifests: .lakehouse/manifests\n\n  # The cloud",
+    );
+    expect(errorOf(text)).toBe(
+      `lakehouse.yml:${lineOf(text, 'apiUrl')}: profiles.local.render.apiUrl: expected a reference to an environment variable like \${env:NAME}, found a literal secret (secrets must come from the environment)`,
+    );
+  });
+});
+
+describe('lakehouse.yml: written folders stay in the project', () => {
+  const local = (over: string) =>
+    base.replace(
+      '    bucket: file://.lakehouse/bucket\n    sql: { engine: pglite, path: .lakehouse/pglite }\n    delta: .lakehouse/delta\n',
+      over,
+    );
+
+  it('refuses a file:// bucket, Delta, manifests or PGlite folder outside the project, each named', () => {
+    const text = local(
+      '    bucket: file://../elsewhere\n    sql: { engine: pglite, path: /var/tmp/pglite }\n    delta: .lakehouse/delta\n',
+    ).replace(
+      '    manifests: .lakehouse/manifests\n\n  # The cloud',
+      '    manifests: ../../manifests\n\n  # The cloud',
+    );
+    expect(mistakesOf(text)).toEqual([
+      `lakehouse.yml:${lineOf(text, 'file://../elsewhere')}: profiles.local.bucket: expected a folder inside the project (/project), found "file://../elsewhere", which is /elsewhere (set allowOutsideProject: true on the profile to write there)`,
+      `lakehouse.yml:${lineOf(text, '/var/tmp/pglite')}: profiles.local.sql.path: expected a folder inside the project (/project), found "/var/tmp/pglite", which is /var/tmp/pglite (set allowOutsideProject: true on the profile to write there)`,
+      `lakehouse.yml:${lineOf(text, '../../manifests')}: profiles.local.manifests: expected a folder inside the project (/project), found "../../manifests", which is /manifests (set allowOutsideProject: true on the profile to write there)`,
+      '3 mistakes in lakehouse.yml',
+    ]);
+  });
+
+  it('accepts folders inside the project, absolute ones too, and outside ones when the profile allows it', () => {
+    expect(
+      parse(
+        local(
+          '    bucket: file:///project/data/bucket\n    sql: { engine: pglite, path: p }\n    delta: ./d\n',
+        ),
+      ).profile.bucket,
+    ).toBe('file:///project/data/bucket');
+    const allowed = parse(
+      local(
+        '    allowOutsideProject: true\n    bucket: file://../shared-bucket\n    sql: { engine: pglite, path: p }\n    delta: /data/delta\n',
+      ),
+    );
+    expect(allowed.profile).toMatchObject({ bucket: 'file://../shared-bucket', delta: '/data/delta' });
+    // A gs:// bucket and a sibling folder whose name starts like the project's are told apart.
+    expect(
+      errorOf(
+        local('    bucket: file:///project-other\n    sql: { engine: pglite, path: p }\n    delta: d\n'),
+      ),
+    ).toMatch(
+      /profiles.local.bucket: expected a folder inside the project \(\/project\), found "file:\/\/\/project-other"/,
+    );
   });
 });

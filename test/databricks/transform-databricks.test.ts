@@ -329,7 +329,7 @@ describe('lakehouse transform --on databricks', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      'transform: 2 notebook(s) on Databricks (SQL warehouse wh-123) in /Shared/cli (dry run: nothing sent)',
+      'transform: 2 notebooks on Databricks (SQL warehouse wh-123) in /Shared/cli (dry run: nothing sent)',
     );
     expect(result.stdout).toMatch(
       /01_extract_clean\s+notebooks\/01_extract_clean\.sql\s+\/Shared\/cli\/01_extract_clean/,

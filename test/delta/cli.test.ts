@@ -13,7 +13,7 @@ describe('lakehouse table', () => {
 
   async function run(...args: string[]): Promise<string> {
     let out = '';
-    const command = createTableCommand(resolveTable, { write: (s) => void (out += s) });
+    const command = createTableCommand(() => warehouse, { write: (s) => void (out += s) });
     await command.parseAsync(args, { from: 'user' });
     return out;
   }
@@ -47,7 +47,7 @@ describe('lakehouse table', () => {
 
   it('shows the rows at the latest version, at a version and at a timestamp', async () => {
     const latest = await run('show', 'gold.item_popularity');
-    expect(latest).toMatch(/version 2 \(.*\): 1 rows in 1 files\n/);
+    expect(latest).toMatch(/version 2 \(.*\): 1 row in 1 file\n/);
     expect(latest).toMatch(/item\s+n\n─+\s+─+\ntea\s+1\n$/);
 
     const v1 = await run('show', 'gold.item_popularity', '--version', '1');
@@ -69,7 +69,7 @@ describe('lakehouse table', () => {
   it('keeps its --version option under a root program that has its own --version (positional options)', async () => {
     let out = '';
     const program = new Command('lakehouse').version('9.9.9').enablePositionalOptions();
-    program.addCommand(createTableCommand(resolveTable, { write: (s) => void (out += s) }));
+    program.addCommand(createTableCommand(() => warehouse, { write: (s) => void (out += s) }));
     await program.parseAsync(['table', 'show', 'gold.item_popularity', '--version', '0'], { from: 'user' });
     expect(out).toMatch(/version 0 .*: 2 rows/);
   });
@@ -77,10 +77,60 @@ describe('lakehouse table', () => {
   it('honours --dry-run when the root program has its own --dry-run (never deletes by mistake)', async () => {
     let out = '';
     const program = new Command('lakehouse').option('-n, --dry-run', 'change nothing', false);
-    program.addCommand(createTableCommand(resolveTable, { write: (s) => void (out += s) }));
+    program.addCommand(createTableCommand(() => warehouse, { write: (s) => void (out += s) }));
     const args = ['table', 'vacuum', 'gold.item_popularity', '--retain-hours', '0', '--force', '--dry-run'];
     await program.parseAsync(args, { from: 'user' });
     expect(out).toMatch(/would delete 2 files/);
+  });
+
+  it('lists the tables with their version, rows and files, as text or JSON', async () => {
+    const text = await run('list');
+    const lines = text.trim().split('\n');
+    expect(lines[0]).toBe(`1 table in ${warehouse}`);
+    expect(lines[1]).toMatch(/^table\s+version\s+rows\s+files\s+committed$/);
+    expect(lines[3]).toMatch(/^gold\.item_popularity\s+2\s+1\s+1\s+\d{4}-\d\d-\d\dT/);
+    const json = JSON.parse(await run('list', '--format', 'json')) as {
+      name: string;
+      version: number;
+      rows: number;
+    }[];
+    expect(json.map((t) => [t.name, t.version, t.rows])).toEqual([['gold.item_popularity', 2, 1]]);
+    let none = '';
+    await createTableCommand(() => tempDir('delta-cli-empty'), { write: (s) => void (none += s) }).parseAsync(
+      ['list'],
+      {
+        from: 'user',
+      },
+    );
+    expect(none).toMatch(/^no Delta tables in .*delta-cli-empty.* yet\n$/);
+  });
+
+  it('shows the rows as CSV or JSON, every row unless --limit', async () => {
+    expect(await run('show', 'gold.item_popularity', '--version', '1', '--format', 'csv')).toMatch(
+      /^item,n\n(\w+,\d\n){3}$/,
+    );
+    const rows = JSON.parse(
+      await run('show', 'gold.item_popularity', '--version', '1', '--format', 'json'),
+    ) as {
+      item: string;
+      n: number;
+    }[];
+    expect(rows.sort((a, b) => a.item.localeCompare(b.item))).toEqual([
+      { item: 'bread', n: 2 },
+      { item: 'eggs', n: 7 },
+      { item: 'milk', n: 3 },
+    ]);
+    const limited = await run(
+      'show',
+      'gold.item_popularity',
+      '--version',
+      '1',
+      '--format',
+      'csv',
+      '--limit',
+      '1',
+    );
+    expect(limited.trim().split('\n')).toHaveLength(2);
   });
 
   it('accepts a folder path instead of a name', async () => {
@@ -92,7 +142,14 @@ describe('lakehouse table', () => {
     await expect(run('show', 'gold.item_popularity', '--version', '9')).rejects.toThrow(
       /version 9 does not exist; the latest version is 2/,
     );
-    await expect(run('history', 'gold.missing')).rejects.toThrow(/gold\/missing is not a Delta table/);
+    await expect(run('history', 'gold.missing')).rejects.toThrow(
+      `table gold.missing: not found in ${warehouse}; the tables there: gold.item_popularity`,
+    );
+    await expect(run('show', 'silver.item_popularity')).rejects.toThrow(
+      `table silver.item_popularity: not found in ${warehouse}; did you mean gold.item_popularity? the tables there: gold.item_popularity`,
+    );
+    // A folder that is no table still says so.
+    await expect(run('history', `${warehouse}/gold`)).rejects.toThrow(/gold is not a Delta table/);
     await expect(run('vacuum', 'gold.item_popularity', '--retain-hours', '1')).rejects.toThrow(
       /safe minimum of 168 hours/,
     );
