@@ -12,6 +12,7 @@ import {
   loadsState,
   planTransform,
   transform,
+  TransformFailedError,
   type TransformManifest,
 } from '../stages/transform.ts';
 import { recordManifest, type RunContext } from './context.ts';
@@ -65,6 +66,10 @@ export async function runLocalTransform(
       params,
       run: ctx.run,
       log: ctx.log,
+    }).catch(async (error: unknown) => {
+      // A failed run leaves a manifest too: where it stopped and the table versions it wrote before.
+      if (error instanceof TransformFailedError) await recordManifest(manifests, error.manifest, ctx);
+      throw error;
     });
     const manifestPath = await recordManifest(manifests, manifest, ctx);
     return { result: manifest, manifestPath, report: transformReport(manifest, true), verdict: ok };

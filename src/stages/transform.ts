@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DuckDBInstance, type JS } from '@duckdb/node-api';
 import { createDeltaTableStore } from '../notebooks/delta-table-store.ts';
 import type { NotebookParams } from '../notebooks/params.ts';
-import { readNotebook } from '../notebooks/parser.ts';
+import { NotebookError, readNotebook } from '../notebooks/parser.ts';
 import { runNotebooks, type TableWritten } from '../notebooks/runner.ts';
 import type { SqlSource } from '../notebooks/sql-source.ts';
 import { classifyStatement, tableNameText } from '../notebooks/statements.ts';
@@ -37,8 +37,23 @@ export interface QueryOutput {
   rows: Record<string, JS>[];
 }
 
+/** Where and why a run stopped. */
+export interface TransformFailure {
+  message: string;
+  notebook?: string;
+  cell?: number;
+  title?: string;
+  line?: number;
+}
+
 export interface TransformManifest extends Manifest {
   stage: 'transform';
+  /**
+   * A failed run has a manifest too: `failure` says where and why, `tables` what it wrote before it stopped.
+   * Manifests written before failures were recorded have no status: they are of succeeded runs.
+   */
+  status?: 'succeeded' | 'failed';
+  failure?: TransformFailure;
   deltaRoot: string;
   params: NotebookParams;
   fingerprint?: string;
@@ -47,6 +62,23 @@ export interface TransformManifest extends Manifest {
   tables: TableWritten[];
   /** What the notebooks' plain queries returned (their last cells show results, e.g. the top rules). */
   queries: QueryOutput[];
+}
+
+/** The run stopped: the error says why (its message is the cause's), `manifest` is the failed run's manifest. */
+export class TransformFailedError extends Error {
+  override name = 'TransformFailedError';
+  readonly manifest: TransformManifest;
+  constructor(manifest: TransformManifest, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.manifest = manifest;
+  }
+}
+
+function failureOf(error: unknown): TransformFailure {
+  if (!(error instanceof NotebookError))
+    return { message: error instanceof Error ? error.message : String(error) };
+  const { notebook, cell, line } = error.where;
+  return { message: error.detail, notebook, cell: cell?.index, title: cell?.title, line };
 }
 
 export async function transform(options: TransformOptions): Promise<TransformManifest> {
@@ -63,6 +95,7 @@ export async function transform(options: TransformOptions): Promise<TransformMan
   };
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
+  const written: TableWritten[] = [];
   try {
     // Delta timestamps are UTC; so is every date and time the notebooks compute.
     await conn.run("SET TimeZone = 'UTC'");
@@ -72,13 +105,20 @@ export async function transform(options: TransformOptions): Promise<TransformMan
       tables: createDeltaTableStore(conn, options.deltaRoot),
       source: options.source,
       params: options.params,
-      onTable: (t) =>
+      onTable: (t) => {
+        written.push(t);
         log.info(
           `  ${t.table.padEnd(34)} version ${String(t.version).padStart(3)}  ${t.rows.toLocaleString('en-US')} rows`,
-        ),
+        );
+      },
+    }).catch((error: unknown) => {
+      const finishedAt = new Date().toISOString();
+      const failed = { ...base, finishedAt, status: 'failed' as const, failure: failureOf(error) };
+      throw new TransformFailedError({ ...failed, notebooks: [], tables: written, queries: [] }, error);
     });
     return {
       ...base,
+      status: 'succeeded',
       finishedAt: new Date().toISOString(),
       notebooks: result.notebooks.map((n) => ({ path: n.path, seconds: n.seconds, cells: n.cells.length })),
       tables: result.tables,
@@ -131,12 +171,16 @@ export async function loadsState(session: SqlSession): Promise<string> {
 }
 
 /**
- * The skip-unchanged rule: a run may be skipped when the last one read the same inputs (same fingerprint) and
- * every table it wrote is still there to read.
+ * The skip-unchanged rule: a run may be skipped when the last one read the same inputs (same fingerprint), did
+ * not fail, and every table it wrote is still there to read.
  */
-export function isUnchanged(last: TransformManifest | undefined, fingerprint: string): last is TransformManifest {
+export function isUnchanged(
+  last: TransformManifest | undefined,
+  fingerprint: string,
+): last is TransformManifest {
   return (
     last?.fingerprint === fingerprint &&
+    last.status !== 'failed' &&
     last.tables.every((t) => existsSync(path.join(last.deltaRoot, ...t.table.split('.'), '_delta_log')))
   );
 }
