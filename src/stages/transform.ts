@@ -9,7 +9,7 @@ import { DuckDBInstance, type JS } from '@duckdb/node-api';
 import { createDeltaTableStore } from '../notebooks/delta-table-store.ts';
 import type { NotebookParams } from '../notebooks/params.ts';
 import { NotebookError, readNotebook } from '../notebooks/parser.ts';
-import { runNotebooks, type TableWritten } from '../notebooks/runner.ts';
+import { referencedTables, runNotebooks, type TableWritten } from '../notebooks/runner.ts';
 import type { SqlSource } from '../notebooks/sql-source.ts';
 import { classifyStatement, tableNameText } from '../notebooks/statements.ts';
 import { AUDIT_TABLE, type SqlSession } from '../sql/types.ts';
@@ -57,7 +57,8 @@ export interface TransformManifest extends Manifest {
   deltaRoot: string;
   params: NotebookParams;
   fingerprint?: string;
-  notebooks: { path: string; seconds: number; cells: number }[];
+  /** The notebooks run; `reads` are the Delta tables each read, `extracts` the SQL store tables. */
+  notebooks: { path: string; seconds: number; cells: number; reads?: string[]; extracts?: string[] }[];
   /** Every table written, in order, with the version it committed. */
   tables: TableWritten[];
   /** What the notebooks' plain queries returned (their last cells show results, e.g. the top rules). */
@@ -120,7 +121,7 @@ export async function transform(options: TransformOptions): Promise<TransformMan
       ...base,
       status: 'succeeded',
       finishedAt: new Date().toISOString(),
-      notebooks: result.notebooks.map((n) => ({ path: n.path, seconds: n.seconds, cells: n.cells.length })),
+      notebooks: await notebookRecords(options, result.notebooks),
       tables: result.tables,
       queries: result.notebooks.flatMap((n) =>
         n.cells.flatMap((c) =>
@@ -185,20 +186,51 @@ export function isUnchanged(
   );
 }
 
-/** The tables each notebook would write, read from its statements without running anything (a dry run). */
-export async function planTransform(notebooks: string[]): Promise<{ notebook: string; tables: string[] }[]> {
+/** What a notebook writes and reads, from its statements without running anything. */
+export interface PlannedNotebook {
+  notebook: string;
+  /** Tables it writes. */
+  tables: string[];
+  /** Two-part names its statements mention that it does not write (tables it reads, and alias.column pairs). */
+  mentions: string[];
+  /** SQL store tables its extraction views read (their `dbtable` option). */
+  extracts: string[];
+}
+
+/** The tables each notebook would write and read (a dry run shows it; a run records it for the lineage). */
+export async function planTransform(notebooks: string[]): Promise<PlannedNotebook[]> {
   const planned = [];
   for (const file of notebooks) {
     const notebook = await readNotebook(file);
-    const tables = notebook.cells
-      .flatMap((c) => c.statements)
-      .map((s) => classifyStatement(s.tokens))
-      .flatMap((s) =>
-        s.kind === 'create-table' || s.kind === 'insert' || s.kind === 'merge'
-          ? [tableNameText(s.table)]
-          : [],
-      );
-    planned.push({ notebook: file, tables: [...new Set(tables)] });
+    const tables = new Set<string>();
+    const mentioned = new Set<string>();
+    const extracts = new Set<string>();
+    for (const { tokens } of notebook.cells.flatMap((c) => c.statements)) {
+      const s = classifyStatement(tokens);
+      if (s.kind === 'create-table' || s.kind === 'insert' || s.kind === 'merge')
+        tables.add(tableNameText(s.table));
+      if (s.kind === 'extract' && s.options.dbtable) extracts.add(s.options.dbtable);
+      for (const name of referencedTables(tokens)) mentioned.add(tableNameText(name));
+    }
+    const mentions = [...mentioned].filter((t) => !tables.has(t));
+    planned.push({ notebook: file, tables: [...tables], mentions, extracts: [...extracts] });
   }
   return planned;
+}
+
+/** Each notebook as the manifest records it: time, cells, and what it read (for the app's lineage). */
+async function notebookRecords(
+  options: TransformOptions,
+  notebooks: { path: string; seconds: number; cells: unknown[] }[],
+): Promise<TransformManifest['notebooks']> {
+  const plans = await planTransform(options.notebooks);
+  const isTable = (name: string) =>
+    existsSync(path.join(options.deltaRoot, ...name.split('.'), '_delta_log'));
+  return notebooks.map((n, i) => ({
+    path: n.path,
+    seconds: n.seconds,
+    cells: n.cells.length,
+    reads: plans[i]?.mentions.filter(isTable) ?? [],
+    extracts: plans[i]?.extracts ?? [],
+  }));
 }
