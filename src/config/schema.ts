@@ -232,6 +232,8 @@ const duration = z.string().regex(DURATION, 'a duration such as 36h, 90m or 3d')
 
 /** How old the app's data may get, as dbt's source freshness: a warning after `warnAfter`, an error after `errorAfter`. */
 const freshness = z.strictObject({ warnAfter: duration, errorAfter: duration }).superRefine((f, ctx) => {
+  // Runs even when a duration is malformed (that has its own issue): compare well-formed ones only.
+  if (!DURATION.test(f.warnAfter) || !DURATION.test(f.errorAfter)) return;
   if (durationSeconds(f.warnAfter) > durationSeconds(f.errorAfter))
     ctx.addIssue({
       code: 'custom',

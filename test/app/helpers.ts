@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { chromium } from 'playwright-core';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { openDeltaTable, registerDeltaView, writeDelta } from '../../src/delta/index.ts';
 import { lakehouse, tempProject } from '../helpers/cli.ts';
 import { startThriftServer } from '../servers/thrift/index.ts';
@@ -252,4 +252,29 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A new page at `url` that records console errors and warnings, page errors, failed requests and dialogs. */
+export async function openPage(
+  context: BrowserContext,
+  url: string,
+): Promise<{ page: Page; problems: string[] }> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.goto(url);
+  return { page, problems };
+}
+
+/** Waits until the section has drawn (main.ts marks it ready). */
+export async function sectionReady(page: Page, section: string): Promise<void> {
+  await page.locator(`#section-${section}[data-state="ready"]`).waitFor({ timeout: 20_000 });
 }

@@ -109,7 +109,8 @@ export function rulesTable(
     { class: 'table-wrap' },
     h(
       'table',
-      { class: 'rules', 'data-testid': 'rules-table' },
+      // The order the server answered with (what the end-to-end tests wait for).
+      { class: 'rules', 'data-testid': 'rules-table', 'data-sort': page.sort, 'data-dir': page.dir },
       h('caption', { class: 'visually-hidden' }, 'Association rules; the column headers sort the table.'),
       h(
         'thead',
