@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Page } from 'playwright-core';
 import { databricksSource, localSource, startApp } from '../../app/server.ts';
 import type { RunningApp } from '../../app/server.ts';
 import type { RulesPage, TableRows } from '../../app/types.ts';
@@ -135,6 +134,7 @@ describe.skipIf(!chromiumOk)('the app in Chromium', () => {
       expect(shown.map((r) => r[item])).toEqual(old.rows.map((r) => String(r[item])));
       expect(shown.flat()).not.toContain(HOSTILE_ITEM);
       expect(await page.getByTestId('history').locator('tbody tr').count()).toBe(2);
+      if (screenshots) await page.screenshot({ path: path.join(screenshotDir, 'data-table.png') });
       expect(problems).toEqual([]);
     } finally {
       await page.close();
