@@ -149,7 +149,7 @@ async function measure(transactions) {
   const { runNotebooks } = await load('src/notebooks/runner.ts');
   const { createDuckDBTableStore } = await load('src/notebooks/table-store.ts');
   const { createStoreSource } = await load('src/notebooks/sql-source.ts');
-  const { PgliteSession } = await load('src/sql/pglite.ts');
+  const { PgliteSession } = await load('src/sql/postgres/pglite.ts');
   const { PGlite } = await import('@electric-sql/pglite');
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const { FPGrowth } = await import('node-fpgrowth');

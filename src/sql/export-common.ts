@@ -1,8 +1,19 @@
 // What every engine's table export shares: the check of a table name that comes from a notebook, the catalog
-// lookup rule (the name as written, then in lower case), and rows of text → CSV.
+// lookup rule (the name as written, then in lower case), the answer when there is no such table, and rows of
+// text → CSV. Each engine's export.ts writes its catalog query, its type mapping and how rows are read.
 import { csvChunks, csvLine } from './csv-line.ts';
 import { checkIdentifier } from './identifiers.ts';
-import type { ExportColumn, TableName } from './types.ts';
+import type { ExportColumn, Statement, TableExport, TableName } from './types.ts';
+
+/** Runs a catalog query on the store. */
+export type CatalogQuery = (statement: Statement) => Promise<Record<string, unknown>[]>;
+
+/** A table found in the catalog, with its columns as DuckDB types. */
+export interface FoundTable {
+  schema: string;
+  name: string;
+  columns: ExportColumn[];
+}
 
 /** Table names come from notebook text: only plain identifiers reach the SQL, quoted besides. */
 export function checkTableName(table: TableName): TableName {
@@ -47,6 +58,40 @@ export async function lookUpTable<R extends CatalogRow>(
     );
   }
   return undefined;
+}
+
+/**
+ * A notebook's table (no schema: `defaultSchema`) as the catalog spells it, with its catalog rows, found by
+ * lookUpTable; `columnsQuery` is the engine's catalog query, `where` names the store in the error when there is
+ * no such table.
+ */
+export async function findCatalogTable<R extends CatalogRow>(
+  query: CatalogQuery,
+  table: TableName,
+  defaultSchema: string | undefined,
+  where: string,
+  columnsQuery: (schema: string | undefined, name: string) => Statement,
+): Promise<{ schema: string; name: string; rows: R[] }> {
+  checkTableName(table);
+  const schema = table.schema ?? defaultSchema;
+  const rows = await lookUpTable(
+    { schema, name: table.name },
+    async (s, n) => (await query(columnsQuery(s, n))) as unknown as R[],
+  );
+  if (!rows)
+    throw new Error(
+      `table ${tableLabel(schema, table.name)} does not exist in ${where} (no table or view of that name)`,
+    );
+  return { schema: rows[0]!.table_schema, name: rows[0]!.table_name, rows };
+}
+
+/** The export of a found table: its name as the catalog spells it, its columns, and its rows as CSV. */
+export function tableExport(found: FoundTable, csv: AsyncIterable<Buffer>): TableExport {
+  return {
+    table: { schema: found.schema, name: found.name },
+    columns: found.columns.map(({ name, type }) => ({ name, type })),
+    csv,
+  };
 }
 
 export function unmappedType(column: string, engine: string, type: string, supported: string): Error {

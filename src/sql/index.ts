@@ -2,7 +2,7 @@
 // default never loads a network driver.
 import path from 'node:path';
 import type { SqlTargetConfig } from '../config/schema.ts';
-import type { MysqlSessionOptions } from './mysql.ts';
+import type { MysqlSessionOptions } from './mysql/session.ts';
 import type { SqlSession } from './types.ts';
 
 export * from './types.ts';
@@ -17,7 +17,7 @@ export async function openSqlStore(
   options: StoreOptions = {},
 ): Promise<SqlSession> {
   if (target.engine === 'pglite') {
-    const { openPglite } = await import('./pglite.ts');
+    const { openPglite } = await import('./postgres/pglite.ts');
     return openPglite(path.resolve(baseDir, target.path));
   }
   const { openNetworkStore } = await import('./network.ts');

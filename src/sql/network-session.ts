@@ -3,6 +3,7 @@
 // fails the statement (and so the object, which the server rolls back); the next object reconnects.
 import { errorMessage } from '../util/log.ts';
 import { registerSecret } from '../util/secrets.ts';
+import { tableExport, type FoundTable } from './export-common.ts';
 import { isTransient, withRetry, type RetryOptions } from './retry.ts';
 import type {
   LoadDialect,
@@ -27,7 +28,8 @@ export interface RunResult {
   count: number;
 }
 
-export abstract class NetworkSession<C> implements SqlSession {
+/** C: the driver's connection; T: a table found for export, as the engine's export.ts describes it. */
+export abstract class NetworkSession<C, T extends FoundTable> implements SqlSession {
   abstract readonly engine: SqlEngine;
   abstract readonly dialect: LoadDialect;
   readonly description: string;
@@ -47,7 +49,10 @@ export abstract class NetworkSession<C> implements SqlSession {
   protected abstract startTransaction(connection: C): Promise<void>;
   protected abstract endTransaction(connection: C, outcome: 'commit' | 'rollback'): Promise<void>;
   protected abstract copy(connection: C, table: StagingTable, rows: RowBatches): Promise<number>;
-  abstract exportTable(table: TableName): Promise<TableExport>;
+  /** The table to export, found in the catalog (a notebook names it). */
+  protected abstract findTable(table: TableName): Promise<T>;
+  /** The found table's rows as CSV, read over the connection. */
+  protected abstract readTable(connection: C, table: T): AsyncIterable<Buffer>;
 
   /** Opens the connection now (with retries), so that a wrong address or password shows before any work. */
   async open(): Promise<this> {
@@ -80,6 +85,14 @@ export abstract class NetworkSession<C> implements SqlSession {
 
   async bulkLoad(table: StagingTable, rows: RowBatches): Promise<number> {
     return this.withConnection('bulk load', (c) => this.copy(c, table, rows));
+  }
+
+  async exportTable(table: TableName): Promise<TableExport> {
+    const found = await this.findTable(table);
+    return tableExport(
+      found,
+      this.streamFrom('export', (connection) => this.readTable(connection, found)),
+    );
   }
 
   async close(): Promise<void> {
@@ -161,6 +174,13 @@ export abstract class NetworkSession<C> implements SqlSession {
   }
 }
 
+/** The open function of a session class: a new session, connected (with retries) before it is returned. */
+export function opener<Target, Options, S extends { open(): Promise<S> }>(
+  Session: new (target: Target, options?: Options) => S,
+): (target: Target, options?: Options) => Promise<S> {
+  return async (target, options) => new Session(target, options).open();
+}
+
 function unpack(statement: Statement | string): Statement {
   return typeof statement === 'string' ? { sql: statement, params: [] } : statement;
 }
@@ -176,4 +196,15 @@ export function describeServer(
 /** Registers the password (wherever it came from) so that no log or error can show it. */
 export function protect(password: string | undefined): void {
   registerSecret(password);
+}
+
+/** Parses a connection URL without ever putting it (it may hold a password) into an error. */
+export function parseUrl(connection: string, example = 'postgres://user:password@host:5432/database'): URL {
+  try {
+    return new URL(connection);
+  } catch {
+    throw new Error(
+      `sql.connection: expected a URL like ${example} (the value is not shown: it may hold a password)`,
+    );
+  }
 }

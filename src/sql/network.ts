@@ -1,10 +1,10 @@
 // Opens a session on a network engine. The load action imports this rather than index.ts, so that its bundle
 // holds the three network drivers and never PGlite's WASM.
 import type { SqlTargetConfig } from '../config/schema.ts';
-import type { MysqlSessionOptions } from './mysql.ts';
-import { openMysql } from './mysql.ts';
-import { openPostgres } from './postgres.ts';
-import { openSqlServer } from './sqlserver.ts';
+import type { MysqlSessionOptions } from './mysql/session.ts';
+import { openMysql } from './mysql/session.ts';
+import { openPostgres } from './postgres/session.ts';
+import { openSqlServer } from './sqlserver/session.ts';
 import type { SqlSession } from './types.ts';
 
 export type NetworkTarget = Exclude<SqlTargetConfig, { engine: 'pglite' }>;

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BucketObject } from '../bucket/types.ts';
-import { readCsvBatches, type CsvOptions } from '../load/csv.ts';
+import { readCsvBatches, type CsvOptions } from '../csv/reader.ts';
 import { errorMessage } from '../util/log.ts';
 import type { AuditCounts, AuditRecord, LoadTables, SqlSession } from './types.ts';
 
@@ -51,7 +51,6 @@ export async function loadObject(
   options: LoadObjectOptions,
 ): Promise<ObjectLoad> {
   const { object, bucketUri } = options;
-  const dialect = session.dialect;
   const base = {
     name: object.name,
     generation: object.generation,
@@ -61,7 +60,7 @@ export async function loadObject(
   };
   const [last] = await session
     .query<{ md5: string; generation: string; loaded_at: Date | string }>(
-      dialect.lastLoad(tables, bucketUri, object.name),
+      session.dialect.lastLoad(tables, bucketUri, object.name),
     )
     .catch((e: unknown) => {
       // A dry run creates no tables, so on a new store there is no audit table yet: nothing was loaded.
@@ -81,6 +80,36 @@ export async function loadObject(
       reason: last ? `would replace generation ${last.generation}` : 'would load',
     };
 
+  await session.begin();
+  try {
+    const { counts, problems } = await loadInTransaction(session, tables, options);
+    return {
+      ...base,
+      ...counts,
+      problems,
+      status: 'loaded',
+      reason: counts.rowsReplaced
+        ? `replaced ${counts.rowsReplaced} rows of generation ${last?.generation}`
+        : 'new object',
+    };
+  } catch (e) {
+    await session.rollback().catch(() => undefined);
+    return {
+      ...base,
+      status: 'failed',
+      reason: `${errorMessage(e)} (rolled back: nothing from this object is visible)`,
+    };
+  }
+}
+
+/** The object's transaction, from the audit claim to COMMIT; the caller rolls back when it throws. */
+async function loadInTransaction(
+  session: SqlSession,
+  tables: LoadTables,
+  options: LoadObjectOptions,
+): Promise<{ counts: AuditCounts; problems: Record<string, number> }> {
+  const { object, bucketUri } = options;
+  const dialect = session.dialect;
   const record: AuditRecord = {
     dataset: tables.dataset,
     target: tables.target,
@@ -91,65 +120,59 @@ export async function loadObject(
     size: object.size,
     runId: options.runId,
   };
-  await session.begin();
-  try {
-    await session.execute(dialect.insertAudit(tables, record)).catch((e: unknown) => {
-      if (!dialect.isUniqueViolation(e)) throw e;
-      throw new Error(
-        `another load claimed ${object.name} (generation ${object.generation}) first and has committed it; this one wrote nothing, and the next run skips the object`,
-        { cause: e },
-      );
-    });
-    for (const ddl of dialect.createStaging(tables)) await session.execute(ddl);
-    const staged = await stageObject(session, tables, options);
-    await options.hooks?.afterStaging?.(object);
-
-    let invalid = 0;
-    for (const check of dialect.markInvalidRows(tables)) {
-      const marked = await session.execute(check.statement);
-      if (marked) staged.problems[check.problem] = (staged.problems[check.problem] ?? 0) + marked;
-      invalid += marked;
-    }
-    if (tables.mode === 'merge') for (const s of dialect.markSupersededKeys(tables)) await session.execute(s);
-    const rowsReplaced =
-      tables.mode === 'append' ? await session.execute(dialect.deleteObjectRows(tables, object.name)) : 0;
-    await session.execute(dialect.deleteObjectQuarantine(tables, bucketUri, object.name));
-    const [good] = await session.query<{ n: number | string }>(
-      `SELECT count(*) AS n FROM ${dialect.staging(tables)} WHERE ${dialect.quote('lakehouse_reason')} IS NULL`,
+  await session.execute(dialect.insertAudit(tables, record)).catch((e: unknown) => {
+    if (!dialect.isUniqueViolation(e)) throw e;
+    throw new Error(
+      `another load claimed ${object.name} (generation ${object.generation}) first and has committed it; this one wrote nothing, and the next run skips the object`,
+      { cause: e },
     );
-    for (const s of dialect.applyRows(tables, object.name)) await session.execute(s);
-    const rowsQuarantined = await session.execute(dialect.insertQuarantine(tables, record));
-    const counts: AuditCounts = {
-      rowsIn: staged.rows,
-      rowsLoaded: Number(good!.n),
-      rowsQuarantined,
-      rowsReplaced,
-      blankLines: staged.blankLines,
-    };
-    if (counts.rowsIn !== counts.rowsLoaded + counts.rowsQuarantined)
-      throw new Error(
-        `rows in (${counts.rowsIn}) ≠ rows loaded (${counts.rowsLoaded}) + rows quarantined (${counts.rowsQuarantined}); nothing was committed`,
-      );
-    const superseded = counts.rowsQuarantined - staged.badRows - invalid;
-    if (tables.mode === 'merge' && superseded > 0) staged.problems['duplicate key'] = superseded;
-    await session.execute(dialect.finishAudit(tables, record, counts));
-    await options.hooks?.beforeCommit?.(object);
-    await session.commit();
-    return {
-      ...base,
-      ...counts,
-      problems: staged.problems,
-      status: 'loaded',
-      reason: rowsReplaced ? `replaced ${rowsReplaced} rows of generation ${last?.generation}` : 'new object',
-    };
-  } catch (e) {
-    await session.rollback().catch(() => undefined);
-    return {
-      ...base,
-      status: 'failed',
-      reason: `${errorMessage(e)} (rolled back: nothing from this object is visible)`,
-    };
+  });
+  for (const ddl of dialect.createStaging(tables)) await session.execute(ddl);
+  const staged = await stageObject(session, tables, options);
+  await options.hooks?.afterStaging?.(object);
+
+  const invalid = await markInvalidRows(session, tables, staged.problems);
+  if (tables.mode === 'merge') for (const s of dialect.markSupersededKeys(tables)) await session.execute(s);
+  const rowsReplaced =
+    tables.mode === 'append' ? await session.execute(dialect.deleteObjectRows(tables, object.name)) : 0;
+  await session.execute(dialect.deleteObjectQuarantine(tables, bucketUri, object.name));
+  const [good] = await session.query<{ n: number | string }>(
+    `SELECT count(*) AS n FROM ${dialect.staging(tables)} WHERE ${dialect.quote('lakehouse_reason')} IS NULL`,
+  );
+  for (const s of dialect.applyRows(tables, object.name)) await session.execute(s);
+  const rowsQuarantined = await session.execute(dialect.insertQuarantine(tables, record));
+  const counts: AuditCounts = {
+    rowsIn: staged.rows,
+    rowsLoaded: Number(good!.n),
+    rowsQuarantined,
+    rowsReplaced,
+    blankLines: staged.blankLines,
+  };
+  if (counts.rowsIn !== counts.rowsLoaded + counts.rowsQuarantined)
+    throw new Error(
+      `rows in (${counts.rowsIn}) ≠ rows loaded (${counts.rowsLoaded}) + rows quarantined (${counts.rowsQuarantined}); nothing was committed`,
+    );
+  const superseded = counts.rowsQuarantined - staged.badRows - invalid;
+  if (tables.mode === 'merge' && superseded > 0) staged.problems['duplicate key'] = superseded;
+  await session.execute(dialect.finishAudit(tables, record, counts));
+  await options.hooks?.beforeCommit?.(object);
+  await session.commit();
+  return { counts, problems: staged.problems };
+}
+
+/** Runs the dialect's row checks, counting what each marks under its problem; returns the rows marked. */
+async function markInvalidRows(
+  session: SqlSession,
+  tables: LoadTables,
+  problems: Record<string, number>,
+): Promise<number> {
+  let invalid = 0;
+  for (const check of session.dialect.markInvalidRows(tables)) {
+    const marked = await session.execute(check.statement);
+    if (marked) problems[check.problem] = (problems[check.problem] ?? 0) + marked;
+    invalid += marked;
   }
+  return invalid;
 }
 
 interface Staged {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { PGlite } from '@electric-sql/pglite';
 import { createStoreSource, type SqlSource } from '../../src/notebooks/sql-source.ts';
-import { PgliteSession } from '../../src/sql/pglite.ts';
+import { PgliteSession } from '../../src/sql/postgres/pglite.ts';
 import { repoRoot, sharedDir } from '../helpers/services.ts';
 
 export const groceriesDir = path.join(sharedDir, 'data/groceries');

@@ -2,9 +2,9 @@
 // metacharacters never contain any of its values, and every placeholder has its parameter.
 import { describe, expect, it } from 'vitest';
 import type { DatasetConfig } from '../../src/config/schema.ts';
-import { MysqlDialect } from '../../src/sql/mysql-dialect.ts';
-import { PostgresDialect } from '../../src/sql/postgres-dialect.ts';
-import { SqlServerDialect } from '../../src/sql/sqlserver-dialect.ts';
+import { MysqlDialect } from '../../src/sql/mysql/dialect.ts';
+import { PostgresDialect } from '../../src/sql/postgres/dialect.ts';
+import { SqlServerDialect } from '../../src/sql/sqlserver/dialect.ts';
 import type { AuditRecord, LoadDialect, Statement } from '../../src/sql/types.ts';
 import { loadTables } from '../../src/stages/load.ts';
 

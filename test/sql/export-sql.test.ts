@@ -9,8 +9,8 @@ import {
   mysqlExportQuery,
   type MysqlColumn,
   type MysqlTable,
-} from '../../src/sql/mysql-export.ts';
-import { duckdbTypeForPostgres, postgresCopy, type PostgresTable } from '../../src/sql/postgres-export.ts';
+} from '../../src/sql/mysql/export.ts';
+import { duckdbTypeForPostgres, postgresCopy, type PostgresTable } from '../../src/sql/postgres/export.ts';
 import {
   duckdbTypeForSqlServer,
   findSqlServerTable,
@@ -18,7 +18,7 @@ import {
   sqlServerExportQuery,
   sqlServerExportValue,
   type SqlServerColumn,
-} from '../../src/sql/sqlserver-export.ts';
+} from '../../src/sql/sqlserver/export.ts';
 import type { Statement } from '../../src/sql/types.ts';
 
 const catalog = { table_schema: 'sales', table_name: 'Odd]Name' };

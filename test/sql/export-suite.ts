@@ -8,7 +8,7 @@ import type { DuckDBConnection, JS } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBucket } from '../../src/bucket/file.ts';
 import { createStoreSource } from '../../src/notebooks/sql-source.ts';
-import { PgliteSession } from '../../src/sql/pglite.ts';
+import { PgliteSession } from '../../src/sql/postgres/pglite.ts';
 import { openSqlStore } from '../../src/sql/index.ts';
 import type { SqlSession } from '../../src/sql/types.ts';
 import { load } from '../../src/stages/load.ts';

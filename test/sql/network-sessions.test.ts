@@ -1,10 +1,10 @@
 // Each network session's connection handling through its real driver, against a port where nothing listens:
 // the connection is retried with backoff, then fails with a message that names the server and never the password.
 import { describe, expect, it } from 'vitest';
-import { openMysql } from '../../src/sql/mysql.ts';
-import { openPostgres } from '../../src/sql/postgres.ts';
+import { openMysql } from '../../src/sql/mysql/session.ts';
+import { openPostgres } from '../../src/sql/postgres/session.ts';
 import { isTransient } from '../../src/sql/retry.ts';
-import { openSqlServer } from '../../src/sql/sqlserver.ts';
+import { openSqlServer } from '../../src/sql/sqlserver/session.ts';
 import { freePort } from '../helpers/private-servers.ts';
 
 const PASSWORD = 'never-Shown-4711';

@@ -3,8 +3,8 @@
 // job "sqlserver"; none can run here.)
 import { describe, expect, it } from 'vitest';
 import { objectKey } from '../../src/sql/dialect-common.ts';
-import { sqlServerConfig, type SqlServerTarget } from '../../src/sql/sqlserver.ts';
-import { SqlServerDialect } from '../../src/sql/sqlserver-dialect.ts';
+import { sqlServerConfig, type SqlServerTarget } from '../../src/sql/sqlserver/session.ts';
+import { SqlServerDialect } from '../../src/sql/sqlserver/dialect.ts';
 import type { AuditRecord, Statement } from '../../src/sql/types.ts';
 import { loadTables } from '../../src/stages/load.ts';
 import { registerSecret, redact } from '../../src/util/secrets.ts';

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite, type PgliteSession } from '../../src/sql/pglite.ts';
+import { openPglite, type PgliteSession } from '../../src/sql/postgres/pglite.ts';
 import { AUDIT_TABLE } from '../../src/sql/types.ts';
 import {
   inputFingerprint,

@@ -9,7 +9,7 @@ import { FileBucket } from '../../src/bucket/file.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { openDeltaTable, registerDeltaView } from '../../src/delta/index.ts';
 import { createStoreSource } from '../../src/notebooks/sql-source.ts';
-import { openPglite, type PgliteSession } from '../../src/sql/pglite.ts';
+import { openPglite, type PgliteSession } from '../../src/sql/postgres/pglite.ts';
 import { load } from '../../src/stages/load.ts';
 import { transform, type TransformManifest } from '../../src/stages/transform.ts';
 import { silentLogger } from '../../src/util/log.ts';

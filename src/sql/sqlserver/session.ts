@@ -2,18 +2,19 @@
 // bulk-copy API (`request.bulk`) in batches of `batchRows`; every statement of a load runs on the transaction's
 // one connection, which is also what keeps the #staging table visible from one statement to the next.
 import sql from 'mssql';
-import type { SqlTargetConfig } from '../config/schema.ts';
+import type { SqlTargetConfig } from '../../config/schema.ts';
 import {
   describeServer,
   NetworkSession,
+  opener,
   protect,
   type RunResult,
   type SessionOptions,
-} from './network-session.ts';
-import { textRowsToCsv } from './export-common.ts';
-import { SqlServerDialect } from './sqlserver-dialect.ts';
-import { findSqlServerTable, sqlServerExportQuery, type SqlServerTable } from './sqlserver-export.ts';
-import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from './types.ts';
+} from '../network-session.ts';
+import { textRowsToCsv } from '../export-common.ts';
+import { SqlServerDialect } from './dialect.ts';
+import { findSqlServerTable, sqlServerExportQuery, type SqlServerTable } from './export.ts';
+import type { RowBatches, SqlValue, StagingTable, TableName } from '../types.ts';
 
 export type SqlServerTarget = Extract<SqlTargetConfig, { engine: 'sqlserver' }>;
 
@@ -27,14 +28,7 @@ const EXPORT_BUFFER_ROWS = 1000;
 /** A long statement (a MERGE of a large object) must not hit mssql's 15-second default. */
 const REQUEST_TIMEOUT_MS = 30 * 60 * 1000;
 
-export async function openSqlServer(
-  target: SqlServerTarget,
-  options: SessionOptions = {},
-): Promise<SqlServerSession> {
-  return new SqlServerSession(target, options).open();
-}
-
-export class SqlServerSession extends NetworkSession<Connection> {
+export class SqlServerSession extends NetworkSession<Connection, SqlServerTable> {
   readonly engine = 'sqlserver' as const;
   readonly dialect: SqlServerDialect;
   private readonly config: sql.config;
@@ -104,18 +98,12 @@ export class SqlServerSession extends NetworkSession<Connection> {
     return total;
   }
 
-  async exportTable(table: TableName): Promise<TableExport> {
-    const found = await findSqlServerTable(
-      (statement) => this.query(statement),
-      table,
-      this.dialect.schema,
-      this.description,
-    );
-    return {
-      table: { schema: found.schema, name: found.name },
-      columns: found.columns.map(({ name, type }) => ({ name, type })),
-      csv: this.streamFrom('export', (connection) => exportRows(connection, found)),
-    };
+  protected findTable(table: TableName): Promise<SqlServerTable> {
+    return findSqlServerTable((q) => this.query(q), table, this.dialect.schema, this.description);
+  }
+
+  protected readTable(connection: Connection, table: SqlServerTable): AsyncIterable<Buffer> {
+    return exportRows(connection, table);
   }
 
   /** The staging table as the bulk-copy API sees it: the line number, then text columns (NVARCHAR(MAX)). */
@@ -134,6 +122,9 @@ export class SqlServerSession extends NetworkSession<Connection> {
     return connection.transaction ? new sql.Request(connection.transaction) : connection.pool.request();
   }
 }
+
+/** A session on SQL Server. */
+export const openSqlServer = opener(SqlServerSession);
 
 /**
  * The rows as CSV. The request streams, paused while the stream's buffer is full; a stream destroyed early

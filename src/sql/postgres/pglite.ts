@@ -4,16 +4,17 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PostgresDialect } from './postgres-dialect.ts';
-import type { RowBatches, SqlSession, StagingTable, Statement, TableExport, TableName } from './types.ts';
-import { csvLine } from './csv-line.ts';
+import { PostgresDialect } from './dialect.ts';
+import type { RowBatches, SqlSession, StagingTable, Statement, TableExport, TableName } from '../types.ts';
+import { csvLine } from '../csv-line.ts';
+import { tableExport } from '../export-common.ts';
 import {
   findPostgresTable,
   POSTGRES_EXPORT_SETTINGS,
   postgresCopy,
   postgresRelation,
   type PostgresTable,
-} from './postgres-export.ts';
+} from './export.ts';
 
 /** Rows per COPY batch: PGlite copies from an in-memory blob, so batches keep memory bounded. */
 const COPY_BATCH_BYTES = 16 * 1024 * 1024;
@@ -101,17 +102,8 @@ export class PgliteSession implements SqlSession {
   }
 
   async exportTable(table: TableName): Promise<TableExport> {
-    const found = await findPostgresTable(
-      (sql, params) => this.query({ sql, params }),
-      table,
-      this.dialect.schema,
-      this.description,
-    );
-    return {
-      table: { schema: found.schema, name: found.name },
-      columns: found.columns,
-      csv: this.copyOut(found),
-    };
+    const found = await findPostgresTable((q) => this.query(q), table, this.dialect.schema, this.description);
+    return tableExport(found, this.copyOut(found));
   }
 
   /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readCsv, splitFields, type CsvEvent } from '../../src/load/csv.ts';
-import { parseValue } from '../../src/load/types.ts';
+import { readCsv, splitFields, type CsvEvent } from '../../src/csv/reader.ts';
+import { parseValue } from '../../src/csv/values.ts';
 import type { ColumnConfig } from '../../src/config/schema.ts';
 
 const columns: ColumnConfig[] = [

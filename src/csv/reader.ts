@@ -5,7 +5,7 @@
 // case — is decoded once and sliced, instead of record by record.
 import { isAscii, isUtf8 } from 'node:buffer';
 import type { ColumnConfig } from '../config/schema.ts';
-import { parseValue } from './types.ts';
+import { parseValue } from './values.ts';
 
 export interface CsvOptions {
   header: boolean;

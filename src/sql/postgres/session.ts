@@ -4,34 +4,24 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import type { SqlTargetConfig } from '../config/schema.ts';
-import { csvChunks } from './csv-line.ts';
+import type { SqlTargetConfig } from '../../config/schema.ts';
+import { csvChunks } from '../csv-line.ts';
 import {
   describeServer,
   NetworkSession,
+  opener,
+  parseUrl,
   protect,
   type RunResult,
   type SessionOptions,
-} from './network-session.ts';
-import { PostgresDialect } from './postgres-dialect.ts';
-import {
-  findPostgresTable,
-  POSTGRES_EXPORT_SETTINGS,
-  postgresCopy,
-  type PostgresTable,
-} from './postgres-export.ts';
-import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from './types.ts';
+} from '../network-session.ts';
+import { PostgresDialect } from './dialect.ts';
+import { findPostgresTable, POSTGRES_EXPORT_SETTINGS, postgresCopy, type PostgresTable } from './export.ts';
+import type { RowBatches, SqlValue, StagingTable, TableName } from '../types.ts';
 
 type PostgresTarget = Extract<SqlTargetConfig, { engine: 'postgres' }>;
 
-export async function openPostgres(
-  target: PostgresTarget,
-  options: SessionOptions = {},
-): Promise<PostgresSession> {
-  return new PostgresSession(target, options).open();
-}
-
-export class PostgresSession extends NetworkSession<pg.Client> {
+export class PostgresSession extends NetworkSession<pg.Client, PostgresTable> {
   readonly engine = 'postgres' as const;
   readonly dialect: PostgresDialect;
   private readonly config: pg.ClientConfig;
@@ -83,20 +73,17 @@ export class PostgresSession extends NetworkSession<pg.Client> {
     return counter.rows;
   }
 
-  async exportTable(table: TableName): Promise<TableExport> {
-    const found = await findPostgresTable(
-      (sql, params) => this.query({ sql, params }),
-      table,
-      this.dialect.schema,
-      this.description,
-    );
-    return {
-      table: { schema: found.schema, name: found.name },
-      columns: found.columns,
-      csv: this.streamFrom('export', (client) => copyOut(client, found)),
-    };
+  protected findTable(table: TableName): Promise<PostgresTable> {
+    return findPostgresTable((q) => this.query(q), table, this.dialect.schema, this.description);
+  }
+
+  protected readTable(connection: pg.Client, table: PostgresTable): AsyncIterable<Buffer> {
+    return copyOut(connection, table);
   }
 }
+
+/** A session on a PostgreSQL server. */
+export const openPostgres = opener(PostgresSession);
 
 /** COPY … TO STDOUT, streamed: pg-copy-streams reads from the socket only as fast as the consumer takes. */
 async function* copyOut(client: pg.Client, table: PostgresTable): AsyncGenerator<Buffer> {
@@ -153,15 +140,4 @@ function clientConfig(target: PostgresTarget): pg.ClientConfig & ServerSettings 
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** Parses a connection URL without ever putting it (it may hold a password) into an error. */
-export function parseUrl(connection: string, example = 'postgres://user:password@host:5432/database'): URL {
-  try {
-    return new URL(connection);
-  } catch {
-    throw new Error(
-      `sql.connection: expected a URL like ${example} (the value is not shown: it may hold a password)`,
-    );
-  }
 }

@@ -1,8 +1,9 @@
 // Table export from SQL Server: column types from INFORMATION_SCHEMA.COLUMNS, rows from a SELECT that turns
 // every value into text with explicit CONVERT styles (so that neither tedious's JavaScript types nor the
 // session's language or date format touch them), streamed and written as CSV.
-import { checkTableName, lookUpTable, tableLabel, unmappedType, type CatalogRow } from './export-common.ts';
-import type { ExportColumn, Statement, TableName } from './types.ts';
+import { findCatalogTable, unmappedType, type CatalogQuery, type CatalogRow } from '../export-common.ts';
+import type { ExportColumn, Statement, TableName } from '../types.ts';
+import { quoteSqlServer } from './dialect.ts';
 
 export interface SqlServerColumn extends CatalogRow {
   name: string;
@@ -17,8 +18,6 @@ export interface SqlServerTable {
   columns: (ExportColumn & { source: SqlServerColumn })[];
 }
 
-type Query = (statement: Statement) => Promise<Record<string, unknown>[]>;
-
 export function sqlServerColumnsQuery(schema: string, name: string): Statement {
   return {
     sql: `SELECT TABLE_SCHEMA AS table_schema, TABLE_NAME AS table_name, COLUMN_NAME AS name,
@@ -30,30 +29,23 @@ export function sqlServerColumnsQuery(schema: string, name: string): Statement {
 }
 
 export async function findSqlServerTable(
-  query: Query,
+  query: CatalogQuery,
   table: TableName,
   defaultSchema: string,
   where: string,
 ): Promise<SqlServerTable> {
-  checkTableName(table);
-  const schema = table.schema ?? defaultSchema;
-  const rows = await lookUpTable(
-    { schema, name: table.name },
-    async (s, n) => (await query(sqlServerColumnsQuery(s!, n))) as unknown as SqlServerColumn[],
+  const { schema, name, rows } = await findCatalogTable<SqlServerColumn>(
+    query,
+    table,
+    defaultSchema,
+    where,
+    (s, n) => sqlServerColumnsQuery(s!, n),
   );
-  if (!rows)
-    throw new Error(
-      `table ${tableLabel(schema, table.name)} does not exist in ${where} (no table or view of that name)`,
-    );
   return {
-    schema: rows[0]!.table_schema,
-    name: rows[0]!.table_name,
+    schema,
+    name,
     columns: rows.map((c) => ({ name: c.name, type: duckdbTypeForSqlServer(c), source: c })),
   };
-}
-
-export function quoteSqlServer(identifier: string): string {
-  return `[${identifier.replace(/]/g, ']]')}]`;
 }
 
 /** The SELECT that reads the table, every value as text. */

@@ -1,7 +1,8 @@
 // Table export from PostgreSQL and PGlite: one catalog lookup and one type mapping for both. The rows move by
 // COPY (SELECT …) TO …, CSV formatted by the server itself under POSTGRES_EXPORT_SETTINGS.
-import { checkTableName, lookUpTable, tableLabel, unmappedType, type CatalogRow } from './export-common.ts';
-import type { ExportColumn, SqlValue, TableName } from './types.ts';
+import { findCatalogTable, unmappedType, type CatalogQuery, type CatalogRow } from '../export-common.ts';
+import type { ExportColumn, Statement, TableName } from '../types.ts';
+import { quotePostgres } from './dialect.ts';
 
 /**
  * For the export's transaction only: dates and timestamps in ISO form and UTC whatever the session says, and
@@ -17,8 +18,6 @@ export interface PostgresTable {
   columns: ExportColumn[];
 }
 
-type Query = (sql: string, params: SqlValue[]) => Promise<Record<string, unknown>[]>;
-
 interface PostgresCatalogRow extends CatalogRow {
   kind: string;
   /** null for a table without columns (the LEFT JOIN's one row). */
@@ -26,42 +25,41 @@ interface PostgresCatalogRow extends CatalogRow {
   type: string | null;
 }
 
-const CATALOG_QUERY = `SELECT n.nspname AS table_schema, c.relname AS table_name, c.relkind AS kind,
+/** The catalog rows of a table or view: one per column, or one with a null name for a table without columns. */
+function postgresColumnsQuery(schema: string | undefined, name: string): Statement {
+  return {
+    sql: `SELECT n.nspname AS table_schema, c.relname AS table_name, c.relkind AS kind,
     a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-  ORDER BY a.attnum`;
+  ORDER BY a.attnum`,
+    params: [schema!, name],
+  };
+}
 
 /** The table (or view) and its columns as DuckDB types; `where` names the store in the error. */
 export async function findPostgresTable(
-  query: Query,
+  query: CatalogQuery,
   table: TableName,
   defaultSchema: string,
   where: string,
 ): Promise<PostgresTable> {
-  checkTableName(table);
-  const schema = table.schema ?? defaultSchema;
-  const rows = await lookUpTable({ schema, name: table.name }, async (s, n) => {
-    return (await query(CATALOG_QUERY, [s!, n])) as unknown as PostgresCatalogRow[];
-  });
-  if (!rows)
-    throw new Error(
-      `table ${tableLabel(schema, table.name)} does not exist in ${where} (no table or view of that name)`,
-    );
-  const first = rows[0]!;
+  const { schema, name, rows } = await findCatalogTable<PostgresCatalogRow>(
+    query,
+    table,
+    defaultSchema,
+    where,
+    postgresColumnsQuery,
+  );
   return {
-    schema: first.table_schema,
-    name: first.table_name,
-    kind: first.kind,
+    schema,
+    name,
+    kind: rows[0]!.kind,
     columns: rows
       .filter((r) => r.name !== null)
       .map((r) => ({ name: r.name!, type: duckdbTypeForPostgres(r.type!, r.name!) })),
   };
-}
-
-export function quotePostgres(identifier: string): string {
-  return `"${identifier.replace(/"/g, '""')}"`;
 }
 
 export function postgresRelation(table: { schema: string; name: string }): string {

@@ -4,36 +4,48 @@
 // cannot be opened twice in one statement (so superseded keys go through a second temporary table); there is no
 // MERGE (INSERT … ON DUPLICATE KEY UPDATE); and the audit row's identity is a SHA-256 of bucket, object and
 // generation, because a UNIQUE index over those long texts is not possible.
-import type { ColumnConfig } from '../config/schema.ts';
-import { checkIdentifier } from './identifiers.ts';
-import { decimalType, keyColumn, keyTextLength, objectKey, type IndexLimits } from './dialect-common.ts';
-import {
-  LINEAGE,
-  STAGING_META,
-  type AuditCounts,
-  type AuditRecord,
-  type LoadDialect,
-  type LoadTables,
-  type RowCheck,
-  type Statement,
-} from './types.ts';
+import type { ColumnConfig } from '../../config/schema.ts';
+import { decimalType, keyTextLength, SqlDialect, type KeyLimits } from '../dialect-common.ts';
+import { checkIdentifier } from '../identifiers.ts';
+import { LINEAGE, STAGING_META, type LoadTables, type Statement } from '../types.ts';
 
 /** InnoDB's largest index key (DYNAMIC rows); utf8mb4 takes up to 4 bytes a character; DECIMAL(65) 30 bytes. */
-const INDEX_LIMITS: IndexLimits = { maxKeyBytes: 3072, bytesPerChar: 4, bytesPerOtherKey: 30 };
+const KEY_LIMITS: KeyLimits = {
+  maxKeyBytes: 3072,
+  bytesPerChar: 4,
+  bytesPerOtherKey: 30,
+  lengthFunction: 'CHAR_LENGTH',
+  lengthUnitsPerChar: 1,
+};
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
 const [LINE, REASON, RAW] = STAGING_META;
 
-export class MysqlDialect implements LoadDialect {
+/** A name between backticks (the dialect checks identifiers first; catalog names need only this). */
+export function quoteMysql(identifier: string): string {
+  return `\`${identifier.replace(/`/g, '``')}\``;
+}
+
+export class MysqlDialect extends SqlDialect {
   readonly engine = 'mysql' as const;
   /** The database the tables live in; the connection's own database when undefined. */
   readonly schema: string | undefined;
+  protected readonly label = 'MySQL';
+  protected readonly now = 'CURRENT_TIMESTAMP(6)';
+  protected readonly auditKey = 'object_key';
+  protected readonly insertsInLineOrder = true;
+  protected override readonly keyLimits = KEY_LIMITS;
 
   constructor(schema?: string) {
+    super();
     this.schema = schema === undefined ? undefined : checkIdentifier(schema, 'schema');
   }
 
-  quote(identifier: string): string {
-    return `\`${checkIdentifier(identifier, 'identifier').replace(/`/g, '``')}\``;
+  protected placeholder(): string {
+    return '?';
+  }
+
+  protected quoteName(name: string): string {
+    return quoteMysql(name);
   }
 
   table(name: string): string {
@@ -47,7 +59,7 @@ export class MysqlDialect implements LoadDialect {
 
   /** Characters a text key column holds: as many as fit, together, in one index key. */
   keyTextLength(t: LoadTables): number {
-    return keyTextLength(t, INDEX_LIMITS);
+    return keyTextLength(t, KEY_LIMITS);
   }
 
   columnType(column: ColumnConfig, t: LoadTables): string {
@@ -70,7 +82,7 @@ export class MysqlDialect implements LoadDialect {
   }
 
   /** The staged text as the column's type; the text was normalised while parsing, so every cast succeeds. */
-  cast(column: ColumnConfig): string {
+  protected cast(column: ColumnConfig): string {
     const v = this.quote(column.name);
     switch (column.type) {
       case 'string':
@@ -137,116 +149,31 @@ export class MysqlDialect implements LoadDialect {
     ];
   }
 
-  lastLoad(t: LoadTables, bucket: string, objectName: string): Statement {
-    return {
-      sql: `SELECT md5, generation, loaded_at FROM ${this.table(t.audit)} WHERE bucket = ? AND object_name = ? AND rows_in IS NOT NULL ORDER BY id DESC LIMIT 1`,
-      params: [bucket, objectName],
-    };
-  }
-
-  insertAudit(t: LoadTables, r: AuditRecord): Statement {
-    return {
-      sql: `INSERT INTO ${this.table(t.audit)} (object_key, dataset, target_table, bucket, object_name, generation, md5, size, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      params: [
-        objectKey(r),
-        r.dataset,
-        r.target,
-        r.bucket,
-        r.objectName,
-        r.generation,
-        r.md5,
-        r.size,
-        r.runId,
-      ],
-    };
-  }
-
   isUniqueViolation(error: unknown): boolean {
     return (error as { errno?: unknown } | undefined)?.errno === 1062;
   }
 
-  finishAudit(t: LoadTables, r: AuditRecord, c: AuditCounts): Statement {
-    return {
-      sql: `UPDATE ${this.table(t.audit)} SET rows_in = ?, rows_loaded = ?, rows_quarantined = ?, rows_replaced = ?, blank_lines = ?, loaded_at = CURRENT_TIMESTAMP(6) WHERE object_key = ?`,
-      params: [c.rowsIn, c.rowsLoaded, c.rowsQuarantined, c.rowsReplaced, c.blankLines, objectKey(r)],
-    };
-  }
-
-  deleteObjectRows(t: LoadTables, objectName: string): Statement {
-    return {
-      sql: `DELETE FROM ${this.table(t.target)} WHERE ${this.quote(LINEAGE[0])} = ?`,
-      params: [objectName],
-    };
-  }
-
-  deleteObjectQuarantine(t: LoadTables, bucket: string, objectName: string): Statement {
-    return {
-      sql: `DELETE FROM ${this.table(t.quarantine)} WHERE bucket = ? AND object_name = ?`,
-      params: [bucket, objectName],
-    };
-  }
-
-  markInvalidRows(t: LoadTables): RowCheck[] {
-    if (t.mode !== 'merge') return [];
-    const q = (n: string) => this.quote(n);
-    const length = this.keyTextLength(t);
-    return t.columns
-      .filter((c) => t.keys.includes(c.name) && c.type === 'string')
-      .map((c) => ({
-        problem: `bad value in ${c.source ?? c.name}`,
-        statement: {
-          sql: `UPDATE ${this.staging(t)} SET ${q(REASON)} = ? WHERE ${q(REASON)} IS NULL AND CHAR_LENGTH(${q(c.name)}) > ?`,
-          params: [
-            `${c.source ?? c.name}: longer than ${length} characters, the most a key column holds in MySQL`,
-            length,
-          ],
-        },
-      }));
-  }
-
+  /** Through a second temporary table: MySQL cannot open staging twice in one statement. */
   markSupersededKeys(t: LoadTables): Statement[] {
     const q = (n: string) => this.quote(n);
-    // Keys compare as the target compares them (1.5 = 1.50 as a decimal), so partition on the cast values.
-    const keys = t.keys.map((k) => this.cast(keyColumn(t, k))).join(', ');
+    const p = this.parameters();
     return [
       {
         sql: `CREATE TEMPORARY TABLE ${this.table(keepTable(t))} (PRIMARY KEY (${q(LINE)})) ENGINE=InnoDB AS
-          SELECT ${q(LINE)}, max(${q(LINE)}) OVER (PARTITION BY ${keys}) AS keep_line
-          FROM ${this.staging(t)} WHERE ${q(REASON)} IS NULL`,
+          ${this.keepLines(t)}`,
         params: [],
       },
-      {
-        sql: `UPDATE ${this.staging(t)} AS s JOIN ${this.table(keepTable(t))} AS d ON s.${q(LINE)} = d.${q(LINE)}
-          SET s.${q(REASON)} = CONCAT('duplicate key (', ?, '): superseded by line ', d.keep_line)
+      p.statement(
+        `UPDATE ${this.staging(t)} AS s JOIN ${this.table(keepTable(t))} AS d ON s.${q(LINE)} = d.${q(LINE)}
+          SET s.${q(REASON)} = ${this.supersededReason(p.add(t.keys.join(', ')))}
           WHERE d.${q(LINE)} <> d.keep_line`,
-        params: [t.keys.join(', ')],
-      },
+      ),
     ];
   }
 
-  applyRows(t: LoadTables, objectName: string): Statement[] {
-    const q = (n: string) => this.quote(n);
-    const names = [...t.columns.map((c) => q(c.name)), q(LINEAGE[0]), q(LINEAGE[1])];
-    const values = [...t.columns.map((c) => this.cast(c)), '?', q(LINE)];
-    const insert = `INSERT INTO ${this.table(t.target)} (${names.join(', ')}) SELECT ${values.join(', ')} FROM ${this.staging(t)} WHERE ${q(REASON)} IS NULL ORDER BY ${q(LINE)}`;
-    if (t.mode === 'append') return [{ sql: insert, params: [objectName] }];
-    const nonKeys = names.filter((n) => !t.keys.map(q).includes(n));
-    return [
-      {
-        sql: `${insert} ON DUPLICATE KEY UPDATE ${nonKeys.map((n) => `${n} = VALUES(${n})`).join(', ')}`,
-        params: [objectName],
-      },
-    ];
-  }
-
-  insertQuarantine(t: LoadTables, r: AuditRecord): Statement {
-    const q = (n: string) => this.quote(n);
-    return {
-      sql: `INSERT INTO ${this.table(t.quarantine)} (dataset, bucket, object_name, generation, line_number, raw_text, reason, run_id)
-        SELECT ?, ?, ?, ?, ${q(LINE)}, COALESCE(${q(RAW)}, ''), ${q(REASON)}, ?
-        FROM ${this.staging(t)} WHERE ${q(REASON)} IS NOT NULL ORDER BY ${q(LINE)}`,
-      params: [r.dataset, r.bucket, r.objectName, r.generation, r.runId],
-    };
+  protected mergeRows(t: LoadTables, rows: string): string {
+    const update = this.nonKeyColumns(t).map((n) => `${n} = VALUES(${n})`);
+    return `${this.insertRows(t, rows)} ON DUPLICATE KEY UPDATE ${update.join(', ')}`;
   }
 }
 

@@ -3,37 +3,61 @@
 // the database's collation (tempdb's may differ, and a comparison across collations fails); an index key holds
 // 900 bytes, so text keys are NVARCHAR(n) and longer ones are quarantined; MERGE … WITH (HOLDLOCK), because
 // MERGE alone does not lock the key range it checks; parameters are named @p1, @p2, …
-import type { ColumnConfig } from '../config/schema.ts';
-import { decimalType, keyColumn, keyTextLength, objectKey, type IndexLimits } from './dialect-common.ts';
-import { checkIdentifier } from './identifiers.ts';
-import {
-  LINEAGE,
-  STAGING_META,
-  type AuditCounts,
-  type AuditRecord,
-  type LoadDialect,
-  type LoadTables,
-  type RowCheck,
-  type Statement,
-} from './types.ts';
+import type { ColumnConfig } from '../../config/schema.ts';
+import { decimalType, keyTextLength, SqlDialect, type KeyLimits } from '../dialect-common.ts';
+import { checkIdentifier } from '../identifiers.ts';
+import { LINEAGE, STAGING_META, type LoadTables, type Statement } from '../types.ts';
 
-/** A clustered index key holds 900 bytes; NVARCHAR takes 2 bytes a character; DECIMAL(38) 17 bytes. */
-const INDEX_LIMITS: IndexLimits = { maxKeyBytes: 900, bytesPerChar: 2, bytesPerOtherKey: 17 };
+/**
+ * A clustered index key holds 900 bytes; NVARCHAR takes 2 bytes a character; DECIMAL(38) 17 bytes. DATALENGTH
+ * counts bytes, which is what NVARCHAR(n) limits (n UTF-16 code units), trailing spaces included.
+ */
+const KEY_LIMITS: KeyLimits = {
+  maxKeyBytes: 900,
+  bytesPerChar: 2,
+  bytesPerOtherKey: 17,
+  lengthFunction: 'DATALENGTH',
+  lengthUnitsPerChar: 2,
+};
 /** Object names are indexed (a nonclustered key holds 1700 bytes). */
 const OBJECT_NAME_CHARS = 850;
 const [LINE, REASON, RAW] = STAGING_META;
 const TEXT = 'NVARCHAR(MAX) COLLATE DATABASE_DEFAULT';
 
-export class SqlServerDialect implements LoadDialect {
+/** A name between brackets (the dialect checks identifiers first; catalog names need only this). */
+export function quoteSqlServer(identifier: string): string {
+  return `[${identifier.replace(/]/g, ']]')}]`;
+}
+
+export class SqlServerDialect extends SqlDialect {
   readonly engine = 'sqlserver' as const;
   readonly schema: string;
+  protected readonly label = 'SQL Server';
+  protected readonly now = 'SYSUTCDATETIME()';
+  protected readonly auditKey = 'object_key';
+  protected readonly insertsInLineOrder = true;
+  protected override readonly keyLimits = KEY_LIMITS;
 
   constructor(schema = 'dbo') {
+    super();
     this.schema = checkIdentifier(schema, 'schema');
   }
 
-  quote(identifier: string): string {
-    return `[${checkIdentifier(identifier, 'identifier').replace(/]/g, ']]')}]`;
+  protected placeholder(n: number): string {
+    return `@p${n}`;
+  }
+
+  protected quoteName(name: string): string {
+    return quoteSqlServer(name);
+  }
+
+  protected override selectFirst(rest: string): string {
+    return `SELECT TOP (1) ${rest}`;
+  }
+
+  /** Unicode literals (N'…'), as the NVARCHAR columns they meet. */
+  protected override text(text: string): string {
+    return `N'${text}'`;
   }
 
   table(name: string): string {
@@ -45,7 +69,7 @@ export class SqlServerDialect implements LoadDialect {
   }
 
   keyTextLength(t: LoadTables): number {
-    return keyTextLength(t, INDEX_LIMITS);
+    return keyTextLength(t, KEY_LIMITS);
   }
 
   columnType(column: ColumnConfig, t: LoadTables): string {
@@ -72,7 +96,7 @@ export class SqlServerDialect implements LoadDialect {
    * and date format: 23 is yyyy-mm-dd, 126 is ISO 8601 (yyyy-mm-ddThh:mi:ss.ffffff; the UTC "Z" is dropped,
    * as PostgreSQL's TIMESTAMP drops it). BIT takes 'true'/'false'.
    */
-  cast(column: ColumnConfig, t: LoadTables): string {
+  protected cast(column: ColumnConfig, t: LoadTables): string {
     const v = this.quote(column.name);
     switch (column.type) {
       case 'string':
@@ -132,30 +156,6 @@ export class SqlServerDialect implements LoadDialect {
     ];
   }
 
-  lastLoad(t: LoadTables, bucket: string, objectName: string): Statement {
-    return {
-      sql: `SELECT TOP (1) md5, generation, loaded_at FROM ${this.table(t.audit)} WHERE bucket = @p1 AND object_name = @p2 AND rows_in IS NOT NULL ORDER BY id DESC`,
-      params: [bucket, objectName],
-    };
-  }
-
-  insertAudit(t: LoadTables, r: AuditRecord): Statement {
-    return {
-      sql: `INSERT INTO ${this.table(t.audit)} (object_key, dataset, target_table, bucket, object_name, generation, md5, size, run_id) VALUES (@p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9)`,
-      params: [
-        objectKey(r),
-        r.dataset,
-        r.target,
-        r.bucket,
-        r.objectName,
-        r.generation,
-        r.md5,
-        r.size,
-        r.runId,
-      ],
-    };
-  }
-
   /** 2627: a UNIQUE or PRIMARY KEY constraint; 2601: a unique index. */
   isUniqueViolation(error: unknown): boolean {
     const e = error as { number?: unknown; originalError?: { info?: { number?: unknown } } } | undefined;
@@ -163,94 +163,27 @@ export class SqlServerDialect implements LoadDialect {
     return number === 2627 || number === 2601;
   }
 
-  finishAudit(t: LoadTables, r: AuditRecord, c: AuditCounts): Statement {
-    return {
-      sql: `UPDATE ${this.table(t.audit)} SET rows_in = @p1, rows_loaded = @p2, rows_quarantined = @p3, rows_replaced = @p4, blank_lines = @p5, loaded_at = SYSUTCDATETIME() WHERE object_key = @p6`,
-      params: [c.rowsIn, c.rowsLoaded, c.rowsQuarantined, c.rowsReplaced, c.blankLines, objectKey(r)],
-    };
-  }
-
-  deleteObjectRows(t: LoadTables, objectName: string): Statement {
-    return {
-      sql: `DELETE FROM ${this.table(t.target)} WHERE ${this.quote(LINEAGE[0])} = @p1`,
-      params: [objectName],
-    };
-  }
-
-  deleteObjectQuarantine(t: LoadTables, bucket: string, objectName: string): Statement {
-    return {
-      sql: `DELETE FROM ${this.table(t.quarantine)} WHERE bucket = @p1 AND object_name = @p2`,
-      params: [bucket, objectName],
-    };
-  }
-
-  markInvalidRows(t: LoadTables): RowCheck[] {
-    if (t.mode !== 'merge') return [];
-    const q = (n: string) => this.quote(n);
-    const length = this.keyTextLength(t);
-    // DATALENGTH counts bytes, which is what NVARCHAR(n) limits (n UTF-16 code units), trailing spaces included.
-    return t.columns
-      .filter((c) => t.keys.includes(c.name) && c.type === 'string')
-      .map((c) => ({
-        problem: `bad value in ${c.source ?? c.name}`,
-        statement: {
-          sql: `UPDATE ${this.staging(t)} SET ${q(REASON)} = @p1 WHERE ${q(REASON)} IS NULL AND DATALENGTH(${q(c.name)}) > @p2`,
-          params: [
-            `${c.source ?? c.name}: longer than ${length} characters, the most a key column holds in SQL Server`,
-            length * 2,
-          ],
-        },
-      }));
-  }
-
   markSupersededKeys(t: LoadTables): Statement[] {
     const q = (n: string) => this.quote(n);
-    const staging = this.staging(t);
-    // Keys compare as the target compares them (1.5 = 1.50 as a decimal), so partition on the cast values.
-    const keys = t.keys.map((k) => this.cast(keyColumn(t, k), t)).join(', ');
+    const p = this.parameters();
     return [
-      {
-        sql: `UPDATE s SET ${q(REASON)} = CONCAT(N'duplicate key (', @p1, N'): superseded by line ', d.keep_line)
-          FROM ${staging} AS s JOIN (SELECT ${q(LINE)}, MAX(${q(LINE)}) OVER (PARTITION BY ${keys}) AS keep_line
-            FROM ${staging} WHERE ${q(REASON)} IS NULL) AS d ON s.${q(LINE)} = d.${q(LINE)}
+      p.statement(
+        `UPDATE s SET ${q(REASON)} = ${this.supersededReason(p.add(t.keys.join(', ')))}
+          FROM ${this.staging(t)} AS s JOIN (${this.keepLines(t)}) AS d ON s.${q(LINE)} = d.${q(LINE)}
           WHERE d.${q(LINE)} <> d.keep_line`,
-        params: [t.keys.join(', ')],
-      },
+      ),
     ];
   }
 
-  applyRows(t: LoadTables, objectName: string): Statement[] {
-    const q = (n: string) => this.quote(n);
-    const names = [...t.columns.map((c) => q(c.name)), q(LINEAGE[0]), q(LINEAGE[1])];
-    const typed = t.columns.map((c) => `${this.cast(c, t)} AS ${q(c.name)}`);
-    const source = `SELECT ${[...typed, `@p1 AS ${q(LINEAGE[0])}`, `${q(LINE)} AS ${q(LINEAGE[1])}`].join(', ')} FROM ${this.staging(t)} WHERE ${q(REASON)} IS NULL`;
-    if (t.mode === 'append')
-      return [
-        {
-          sql: `INSERT INTO ${this.table(t.target)} (${names.join(', ')}) ${source} ORDER BY ${q(LINE)}`,
-          params: [objectName],
-        },
-      ];
-    const keys = t.keys.map(q);
-    const nonKeys = names.filter((n) => !keys.includes(n));
-    return [
-      {
-        sql: `MERGE INTO ${this.table(t.target)} WITH (HOLDLOCK) AS t USING (${source}) AS s
+  /** MERGE … WITH (HOLDLOCK): MERGE alone does not lock the key range it checks. */
+  protected mergeRows(t: LoadTables, rows: string): string {
+    const names = this.targetColumns(t);
+    const keys = t.keys.map((k) => this.quote(k));
+    return `MERGE INTO ${this.table(t.target)} WITH (HOLDLOCK) AS t USING (${rows}) AS s
           ON ${keys.map((k) => `t.${k} = s.${k}`).join(' AND ')}
-          WHEN MATCHED THEN UPDATE SET ${nonKeys.map((n) => `${n} = s.${n}`).join(', ')}
-          WHEN NOT MATCHED BY TARGET THEN INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')});`,
-        params: [objectName],
-      },
-    ];
-  }
-
-  insertQuarantine(t: LoadTables, r: AuditRecord): Statement {
-    const q = (n: string) => this.quote(n);
-    return {
-      sql: `INSERT INTO ${this.table(t.quarantine)} (dataset, bucket, object_name, generation, line_number, raw_text, reason, run_id)
-        SELECT @p1, @p2, @p3, @p4, ${q(LINE)}, COALESCE(${q(RAW)}, N''), ${q(REASON)}, @p5
-        FROM ${this.staging(t)} WHERE ${q(REASON)} IS NOT NULL ORDER BY ${q(LINE)}`,
-      params: [r.dataset, r.bucket, r.objectName, r.generation, r.runId],
-    };
+          WHEN MATCHED THEN UPDATE SET ${this.nonKeyColumns(t)
+            .map((n) => `${n} = s.${n}`)
+            .join(', ')}
+          WHEN NOT MATCHED BY TARGET THEN INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')});`;
   }
 }

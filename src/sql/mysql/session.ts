@@ -4,20 +4,21 @@
 import { Readable } from 'node:stream';
 import type { Connection as CallbackConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
-import type { SqlTargetConfig } from '../config/schema.ts';
-import { csvChunks } from './csv-line.ts';
-import { MysqlDialect } from './mysql-dialect.ts';
+import type { SqlTargetConfig } from '../../config/schema.ts';
+import { csvChunks } from '../csv-line.ts';
+import { MysqlDialect } from './dialect.ts';
 import {
   describeServer,
   NetworkSession,
+  opener,
+  parseUrl,
   protect,
   type RunResult,
   type SessionOptions,
-} from './network-session.ts';
-import { textRowsToCsv } from './export-common.ts';
-import { findMysqlTable, mysqlExportQuery, type MysqlTable } from './mysql-export.ts';
-import { parseUrl } from './postgres.ts';
-import type { RowBatches, SqlValue, StagingTable, TableExport, TableName } from './types.ts';
+} from '../network-session.ts';
+import { textRowsToCsv } from '../export-common.ts';
+import { findMysqlTable, mysqlExportQuery, type MysqlTable } from './export.ts';
+import type { RowBatches, SqlValue, StagingTable, TableName } from '../types.ts';
 
 type MysqlTarget = Extract<SqlTargetConfig, { engine: 'mysql' }>;
 export type MysqlBulkPath = 'load-data' | 'insert';
@@ -37,14 +38,7 @@ const INSERT_BATCH_BYTES = 4 * 1024 * 1024;
 const SQL_MODE =
   'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 
-export async function openMysql(
-  target: MysqlTarget,
-  options: MysqlSessionOptions = {},
-): Promise<MysqlSession> {
-  return new MysqlSession(target, options).open();
-}
-
-export class MysqlSession extends NetworkSession<mysql.Connection> {
+export class MysqlSession extends NetworkSession<mysql.Connection, MysqlTable> {
   readonly engine = 'mysql' as const;
   readonly dialect: MysqlDialect;
   private readonly config: mysql.ConnectionOptions;
@@ -135,18 +129,12 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
     return counter.rows;
   }
 
-  async exportTable(table: TableName): Promise<TableExport> {
-    const found = await findMysqlTable(
-      (statement) => this.query(statement),
-      table,
-      this.dialect.schema,
-      this.description,
-    );
-    return {
-      table: { schema: found.schema, name: found.name },
-      columns: found.columns.map(({ name, type }) => ({ name, type })),
-      csv: this.streamFrom('export', (connection) => exportRows(connection, found)),
-    };
+  protected findTable(table: TableName): Promise<MysqlTable> {
+    return findMysqlTable((q) => this.query(q), table, this.dialect.schema, this.description);
+  }
+
+  protected readTable(connection: mysql.Connection, table: MysqlTable): AsyncIterable<Buffer> {
+    return exportRows(connection, table);
   }
 
   private async insertBatches(
@@ -185,6 +173,9 @@ export class MysqlSession extends NetworkSession<mysql.Connection> {
     return total;
   }
 }
+
+/** A session on MySQL or MariaDB, its bulk path chosen once connected. */
+export const openMysql = opener(MysqlSession);
 
 /**
  * The rows as CSV. The query streams (mysql2 pauses the socket while the stream's buffer is full); a consumer

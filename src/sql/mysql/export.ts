@@ -1,7 +1,8 @@
 // Table export from MySQL and MariaDB: column types from information_schema.COLUMNS, rows from a SELECT that
 // turns every value into the server's own text (see mysqlExportValue), streamed and written as CSV.
-import { checkTableName, lookUpTable, tableLabel, unmappedType, type CatalogRow } from './export-common.ts';
-import type { ExportColumn, SqlValue, Statement, TableName } from './types.ts';
+import { findCatalogTable, unmappedType, type CatalogQuery, type CatalogRow } from '../export-common.ts';
+import type { ExportColumn, SqlValue, Statement, TableName } from '../types.ts';
+import { quoteMysql } from './dialect.ts';
 
 export interface MysqlColumn extends CatalogRow {
   name: string;
@@ -18,8 +19,6 @@ export interface MysqlTable {
   columns: (ExportColumn & { source: MysqlColumn })[];
 }
 
-type Query = (statement: Statement) => Promise<Record<string, unknown>[]>;
-
 /** No schema: the connection's database. */
 export function mysqlColumnsQuery(schema: string | undefined, name: string): Statement {
   return {
@@ -33,30 +32,23 @@ export function mysqlColumnsQuery(schema: string | undefined, name: string): Sta
 }
 
 export async function findMysqlTable(
-  query: Query,
+  query: CatalogQuery,
   table: TableName,
   defaultSchema: string | undefined,
   where: string,
 ): Promise<MysqlTable> {
-  checkTableName(table);
-  const schema = table.schema ?? defaultSchema;
-  const rows = await lookUpTable(
-    { schema, name: table.name },
-    async (s, n) => (await query(mysqlColumnsQuery(s, n))) as unknown as MysqlColumn[],
+  const { schema, name, rows } = await findCatalogTable<MysqlColumn>(
+    query,
+    table,
+    defaultSchema,
+    where,
+    mysqlColumnsQuery,
   );
-  if (!rows)
-    throw new Error(
-      `table ${tableLabel(schema, table.name)} does not exist in ${where} (no table or view of that name)`,
-    );
   return {
-    schema: rows[0]!.table_schema,
-    name: rows[0]!.table_name,
+    schema,
+    name,
     columns: rows.map((c) => ({ name: c.name, type: duckdbTypeForMysql(c), source: c })),
   };
-}
-
-export function quoteMysql(identifier: string): string {
-  return `\`${identifier.replace(/`/g, '``')}\``;
 }
 
 /** The SELECT that reads the table, every value as text. */
