@@ -3,6 +3,8 @@
 // keeps what /healthz reports: whether the source answers and how old the data served is.
 import type { Cached } from './cache.ts';
 import { QueryCache } from './cache.ts';
+import type { FreshnessThresholds } from './runs.ts';
+import { DEFAULT_FRESHNESS } from './runs.ts';
 import type { DataSource, SourceParam, SourceRow, TableVersion } from './source.ts';
 import { isOutage } from './source.ts';
 import type { TableName } from './sql.ts';
@@ -11,6 +13,8 @@ export interface DatasetsOptions {
   /** How often to look for new table versions (default 5 s for local tables, 60 s for a warehouse). */
   versionCheckMs?: number;
   cacheTtlMs?: number;
+  /** How old the served data may get before the overview warns (app.freshness in lakehouse.yml). */
+  freshness?: FreshnessThresholds;
   now?: () => number;
 }
 
@@ -41,8 +45,9 @@ export interface Health {
 export class Datasets {
   readonly source: DataSource;
   readonly cache: QueryCache;
+  readonly freshness: FreshnessThresholds;
+  readonly now: () => number;
   private readonly versionCheckMs: number;
-  private readonly now: () => number;
   private versionsAt = 0;
   private currentVersions: Partial<Record<TableName, TableVersion>> = {};
   private checking: Promise<void> | undefined;
@@ -54,6 +59,7 @@ export class Datasets {
   constructor(source: DataSource, options: DatasetsOptions = {}) {
     this.source = source;
     this.now = options.now ?? Date.now;
+    this.freshness = options.freshness ?? DEFAULT_FRESHNESS;
     this.versionCheckMs = options.versionCheckMs ?? (source.kind === 'local' ? 5000 : 60_000);
     this.cache = new QueryCache({ ttlMs: options.cacheTtlMs, now: this.now });
   }
@@ -72,7 +78,8 @@ export class Datasets {
       const versions = await this.source.versions();
       this.succeeded();
       this.currentVersions = versions;
-      this.stamp = JSON.stringify(Object.entries(versions).map(([t, v]) => [t, v.version]));
+      // The latest versions too: a commit that is not served still changes a table's history.
+      this.stamp = JSON.stringify(Object.entries(versions).map(([t, v]) => [t, v.version, v.latestVersion]));
     } catch (error) {
       // Without the versions, keep the last stamp: cached results stay usable while the source is away.
       if (!isOutage(error)) throw error;

@@ -11,10 +11,15 @@
 //   DATABRICKS_CHECK_SERVER_CERTIFICATE  databricks: false accepts any certificate (a local test warehouse only)
 //   LAKEHOUSE_CACHE_TTL_SECONDS  how long a query result is reused (default 300)
 //   LAKEHOUSE_VERSION_CHECK_SECONDS  how often to look for new table versions (default 5 local, 60 databricks)
+//   LAKEHOUSE_CONFIG            the lakehouse.yml whose app.freshness says when the data is old (default
+//                               ./lakehouse.yml when there is one: the repository Render deploys has it)
+import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config/load.ts';
 import { warehouseConfigFromEnv } from '../src/databricks/sql.ts';
+import type { FreshnessThresholds } from './runs.ts';
 import type { DataSource } from './source.ts';
-import { databricksSource, localSource, startApp } from './server.ts';
+import { databricksSource, freshnessThresholds, localSource, startApp } from './server.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -50,6 +55,13 @@ export async function sourceFromEnv(env: Env): Promise<DataSource> {
   throw new Error(`LAKEHOUSE_SOURCE: expected local or databricks, found ${JSON.stringify(kind)}`);
 }
 
+/** app.freshness of lakehouse.yml; no secret is resolved (the app needs none of its profile). */
+export function freshnessFromEnv(env: Env): FreshnessThresholds | undefined {
+  const file = env.LAKEHOUSE_CONFIG?.trim() || 'lakehouse.yml';
+  if (!env.LAKEHOUSE_CONFIG?.trim() && !fs.existsSync(file)) return undefined;
+  return freshnessThresholds(loadConfig(file, undefined, { resolve: [] }).config.app.freshness);
+}
+
 async function main(env: Env): Promise<void> {
   const port = positive(env, 'PORT') ?? 3000;
   const ttl = positive(env, 'LAKEHOUSE_CACHE_TTL_SECONDS');
@@ -60,6 +72,7 @@ async function main(env: Env): Promise<void> {
     host: env.HOST?.trim() || '0.0.0.0',
     cacheTtlMs: ttl === undefined ? undefined : ttl * 1000,
     versionCheckMs: check === undefined ? undefined : check * 1000,
+    freshness: freshnessFromEnv(env),
   });
   console.log(`app: serving ${app.datasets.source.kind} data at ${app.url}`);
   const stop = (signal: string) => {

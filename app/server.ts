@@ -13,6 +13,9 @@ import { assetRoutes, buildAssets } from './assets.ts';
 import type { Assets } from './assets.ts';
 import { Datasets } from './data.ts';
 import type { DatasetsOptions } from './data.ts';
+import { durationSeconds } from '../src/config/schema.ts';
+import type { AppSettings } from '../src/config/schema.ts';
+import type { FreshnessThresholds } from './runs.ts';
 import type { DataSource } from './source.ts';
 
 import { localSource } from './sources/local.ts';
@@ -50,7 +53,7 @@ const securityHeaders = {
 
 export function createApp(datasets: Datasets, assets: Assets): Hono {
   const app = new Hono();
-  // The bundle is 600 kB; gzip makes it a third.
+  // The script bundle is 600 kB; gzip makes it a third.
   app.use('*', compress());
   app.use('*', async (c, next) => {
     await next();
@@ -107,13 +110,28 @@ export interface ServeAppOptions {
   port?: number;
   /** Default localhost, so that the printed URL is http://localhost:3000. */
   host?: string;
+  /** app.freshness in lakehouse.yml: when the overview warns that the data is old. */
+  freshness?: AppSettings['freshness'];
+}
+
+/** lakehouse.yml's `app.freshness` (`36h`, `3d` …) in seconds. */
+export function freshnessThresholds(freshness: AppSettings['freshness']): FreshnessThresholds {
+  return {
+    warnAfterSeconds: durationSeconds(freshness.warnAfter),
+    errorAfterSeconds: durationSeconds(freshness.errorAfter),
+  };
 }
 
 /** What `npm start` ends with: the app on the local Delta tables the pipeline just wrote. */
 export async function serveApp(options: ServeAppOptions): Promise<RunningApp> {
   const source = await localSource({ deltaRoot: options.deltaRoot, manifestsDir: options.manifestsDir });
   try {
-    return await startApp({ source, port: options.port ?? 3000, host: options.host ?? 'localhost' });
+    return await startApp({
+      source,
+      port: options.port ?? 3000,
+      host: options.host ?? 'localhost',
+      freshness: options.freshness && freshnessThresholds(options.freshness),
+    });
   } catch (error) {
     await source.close();
     throw error;

@@ -19,6 +19,7 @@ export const TABLES = [
   'gold.association_rules',
   'silver.transactions',
   'silver.baskets',
+  'silver.transactions_enriched',
 ] as const;
 export type TableName = (typeof TABLES)[number];
 
@@ -36,63 +37,26 @@ SELECT
   (SELECT max(txn_date) FROM silver.baskets) AS last_date,
   (SELECT CAST(count(*) AS BIGINT) FROM gold.association_rules) AS rules`;
 
-/** Columns a rules table may be sorted by: API name → SQL expression. */
-export const RULE_SORTS = {
-  antecedents: 'antecedents',
-  consequents: 'consequents',
-  support: 'support',
-  confidence: 'confidence',
-  lift: 'lift',
-  leverage: 'leverage',
-  conviction: 'conviction',
-} as const;
-export type RuleSort = keyof typeof RULE_SORTS;
-export type SortDirection = 'asc' | 'desc';
-
-// :side is 'any', 'antecedent' or 'consequent'; an empty :q matches every rule.
-const ruleFilter = `
-WHERE support >= CAST(:min_support AS DOUBLE)
-  AND confidence >= CAST(:min_confidence AS DOUBLE)
-  AND lift >= CAST(:min_lift AS DOUBLE)
-  AND (
-    :q = ''
-    OR (:side <> 'consequent' AND instr(lower(antecedents), lower(:q)) > 0)
-    OR (:side <> 'antecedent' AND instr(lower(consequents), lower(:q)) > 0)
-  )`;
-
-const ruleColumns = `antecedents, consequents, antecedent_support, consequent_support, support, confidence, lift,
-  leverage, conviction`;
-
-export function rulesPage(sort: RuleSort, direction: SortDirection): string {
-  const order = `${RULE_SORTS[sort]} ${direction === 'asc' ? 'ASC' : 'DESC'}`;
-  return `
-SELECT ${ruleColumns}
-FROM gold.association_rules
-${ruleFilter}
-ORDER BY ${order}, antecedents, consequents
-LIMIT :limit OFFSET :offset`;
-}
-
-export const rulesCount = `
-SELECT CAST(count(*) AS BIGINT) AS rules
-FROM gold.association_rules
-${ruleFilter}`;
-
-/** The points of the confidence/lift scatter: the strongest rules by lift when there are more than :limit. */
-export const rulesScatter = `
-SELECT antecedents, consequents, support, confidence, lift
-FROM gold.association_rules
-${ruleFilter}
-ORDER BY lift DESC, antecedents, consequents
-LIMIT :limit`;
-
-export const rulesBounds = `
-SELECT
-  CAST(count(*) AS BIGINT) AS rules,
-  min(support) AS min_support, max(support) AS max_support,
-  min(confidence) AS min_confidence, max(confidence) AS max_confidence,
-  min(lift) AS min_lift, max(lift) AS max_lift
-FROM gold.association_rules`;
+/**
+ * Items sold and baskets in the last :days days of the data, and in the :days before (the overview's trend). The
+ * windows end at the last day with sales, so that old data still shows its latest movement. `date - int` is a
+ * date in both engines (Spark turns it into date_sub).
+ */
+export const salesTrend = `
+WITH bounds AS (SELECT max(txn_date) AS last_date FROM gold.sales_daily),
+windowed AS (
+  SELECT d.txn_date, d.items_sold, d.baskets,
+    CASE
+      WHEN d.txn_date > b.last_date - CAST(:days AS INT) THEN 'current'
+      WHEN d.txn_date > b.last_date - CAST(:days AS INT) * 2 THEN 'previous'
+    END AS period
+  FROM gold.sales_daily d CROSS JOIN bounds b
+)
+SELECT period, min(txn_date) AS first_date, max(txn_date) AS last_date,
+  CAST(sum(items_sold) AS BIGINT) AS items_sold, CAST(sum(baskets) AS BIGINT) AS baskets
+FROM windowed
+WHERE period IS NOT NULL
+GROUP BY period`;
 
 export const salesDaily = `
 SELECT txn_date, items_sold, baskets FROM gold.sales_daily ORDER BY txn_date`;
@@ -144,11 +108,11 @@ export const basketSizes = `
 SELECT basket_size, baskets, share FROM gold.basket_size_distribution ORDER BY basket_size`;
 
 /**
- * A table's rows, in a stable order so that both sources show the same ones. `from` is a table reference. Where
- * nulls sort is said, because the engines differ: Spark puts them first, DuckDB last.
+ * A page of a table's rows, in a stable order so that both sources show the same ones. `from` is a table reference.
+ * Where nulls sort is said, because the engines differ: Spark puts them first, DuckDB last.
  */
 export function tableRows(from: string): string {
-  return `SELECT * FROM ${from} ORDER BY ALL NULLS LAST LIMIT :limit`;
+  return `SELECT * FROM ${from} ORDER BY ALL NULLS LAST LIMIT :limit OFFSET :offset`;
 }
 
 export function tableCount(from: string): string {
@@ -160,6 +124,24 @@ export function databricksTableAt(table: TableName, version: number): string {
   if (!Number.isSafeInteger(version) || version < 0)
     throw new Error(`a table version is a whole number ≥ 0, found ${version}`);
   return `${table} VERSION AS OF ${version}`;
+}
+
+/** Databricks: `sql` with each table of `versions` read as it was at that version (the served snapshot). */
+export function databricksAtVersions(sql: string, versions: Partial<Record<TableName, number>>): string {
+  let out = sql;
+  for (const [table, version] of Object.entries(versions) as [TableName, number][]) {
+    // \b keeps silver.transactions from matching the start of silver.transactions_enriched.
+    out = out.replace(
+      new RegExp(`\\b${table.replace('.', '\\.')}\\b`, 'g'),
+      databricksTableAt(table, version),
+    );
+  }
+  return out;
+}
+
+/** Databricks: a table's columns (col_name, data_type, comment; partition details follow a blank row). */
+export function databricksDescribe(table: TableName): string {
+  return `DESCRIBE TABLE ${table}`;
 }
 
 /** Databricks: a table's commits, newest first (`LIMIT 1` for the latest only). */

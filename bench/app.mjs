@@ -90,14 +90,24 @@ function percentile(sorted, p) {
 
 // Each request of a scenario draws its parameters, so that uncached runs do not repeat one query.
 const confidences = Array.from({ length: 40 }, (_, i) => (i * 0.01).toFixed(2));
-const searches = ['', 'milk', 'soda', 'yogurt', 'bread', 'beer', 'vegetables', 'fruit'];
+// Exact items (the API matches whole items); '' is no item filter.
+const items = [
+  '',
+  'whole milk',
+  'soda',
+  'yogurt',
+  'brown bread',
+  'canned beer',
+  'other vegetables',
+  'tropical fruit',
+];
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 const scenarios = [
   { name: 'overview', path: () => '/api/overview' },
   {
     name: 'rules page (random filters, sort)',
     path: () =>
-      `/api/rules?minConfidence=${pick(confidences)}&q=${pick(searches)}&sort=${pick(['lift', 'confidence', 'support'])}`,
+      `/api/rules?minConfidence=${pick(confidences)}&item=${encodeURIComponent(pick(items))}&sort=${pick(['lift', 'confidence', 'support'])}`,
   },
   {
     name: 'rules scatter (random filters)',

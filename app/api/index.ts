@@ -2,13 +2,14 @@
 // mounted here under its path; each file reads as the API of one thing. What the routes share (the
 // `{ data, meta }` answer, query-parameter checks, errors) is in respond.ts, value conversions in values.ts.
 //
-//   /api/overview    overview.ts     counts, date range, last run, table versions
-//   /api/rules       rules.ts        /, /scatter, /bounds: the association rules, filtered in SQL
+//   /api/overview    overview.ts     totals and their trend, top items, strongest rules, the run served, versions
+//   /api/rules       rules.ts        /, /export.csv, /scatter, /bounds, /items: the rules, filtered in SQL
 //   /api/sales       sales.ts        /daily, /monthly, /yearly, /correlation
 //   /api/items       items.ts        /top, /distribution
 //   /api/customers   customers.ts    /top
 //   /api/baskets     baskets.ts      /sizes
-//   /api/tables      tables.ts       /, /:name/history, /:name/rows (time travel)
+//   /api/tables      tables.ts       /, /:name/history, /:name/rows (time travel, paged, typed columns)
+//   /api/runs        runs.ts         /, /snapshot, /lineage: the run manifests
 import { Hono } from 'hono';
 import type { Datasets } from '../data.ts';
 import baskets from './baskets.ts';
@@ -18,6 +19,7 @@ import overview from './overview.ts';
 import type { ApiEnv } from './respond.ts';
 import { noSuchRoute, onApiError } from './respond.ts';
 import rules from './rules.ts';
+import runs from './runs.ts';
 import sales from './sales.ts';
 import tables from './tables.ts';
 
@@ -35,6 +37,7 @@ export function apiRoutes(data: Datasets): Hono<ApiEnv> {
   api.route('/customers', customers);
   api.route('/baskets', baskets);
   api.route('/tables', tables);
+  api.route('/runs', runs);
   api.all('*', noSuchRoute);
   api.onError(onApiError);
   return api;

@@ -1,16 +1,25 @@
-// The gold tables in a Databricks SQL warehouse, through src/databricks/sql.ts. Table versions and history come
-// from DESCRIBE HISTORY, time travel from VERSION AS OF.
+// The tables in a Databricks SQL warehouse, through src/databricks/sql.ts. Table versions and history come from
+// DESCRIBE HISTORY, columns from DESCRIBE TABLE, time travel from VERSION AS OF. With run manifests, the queries
+// read the versions the last successful run wrote (VERSION AS OF) rather than the latest.
 import { openWarehouse, WarehouseError } from '../../src/databricks/sql.ts';
 import type { Warehouse, WarehouseConfig } from '../../src/databricks/sql.ts';
-import type { DataSource, HistoryEntry, SourceParam, SourceRow, TableVersion } from '../source.ts';
+import { servedVersions } from '../runs.ts';
+import type {
+  ColumnInfo,
+  DataSource,
+  HistoryEntry,
+  SourceParam,
+  SourceRow,
+  TableVersion,
+} from '../source.ts';
 import { SourceError } from '../source.ts';
 import * as sql from '../sql.ts';
 import { TABLES } from '../sql.ts';
 import type { TableName } from '../sql.ts';
-import { readRunSummary } from './manifests.ts';
+import { manifestReader } from './manifests.ts';
 
 export interface DatabricksSourceOptions extends WarehouseConfig {
-  /** Run manifests to show as the last pipeline run (optional: a deployed app usually has none). */
+  /** Run manifests: which versions to serve, the run history (optional: a deployed app usually has none). */
   manifestsDir?: string;
 }
 
@@ -41,6 +50,37 @@ function historyEntry(row: SourceRow): HistoryEntry {
   };
 }
 
+/** DESCRIBE TABLE's rows up to the blank row or `# …` heading that starts the partition details. */
+function describedColumns(rows: SourceRow[]): ColumnInfo[] {
+  const columns: ColumnInfo[] = [];
+  for (const row of rows) {
+    const name = String(row.col_name ?? '').trim();
+    if (name === '' || name.startsWith('#')) break;
+    const comment = row.comment === null || row.comment === undefined ? '' : String(row.comment);
+    columns.push({ name, type: String(row.data_type), comment: comment === '' ? null : comment });
+  }
+  return columns;
+}
+
+/** Without a run manifest that wrote it, a table is served at its latest version. */
+async function tableVersion(
+  query: (text: string) => Promise<SourceRow[]>,
+  table: TableName,
+  served: number | undefined,
+): Promise<TableVersion | undefined> {
+  const [latestRow] = await query(sql.databricksHistory(table, 1));
+  if (!latestRow) return undefined;
+  const latest = historyEntry(latestRow);
+  if (served === undefined || served >= latest.version)
+    return { version: latest.version, committedAt: latest.committedAt, latestVersion: latest.version };
+  const entry = (await query(sql.databricksHistory(table)))
+    .map(historyEntry)
+    .find((e) => e.version === served);
+  if (!entry)
+    return { version: latest.version, committedAt: latest.committedAt, latestVersion: latest.version };
+  return { version: entry.version, committedAt: entry.committedAt, latestVersion: latest.version };
+}
+
 export function databricksSource(options: DatabricksSourceOptions): DataSource {
   const warehouse: Warehouse = openWarehouse(options);
 
@@ -52,39 +92,46 @@ export function databricksSource(options: DatabricksSourceOptions): DataSource {
     }
   }
 
+  const manifests = manifestReader(options.manifestsDir);
+  // The versions queries read, for the tables whose served version is not the latest.
+  let pinned: Partial<Record<TableName, number>> = {};
+
+  async function versions(): Promise<Partial<Record<TableName, TableVersion>>> {
+    const served = servedVersions(await manifests());
+    const results = await Promise.allSettled(
+      TABLES.map(async (table) => [table, await tableVersion(query, table, served.get(table))] as const),
+    );
+    const found: Partial<Record<TableName, TableVersion>> = {};
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        // A table that does not exist is left out; a warehouse that does not answer is an outage.
+        const error = result.reason as unknown;
+        if (error instanceof SourceError && error.reason === 'query') continue;
+        throw error;
+      }
+      const [table, version] = result.value;
+      if (version) found[table] = version;
+    }
+    pinned = Object.fromEntries(
+      Object.entries(found).flatMap(([t, v]) => (v.version < v.latestVersion ? [[t, v.version]] : [])),
+    );
+    return found;
+  }
+
   return {
     kind: 'databricks',
-    query,
-    async versions() {
-      const results = await Promise.allSettled(
-        TABLES.map(async (table) => {
-          const [latest] = await query(sql.databricksHistory(table, 1));
-          return [table, latest] as const;
-        }),
-      );
-      const versions: Partial<Record<TableName, TableVersion>> = {};
-      for (const result of results) {
-        if (result.status === 'rejected') {
-          // A table that does not exist is left out; a warehouse that does not answer is an outage.
-          const error = result.reason as unknown;
-          if (error instanceof SourceError && error.reason === 'query') continue;
-          throw error;
-        }
-        const [table, latest] = result.value;
-        if (latest) {
-          const entry = historyEntry(latest);
-          versions[table] = { version: entry.version, committedAt: entry.committedAt };
-        }
-      }
-      return versions;
-    },
+    query: (text, params) => query(sql.databricksAtVersions(text, pinned), params),
+    versions,
     async history(table) {
       return (await query(sql.databricksHistory(table))).map(historyEntry);
+    },
+    async columns(table) {
+      return describedColumns(await query(sql.databricksDescribe(table)));
     },
     queryAt(table, version, makeSql, params) {
       return query(makeSql(sql.databricksTableAt(table, version)), params);
     },
-    lastRun: () => readRunSummary(options.manifestsDir),
+    manifests,
     close: () => warehouse.close(),
   };
 }

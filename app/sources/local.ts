@@ -1,21 +1,23 @@
 // The local Delta tables (`<deltaRoot>/<schema>/<name>`), read with DuckDB through the project's Delta module:
-// each table is a view over its latest snapshot, replaced when a new version is committed; an earlier version
-// gets its own view for time travel.
+// each table is a view over the version served (the one the last successful pipeline run wrote, runs.ts; the
+// latest without run manifests), replaced when that changes; any other version gets its own view for time travel.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openDeltaTable, registerDeltaView } from '../../src/delta/index.ts';
-import type { DataSource, HistoryEntry, SourceParam, TableVersion } from '../source.ts';
+import { sqlTypeName } from '../columns.ts';
+import { servedVersions } from '../runs.ts';
+import type { ColumnInfo, DataSource, HistoryEntry, SourceParam, TableVersion } from '../source.ts';
 import { SourceError } from '../source.ts';
 import { TABLES } from '../sql.ts';
 import type { TableName } from '../sql.ts';
 import { DuckDBPool } from './duckdb.ts';
-import { readRunSummary } from './manifests.ts';
+import { manifestReader } from './manifests.ts';
 
 export interface LocalSourceOptions {
   /** The folder of the Delta tables (profiles.<p>.delta in lakehouse.yml). */
   deltaRoot: string;
-  /** The folder of the run manifests, for the last pipeline run (optional). */
+  /** The folder of the run manifests: which versions to serve, the run history and the lineage (optional). */
   manifestsDir?: string;
   /** DuckDB connections for concurrent queries (default 4). */
   connections?: number;
@@ -45,10 +47,10 @@ function iso(ms: number | undefined): string {
 }
 
 /**
- * The table's latest version as a view, or as a table in memory replaced in one statement, so that queries
+ * The table's served version as a view, or as a table in memory replaced in one statement, so that queries
  * never see it missing.
  */
-async function registerLatest(
+async function registerServed(
   pool: DuckDBPool,
   table: TableName,
   location: string,
@@ -99,6 +101,14 @@ async function historyAt(location: string): Promise<HistoryEntry[]> {
   });
 }
 
+async function columnsAt(location: string, version: number): Promise<ColumnInfo[]> {
+  const snapshot = await openDeltaTable(location).snapshot({ version });
+  return snapshot.schema.fields.map((f) => {
+    const comment = f.metadata.comment;
+    return { name: f.name, type: sqlTypeName(f.type), comment: typeof comment === 'string' ? comment : null };
+  });
+}
+
 export async function localSource(options: LocalSourceOptions): Promise<DataSource> {
   const deltaRoot = path.resolve(options.deltaRoot);
   const instance = await DuckDBInstance.create(':memory:', {
@@ -113,24 +123,37 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
     ),
   );
 
-  // Registers the latest version of each table whose version changed; one check at a time.
+  const manifests = manifestReader(options.manifestsDir);
+  // Registers the version to serve of each table whose served version changed; one check at a time.
   let refreshing: Promise<void> | undefined;
   async function refresh(): Promise<void> {
+    const served = servedVersions(await manifests());
     for (const table of TABLES) {
       const location = tableLocation(deltaRoot, table);
       if (!isDeltaTable(location)) {
         registered.delete(table);
         continue;
       }
-      const latest = await openDeltaTable(location).latestVersion();
-      if (registered.get(table)?.version === latest) continue;
-      const snapshot = await registerLatest(pool, table, location, latest, inMemory(table));
-      registered.set(table, { version: snapshot.version, committedAt: iso(snapshot.timestamp) });
+      const latestVersion = await openDeltaTable(location).latestVersion();
+      const version = Math.min(served.get(table) ?? latestVersion, latestVersion);
+      const current = registered.get(table);
+      if (current?.version === version) {
+        current.latestVersion = latestVersion;
+        continue;
+      }
+      const snapshot = await registerServed(pool, table, location, version, inMemory(table));
+      registered.set(table, {
+        version: snapshot.version,
+        committedAt: iso(snapshot.timestamp),
+        latestVersion,
+      });
     }
   }
   function versions(): Promise<Partial<Record<TableName, TableVersion>>> {
     refreshing ??= refresh().finally(() => (refreshing = undefined));
-    return refreshing.then(() => Object.fromEntries(registered));
+    return refreshing.then(() =>
+      Object.fromEntries([...registered].map(([table, version]) => [table, { ...version }])),
+    );
   }
   await versions();
 
@@ -147,10 +170,11 @@ export async function localSource(options: LocalSourceOptions): Promise<DataSour
     query: (sql: string, params?: Record<string, SourceParam>) => pool.query(sql, params),
     versions,
     history: async (table) => historyAt(located(table)),
+    columns: async (table, version) => columnsAt(located(table), version),
     async queryAt(table, version, makeSql, params) {
       return pool.query(makeSql(await viewAt(table, version)), params);
     },
-    lastRun: () => readRunSummary(options.manifestsDir),
+    manifests,
     async close() {
       await refreshing?.catch(() => undefined);
       await pool.close();

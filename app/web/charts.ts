@@ -1,7 +1,9 @@
-// ECharts with only the parts the app uses (keeps the bundle small), one palette, and resizing with the window.
+// ECharts with only the parts the app uses (keeps the bundle small), one palette, resizing with the window, and
+// a text alternative for every chart (ECharts' aria: the container gets an aria-label that says what it shows).
 import * as echarts from 'echarts/core';
-import { BarChart, LineChart, ScatterChart } from 'echarts/charts';
+import { BarChart, LineChart, SankeyChart, ScatterChart } from 'echarts/charts';
 import {
+  AriaComponent,
   DataZoomComponent,
   GridComponent,
   LegendComponent,
@@ -14,7 +16,9 @@ import type { EChartsCoreOption } from 'echarts/core';
 echarts.use([
   BarChart,
   LineChart,
+  SankeyChart,
   ScatterChart,
+  AriaComponent,
   DataZoomComponent,
   GridComponent,
   LegendComponent,
@@ -25,25 +29,29 @@ echarts.use([
 
 export const palette = ['#4f46e5', '#0ea5e9', '#10b981', '#f59e0b', '#ef4444', '#8b5cf6', '#14b8a6'];
 
+// The grid's margins are where the axis lines go; ECharts 6 then keeps labels and axis names inside the chart
+// (its default outer bounds), moving names clear of the labels, so nothing overlaps at any width.
 const base: EChartsCoreOption = {
   color: palette,
   textStyle: {
     fontFamily: 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
     color: '#334155',
   },
-  grid: { left: 56, right: 24, top: 36, bottom: 40, containLabel: true },
+  grid: { left: 48, right: 16, top: 32, bottom: 32 },
   tooltip: { backgroundColor: '#ffffff', borderColor: '#e2e8f0', textStyle: { color: '#0f172a' } },
   animationDuration: 300,
 };
 
 const charts = new Set<echarts.ECharts>();
 
-/** Draws `option` in `el` (reusing the chart already there). */
-export function chart(el: HTMLElement, option: EChartsCoreOption): echarts.ECharts {
+/** Draws `option` in `el` (reusing the chart already there); `description` is what a screen reader says. */
+export function chart(el: HTMLElement, option: EChartsCoreOption, description: string): echarts.ECharts {
   const existing = echarts.getInstanceByDom(el);
   const instance = existing ?? echarts.init(el, undefined, { renderer: 'canvas' });
   if (!existing) charts.add(instance);
-  instance.setOption({ ...base, ...option }, { notMerge: true });
+  const aria = { enabled: true, label: { enabled: true, description } };
+  instance.setOption({ ...base, ...option, aria }, { notMerge: true });
+  el.dataset.description = description;
   return instance;
 }
 
@@ -57,7 +65,8 @@ window.addEventListener('resize', () => resizeCharts());
 export const axisStyle = {
   axisLine: { lineStyle: { color: '#cbd5e1' } },
   splitLine: { lineStyle: { color: '#eef2f7' } },
-  axisLabel: { color: '#64748b' },
+  // Labels that would overlap are left out rather than drawn over each other (narrow screens).
+  axisLabel: { color: '#64748b', hideOverlap: true },
 };
 
 /** A tooltip for the point under the pointer, written from the row the point was drawn from. */
@@ -74,4 +83,11 @@ export function rowTooltip<T>(rows: readonly T[], show: (row: T) => string) {
 /** A category axis with its name in the middle below it. */
 export function namedCategoryAxis(name: string, data: string[]) {
   return { type: 'category', data, name, nameLocation: 'middle', nameGap: 28, ...axisStyle };
+}
+
+/** "from a to b" of the numbers, for descriptions. */
+export function spanOf(values: (number | null)[], show: (n: number) => string): string {
+  const known = values.filter((v): v is number => v !== null);
+  if (known.length === 0) return 'no values';
+  return `from ${show(Math.min(...known))} to ${show(Math.max(...known))}`;
 }

@@ -1,10 +1,24 @@
 // Fetching the API. Every answer carries `meta`; when the data is stale (the source is out of reach), the
-// banner says so and how old the data is.
-import type { Envelope, Meta } from '../types.ts';
-import { fmtAge, fmtTime } from './dom.ts';
+// banner says so and how old the data is. Another banner says which pipeline run the page shows, and when a
+// later run failed, where and why.
+import type { Envelope, Meta, Snapshot } from '../types.ts';
+import { clear, fmtAge, fmtTime, h } from './dom.ts';
 
-export async function get<T>(path: string, params: Record<string, string | number> = {}): Promise<T> {
-  const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+export type Query = Record<string, string | number | readonly string[] | undefined>;
+
+/** The query string of `params`: a list gives the parameter once per value; undefined leaves it out. */
+export function queryString(params: Query): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value as readonly string[]) search.append(name, v);
+    else search.append(name, String(value));
+  }
+  return search.toString();
+}
+
+export async function get<T>(path: string, params: Query = {}): Promise<T> {
+  const query = queryString(params);
   const response = await fetch(`/api${path}${query ? `?${query}` : ''}`, {
     headers: { Accept: 'application/json' },
   });
@@ -34,4 +48,43 @@ function showMeta(meta: Meta): void {
     lastStale = undefined;
     banner.hidden = true;
   }
+}
+
+/** Where a failed run stopped: the notebook, cell (and its title) and line. */
+export function failedWhere(failure: {
+  notebook: string | null;
+  cell: number | null;
+  title: string | null;
+  line: number | null;
+}): string {
+  const parts = [failure.notebook?.split('/').at(-1) ?? 'the transform'];
+  if (failure.cell !== null) parts.push(`cell ${failure.cell}${failure.title ? ` “${failure.title}”` : ''}`);
+  if (failure.line !== null) parts.push(`line ${failure.line}`);
+  return parts.join(', ');
+}
+
+/** The run the tables come from; when a later run failed, where and why, and that its versions are not shown. */
+export async function showRunBanner(): Promise<void> {
+  const banner = document.getElementById('run-banner');
+  if (!banner) return;
+  const snapshot = await get<Snapshot>('/runs/snapshot').catch(() => undefined);
+  if (!snapshot?.run && !snapshot?.failedAfter) return;
+  const failed = snapshot.failedAfter;
+  const served = snapshot.run
+    ? `Showing the tables of run ${snapshot.run.runId}, finished ${fmtTime(snapshot.run.finishedAt)}.`
+    : 'No run has finished successfully yet: showing the latest table versions.';
+  clear(
+    banner,
+    h('span', { 'data-testid': 'run-served' }, served),
+    failed
+      ? h(
+          'span',
+          { 'data-testid': 'run-failed' },
+          ` A later run, ${failed.runId}, failed at ${failedWhere(failed.failure)}: ${failed.failure.message}. ` +
+            `Its ${failed.tablesWritten.length} new table versions are not shown.`,
+        )
+      : null,
+  );
+  banner.classList.toggle('failed', Boolean(failed));
+  banner.hidden = false;
 }

@@ -267,6 +267,7 @@ async function serve(resolved: ResolvedConfig, port?: number): Promise<void> {
     deltaRoot: configPath(resolved, resolved.profile.delta),
     manifestsDir: configPath(resolved, resolved.profile.manifests),
     port: port ?? resolved.config.app.port,
+    freshness: resolved.config.app.freshness,
   });
   log.info(`\ndashboard: ${app.url}  (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {

@@ -240,9 +240,36 @@ export const transformSettings = z
   })
   .default({ notebooks: [], parameters: {} });
 
+/** A duration as `<number><unit>`, the unit m (minutes), h (hours) or d (days): `36h`, `90m`, `3d`. */
+const DURATION = /^(\d+(?:\.\d+)?)([mhd])$/;
+const UNIT_SECONDS = { m: 60, h: 3600, d: 86_400 } as const;
+
+export function durationSeconds(text: string): number {
+  const match = DURATION.exec(text);
+  if (!match) throw new Error(`expected a duration such as 36h, 90m or 3d, found ${JSON.stringify(text)}`);
+  return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
+}
+
+const duration = z.string().regex(DURATION, 'a duration such as 36h, 90m or 3d');
+
+/** How old the app's data may get, as dbt's source freshness: a warning after `warnAfter`, an error after `errorAfter`. */
+const freshness = z.strictObject({ warnAfter: duration, errorAfter: duration }).superRefine((f, ctx) => {
+  // Runs even when a duration is malformed (that has its own issue): compare well-formed ones only.
+  if (!DURATION.test(f.warnAfter) || !DURATION.test(f.errorAfter)) return;
+  if (durationSeconds(f.warnAfter) > durationSeconds(f.errorAfter))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['errorAfter'],
+      message: `expected a duration at least warnAfter (${f.warnAfter}), found ${f.errorAfter}`,
+    });
+});
+
 export const appSettings = z
-  .strictObject({ port: z.number().int().positive().default(3000) })
-  .default({ port: 3000 });
+  .strictObject({
+    port: z.number().int().positive().default(3000),
+    freshness: freshness.default({ warnAfter: '36h', errorAfter: '72h' }),
+  })
+  .default({ port: 3000, freshness: { warnAfter: '36h', errorAfter: '72h' } });
 
 export const configSchema = z.strictObject({
   project: identifier,
@@ -265,3 +292,4 @@ export type SqlTargetConfig = z.output<typeof sqlTarget>;
 export type DatabricksConfig = z.output<typeof databricks>;
 export type SparkConfig = z.output<typeof spark>;
 export type IngestSettings = z.output<typeof ingestSettings>;
+export type AppSettings = z.output<typeof appSettings>;

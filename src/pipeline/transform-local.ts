@@ -13,6 +13,7 @@ import {
   loadsState,
   planTransform,
   transform,
+  TransformFailedError,
   type TransformManifest,
 } from '../stages/transform.ts';
 import { count, formatDuration } from '../util/format.ts';
@@ -74,6 +75,10 @@ export async function runLocalTransform(
       run: ctx.run,
       log: ctx.log,
       progress: ctx.progress?.('transform'),
+    }).catch(async (error: unknown) => {
+      // A failed run leaves a manifest too: where it stopped and the table versions it wrote before.
+      if (error instanceof TransformFailedError) await recordManifest(manifests, error.manifest, ctx);
+      throw error;
     });
     const manifestPath = await recordManifest(manifests, manifest, ctx);
     return { result: manifest, manifestPath, report: transformReport(manifest, true), verdict: ok };

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { DuckDBInstance, type JS } from '@duckdb/node-api';
 import { createDeltaTableStore } from '../notebooks/delta-table-store.ts';
 import type { NotebookParams } from '../notebooks/params.ts';
-import { readNotebook } from '../notebooks/parser.ts';
-import { runNotebooks, type CellEvent, type TableWritten } from '../notebooks/runner.ts';
+import { NotebookError, readNotebook } from '../notebooks/parser.ts';
+import { referencedTables, runNotebooks, type CellEvent, type TableWritten } from '../notebooks/runner.ts';
 import type { SqlSource } from '../notebooks/sql-source.ts';
 import { classifyStatement, tableNameText } from '../notebooks/statements.ts';
 import { AUDIT_TABLE, type SqlSession } from '../sql/types.ts';
@@ -41,16 +41,49 @@ export interface QueryOutput {
   rows: Record<string, JS>[];
 }
 
+/** Where and why a run stopped. */
+export interface TransformFailure {
+  message: string;
+  notebook?: string;
+  cell?: number;
+  title?: string;
+  line?: number;
+}
+
 export interface TransformManifest extends Manifest {
   stage: 'transform';
+  /**
+   * A failed run has a manifest too: `failure` says where and why, `tables` what it wrote before it stopped.
+   * Manifests written before failures were recorded have no status: they are of succeeded runs.
+   */
+  status?: 'succeeded' | 'failed';
+  failure?: TransformFailure;
   deltaRoot: string;
   params: NotebookParams;
   fingerprint?: string;
-  notebooks: { path: string; seconds: number; cells: number }[];
+  /** The notebooks run; `reads` are the Delta tables each read, `extracts` the SQL store tables. */
+  notebooks: { path: string; seconds: number; cells: number; reads?: string[]; extracts?: string[] }[];
   /** Every table written, in order, with the version it committed. */
   tables: TableWritten[];
   /** What the notebooks' plain queries returned (their last cells show results, e.g. the top rules). */
   queries: QueryOutput[];
+}
+
+/** The run stopped: the error says why (its message is the cause's), `manifest` is the failed run's manifest. */
+export class TransformFailedError extends Error {
+  override name = 'TransformFailedError';
+  readonly manifest: TransformManifest;
+  constructor(manifest: TransformManifest, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.manifest = manifest;
+  }
+}
+
+function failureOf(error: unknown): TransformFailure {
+  if (!(error instanceof NotebookError))
+    return { message: error instanceof Error ? error.message : String(error) };
+  const { notebook, cell, line } = error.where;
+  return { message: error.detail, notebook, cell: cell?.index, title: cell?.title, line };
 }
 
 export async function transform(options: TransformOptions): Promise<TransformManifest> {
@@ -67,6 +100,7 @@ export async function transform(options: TransformOptions): Promise<TransformMan
   };
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
+  const written: TableWritten[] = [];
   try {
     // Delta timestamps are UTC; so is every date and time the notebooks compute.
     await conn.run("SET TimeZone = 'UTC'");
@@ -76,14 +110,21 @@ export async function transform(options: TransformOptions): Promise<TransformMan
       tables: createDeltaTableStore(conn, options.deltaRoot),
       source: options.source,
       params: options.params,
-      onTable: (t) =>
-        log.info(`  ${t.table.padEnd(34)} version ${String(t.version).padStart(3)}  ${count(t.rows, 'row')}`),
+      onTable: (t) => {
+        written.push(t);
+        log.info(`  ${t.table.padEnd(34)} version ${String(t.version).padStart(3)}  ${count(t.rows, 'row')}`);
+      },
       onCell: (cell) => showCell(progress, cell),
+    }).catch((error: unknown) => {
+      const finishedAt = new Date().toISOString();
+      const failed = { ...base, finishedAt, status: 'failed' as const, failure: failureOf(error) };
+      throw new TransformFailedError({ ...failed, notebooks: [], tables: written, queries: [] }, error);
     });
     return {
       ...base,
+      status: 'succeeded',
       finishedAt: new Date().toISOString(),
-      notebooks: result.notebooks.map((n) => ({ path: n.path, seconds: n.seconds, cells: n.cells.length })),
+      notebooks: await notebookRecords(options, result.notebooks),
       tables: result.tables,
       queries: result.notebooks.flatMap((n) =>
         n.cells.flatMap((c) =>
@@ -150,8 +191,8 @@ export async function loadsState(session: SqlSession): Promise<string> {
 }
 
 /**
- * The skip-unchanged rule: a run may be skipped when the last one read the same inputs (same fingerprint) and
- * every table it wrote is still there to read.
+ * The skip-unchanged rule: a run may be skipped when the last one read the same inputs (same fingerprint), did
+ * not fail, and every table it wrote is still there to read.
  */
 export function isUnchanged(
   last: TransformManifest | undefined,
@@ -159,24 +200,56 @@ export function isUnchanged(
 ): last is TransformManifest {
   return (
     last?.fingerprint === fingerprint &&
+    last.status !== 'failed' &&
     last.tables.every((t) => existsSync(path.join(last.deltaRoot, ...t.table.split('.'), '_delta_log')))
   );
 }
 
-/** The tables each notebook would write, read from its statements without running anything (a dry run). */
-export async function planTransform(notebooks: string[]): Promise<{ notebook: string; tables: string[] }[]> {
+/** What a notebook writes and reads, from its statements without running anything. */
+export interface PlannedNotebook {
+  notebook: string;
+  /** Tables it writes. */
+  tables: string[];
+  /** Two-part names its statements mention that it does not write (tables it reads, and alias.column pairs). */
+  mentions: string[];
+  /** SQL store tables its extraction views read (their `dbtable` option). */
+  extracts: string[];
+}
+
+/** The tables each notebook would write and read (a dry run shows it; a run records it for the lineage). */
+export async function planTransform(notebooks: string[]): Promise<PlannedNotebook[]> {
   const planned = [];
   for (const file of notebooks) {
     const notebook = await readNotebook(file);
-    const tables = notebook.cells
-      .flatMap((c) => c.statements)
-      .map((s) => classifyStatement(s.tokens))
-      .flatMap((s) =>
-        s.kind === 'create-table' || s.kind === 'insert' || s.kind === 'merge'
-          ? [tableNameText(s.table)]
-          : [],
-      );
-    planned.push({ notebook: file, tables: [...new Set(tables)] });
+    const tables = new Set<string>();
+    const mentioned = new Set<string>();
+    const extracts = new Set<string>();
+    for (const { tokens } of notebook.cells.flatMap((c) => c.statements)) {
+      const s = classifyStatement(tokens);
+      if (s.kind === 'create-table' || s.kind === 'insert' || s.kind === 'merge')
+        tables.add(tableNameText(s.table));
+      if (s.kind === 'extract' && s.options.dbtable) extracts.add(s.options.dbtable);
+      for (const name of referencedTables(tokens)) mentioned.add(tableNameText(name));
+    }
+    const mentions = [...mentioned].filter((t) => !tables.has(t));
+    planned.push({ notebook: file, tables: [...tables], mentions, extracts: [...extracts] });
   }
   return planned;
+}
+
+/** Each notebook as the manifest records it: time, cells, and what it read (for the app's lineage). */
+async function notebookRecords(
+  options: TransformOptions,
+  notebooks: { path: string; seconds: number; cells: unknown[] }[],
+): Promise<TransformManifest['notebooks']> {
+  const plans = await planTransform(options.notebooks);
+  const isTable = (name: string) =>
+    existsSync(path.join(options.deltaRoot, ...name.split('.'), '_delta_log'));
+  return notebooks.map((n, i) => ({
+    path: n.path,
+    seconds: n.seconds,
+    cells: n.cells.length,
+    reads: plans[i]?.mentions.filter(isTable) ?? [],
+    extracts: plans[i]?.extracts ?? [],
+  }));
 }

@@ -12,11 +12,13 @@ const ruleQueries = [
   'sort=support&dir=desc',
   'sort=leverage&dir=asc',
   'sort=conviction&dir=desc',
-  'q=milk',
-  'q=MILK&side=antecedent',
-  'q=milk&side=consequent&minConfidence=0.05',
-  'q=%3Cscript',
-  'q=no%20such%20item',
+  'sort=zhangsMetric&dir=asc&maxZhangsMetric=0.5',
+  'sort=kulczynski&minJaccard=0.01&maxCertainty=0.9',
+  'item=whole%20milk',
+  'item=whole%20milk&side=antecedent',
+  'item=whole%20milk&item=yogurt&match=any&side=consequent&minConfidence=0.05',
+  'item=%3Cscript%3E',
+  'item=no%20such%20item',
   'minSupport=1',
 ];
 
@@ -37,7 +39,11 @@ export function apiPaths(): string[] {
     '/api/customers/top?limit=100',
     '/api/baskets/sizes',
     '/api/tables',
+    '/api/rules/items',
+    '/api/runs',
+    '/api/runs/lineage',
     '/api/rules?minConfidence=2',
+    '/api/rules/export.csv?item=whole%20milk',
     '/api/tables/gold.nope/history',
     ...ruleQueries.map((q) => `/api/rules?${q}`),
     ...ruleQueries.map((q) => `/api/rules/scatter?${q}`),
@@ -47,6 +53,7 @@ export function apiPaths(): string[] {
       `/api/tables/${table}/history`,
       `/api/tables/${table}/rows`,
       `/api/tables/${table}/rows?version=0&limit=20`,
+      `/api/tables/${table}/rows?version=0&offset=30&limit=15`,
     );
   }
   return list;

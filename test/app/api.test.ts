@@ -1,25 +1,19 @@
 // The API on local Delta tables: filters, sorting and paging done in SQL, input checks, caching keyed by table
 // version, /healthz, security headers; the Render Blueprint; and the production entry's graceful shutdown.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localSource, serveApp, startApp } from '../../app/server.ts';
 import type { RunningApp } from '../../app/server.ts';
-import type { BasketSize, Overview, Rule, RulesPage } from '../../app/types.ts';
+import { freshnessFromEnv } from '../../app/main.ts';
+import type { BasketSize, Overview, PipelineRun } from '../../app/types.ts';
 import { writeManifest } from '../../src/stages/manifest.ts';
-import { registerDeltaView } from '../../src/delta/index.ts';
+import type { Manifest } from '../../src/stages/manifest.ts';
 import { repoRoot } from '../helpers/services.ts';
-import {
-  overwriteTable,
-  runSamplePipeline,
-  startWarehouse,
-  tableLocation,
-  tempDir,
-  WAREHOUSE_TOKEN,
-} from './helpers.ts';
+import { overwriteTable, runSamplePipeline, startWarehouse, tempDir, WAREHOUSE_TOKEN } from './helpers.ts';
 
 let deltaRoot: string;
 let app: RunningApp;
@@ -39,78 +33,15 @@ async function get<T>(p: string): Promise<{ status: number; data: T; error?: str
   return { status: response.status, data: body.data, error: body.error, headers: response.headers };
 }
 
-/** Every rule of the fixture, straight from the Delta table. */
-async function allRules(): Promise<Rule[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    await registerDeltaView(conn, 'rules', tableLocation(deltaRoot, 'gold.association_rules'));
-    const reader = await conn.runAndReadAll(
-      'SELECT antecedents, consequents, support, confidence, lift FROM rules',
-    );
-    return reader.getRowObjectsJS() as unknown as Rule[];
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
-
-describe('rules', () => {
-  test('thresholds and search filter in SQL and the total counts the same rules', async () => {
-    const rules = await allRules();
-    expect(rules.length).toBeGreaterThan(20);
-    // Thresholds in the middle of the data, so that each keeps some rules and drops others.
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    const confidence = median(rules.map((r) => r.confidence!));
-    const support = median(rules.map((r) => r.support!));
-    const lift = median(rules.map((r) => r.lift!));
-    const cases = [
-      { query: `minConfidence=${confidence}`, keep: (r: Rule) => r.confidence! >= confidence },
-      {
-        query: `minSupport=${support}&minLift=${lift}`,
-        keep: (r: Rule) => r.support! >= support && r.lift! >= lift,
-      },
-      { query: 'q=Milk', keep: (r: Rule) => `${r.antecedents} ${r.consequents}`.includes('milk') },
-      { query: 'q=milk&side=antecedent', keep: (r: Rule) => r.antecedents!.includes('milk') },
-    ];
-    for (const c of cases) {
-      const expected = rules.filter(c.keep);
-      expect(expected.length, c.query).toBeGreaterThan(0);
-      const page = await get<RulesPage>(`/api/rules?${c.query}&pageSize=500`);
-      expect(page.status).toBe(200);
-      expect(page.data.total, c.query).toBe(expected.length);
-      expect(page.data.rows.length).toBe(Math.min(500, expected.length));
-      for (const r of page.data.rows) expect(c.keep(r), `${c.query}: ${JSON.stringify(r)}`).toBe(true);
-    }
-  });
-
-  test('sorts either way and pages without overlap', async () => {
-    const asc = await get<RulesPage>('/api/rules?sort=confidence&dir=asc&pageSize=50');
-    const values = asc.data.rows.map((r) => r.confidence!);
-    expect(values).toEqual([...values].sort((a, b) => a - b));
-    const desc = await get<RulesPage>('/api/rules?sort=lift&dir=desc&pageSize=50');
-    const lifts = desc.data.rows.map((r) => r.lift!);
-    expect(lifts).toEqual([...lifts].sort((a, b) => b - a));
-    const [p1, p2] = await Promise.all([
-      get<RulesPage>('/api/rules?sort=antecedents&dir=asc&page=1&pageSize=10'),
-      get<RulesPage>('/api/rules?sort=antecedents&dir=asc&page=2&pageSize=10'),
-    ]);
-    const key = (r: Rule) => `${r.antecedents} → ${r.consequents}`;
-    const first = new Set(p1.data.rows.map(key));
-    expect(p2.data.rows.length).toBe(10);
-    for (const r of p2.data.rows) expect(first.has(key(r))).toBe(false);
-    expect(p1.data.rows.at(-1)!.antecedents! <= p2.data.rows[0]!.antecedents!).toBe(true);
-  });
-
-  test('bad input is a 400 that names the parameter', async () => {
+describe('bad input', () => {
+  test('is a 400 that names the parameter', async () => {
     const cases: [string, RegExp][] = [
       ['/api/rules?minConfidence=abc', /minConfidence/],
-      ['/api/rules?minSupport=2', /minSupport/],
-      ['/api/rules?sort=antecedents;DROP%20TABLE%20x', /sort/],
       ['/api/rules?pageSize=100000', /pageSize/],
       ['/api/items/top?limit=0', /limit/],
       ['/api/tables/gold.nope/rows', /unknown table "gold.nope"/],
       ['/api/tables/gold.association_rules/rows?version=99', /version/],
+      ['/api/tables/gold.association_rules/rows?offset=-1', /offset/],
     ];
     for (const [p, message] of cases) {
       const r = await get(p);
@@ -162,36 +93,135 @@ describe('the service', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
     const html = await response.text();
-    expect(html).toContain('<script type="module" src="/assets/app.js"></script>');
-    const js = await fetch(`${app.url}/assets/app.js`);
+    const script = /<script type="module" src="(\/assets\/app\.[\w-]{16}\.js)"><\/script>/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(`${app.url}${script}`);
     expect(js.headers.get('content-type')).toContain('javascript');
     expect((await js.text()).length).toBeGreaterThan(100_000);
+  });
+
+  test('bundles have their content hash in the name and are cached for a year; the page is revalidated', async () => {
+    const html = await (await fetch(`${app.url}/`)).text();
+    const bundles = [...html.matchAll(/(\/assets\/app\.([\w-]{16})\.(?:js|css))/g)];
+    expect(bundles.map((m) => m[1]!.split('.').at(-1))).toEqual(['css', 'js']);
+    for (const [, route, hash] of bundles) {
+      const first = await fetch(`${app.url}${route}`);
+      const body = await first.text();
+      expect(first.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      // The name's hash is the content's.
+      expect(createHash('sha256').update(body).digest('base64url').slice(0, 16)).toBe(hash);
+      const etag = first.headers.get('etag')!;
+      expect(etag).toMatch(/^(W\/)?"[\w-]+"$/);
+      const again = await fetch(`${app.url}${route}`, { headers: { 'If-None-Match': etag } });
+      expect(again.status).toBe(304);
+      expect(await again.text()).toBe('');
+      const other = await fetch(`${app.url}${route}`, { headers: { 'If-None-Match': '"something-else"' } });
+      expect(other.status).toBe(200);
+    }
+    const page = await fetch(`${app.url}/`);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    const tag = page.headers.get('etag')!;
+    const revalidated = await fetch(`${app.url}/`, {
+      headers: { 'If-None-Match': `W/${tag.replace(/^W\//, '')}, "x"` },
+    });
+    expect(revalidated.status).toBe(304);
+    expect((await fetch(`${app.url}/assets/app.js`)).status).toBe(404);
   });
 });
 
 describe('serveApp (what npm start ends with)', () => {
-  test('serves the local tables at http://localhost and shows the last pipeline run from the manifests', async () => {
+  test('serves the local tables at http://localhost with the run history from the manifests and the freshness of lakehouse.yml', async () => {
     const manifestsDir = tempDir('app-manifests');
     const run = {
       runId: 'r-42',
       startedAt: '2026-01-02T03:04:05.000Z',
       finishedAt: '2026-01-02T03:04:09.000Z',
     };
-    await writeManifest(manifestsDir, { stage: 'ingest', dryRun: false, ...run });
-    await writeManifest(manifestsDir, { stage: 'load', dryRun: false, ...run, runId: 'r-43' });
-    const served = await serveApp({ deltaRoot, manifestsDir, port: 0 });
+    const totals = { files: 2, uploaded: 2, skipped: 0, conflicts: 0, failed: 0, bytes: 10 };
+    await writeManifest(manifestsDir, {
+      stage: 'ingest',
+      dryRun: false,
+      ...run,
+      objects: [],
+      totals,
+    } as Manifest);
+    await writeManifest(manifestsDir, {
+      stage: 'ingest',
+      dryRun: true,
+      ...run,
+      runId: 'r-dry',
+      totals,
+    } as Manifest);
+    const served = await serveApp({
+      deltaRoot,
+      manifestsDir,
+      port: 0,
+      freshness: { warnAfter: '1h', errorAfter: '2d' },
+    });
     try {
       expect(served.url).toMatch(/^http:\/\/localhost:\d+$/);
-      const body = (await (await fetch(`${served.url}/api/overview`)).json()) as { data: Overview };
-      expect(body.data.lastRun?.stages).toEqual([
-        { stage: 'ingest', ...run },
-        { stage: 'load', ...run, runId: 'r-43' },
+      const runs = (await (await fetch(`${served.url}/api/runs`)).json()) as { data: PipelineRun[] };
+      expect(runs.data).toEqual([
+        {
+          ...run,
+          status: 'succeeded',
+          seconds: 4,
+          stages: [
+            {
+              stage: 'ingest',
+              status: 'succeeded',
+              startedAt: run.startedAt,
+              finishedAt: run.finishedAt,
+              seconds: 4,
+              counts: { files: 2, uploaded: 2, skipped: 0, failed: 0, bytes: 10 },
+              failure: null,
+            },
+          ],
+        },
       ]);
+      const body = (await (await fetch(`${served.url}/api/overview`)).json()) as { data: Overview };
+      // No transform manifest: the latest versions are served, and their age is the data's.
+      expect(body.data.snapshot.run).toBeNull();
+      expect(body.data.snapshot.freshness).toMatchObject({
+        status: 'fresh',
+        warnAfterSeconds: 3600,
+        errorAfterSeconds: 172_800,
+      });
       expect(body.data.tables.find((t) => t.name === 'gold.association_rules')?.version).toBe(0);
       expect(body.data.transactions).toBeGreaterThan(body.data.baskets!);
+      expect(body.data.topItems).toHaveLength(5);
+      expect(body.data.strongestRules.map((r) => r.metrics.lift)).toEqual(
+        [...body.data.strongestRules.map((r) => r.metrics.lift)].sort((a, b) => b! - a!),
+      );
     } finally {
       await served.close();
     }
+  });
+});
+
+describe('app.freshness in lakehouse.yml', () => {
+  test('is read by app/main.ts, and a mistake names the key and what was expected', () => {
+    const dir = tempDir('app-freshness');
+    const yml = fs.readFileSync(path.join(repoRoot, 'lakehouse.yml'), 'utf8');
+    const write = (freshness: string) => {
+      const file = path.join(dir, 'lakehouse.yml');
+      fs.writeFileSync(file, yml.replace(/freshness: \{[^}]*\}/, `freshness: ${freshness}`));
+      return file;
+    };
+    expect(freshnessFromEnv({ LAKEHOUSE_CONFIG: write('{ warnAfter: 90m, errorAfter: 1.5d }') })).toEqual({
+      warnAfterSeconds: 5400,
+      errorAfterSeconds: 129_600,
+    });
+    expect(() => freshnessFromEnv({ LAKEHOUSE_CONFIG: write('{ warnAfter: 3d, errorAfter: 1d }') })).toThrow(
+      /app\.freshness\.errorAfter.*at least warnAfter \(3d\), found 1d/,
+    );
+    expect(() =>
+      freshnessFromEnv({ LAKEHOUSE_CONFIG: write('{ warnAfter: 36 hours, errorAfter: 3d }') }),
+    ).toThrow(/app\.freshness\.warnAfter.*a duration such as 36h/);
+    expect(freshnessFromEnv({ LAKEHOUSE_CONFIG: path.join(repoRoot, 'lakehouse.yml') })).toEqual({
+      warnAfterSeconds: 36 * 3600,
+      errorAfterSeconds: 72 * 3600,
+    });
   });
 });
 

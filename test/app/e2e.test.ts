@@ -1,19 +1,22 @@
-// The app in Debian's Chromium (playwright-core): every section loads without console errors, the controls
-// drive the API, time travel shows an earlier version, and data is printed as text. With UPDATE_SCREENSHOTS=1
-// it also writes docs/screenshots/<section>.png.
+// The app in Debian's Chromium (playwright-core): every section loads without console errors, the confidence
+// slider drives the API, time travel shows an earlier version, data is printed as text, and a transform that
+// fails in the middle leaves the page on the previous run, saying where and why the later one failed. With
+// UPDATE_SCREENSHOTS=1 it also writes docs/screenshots/<section>.png. The rules explorer: e2e-rules.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Page } from 'playwright-core';
 import { databricksSource, localSource, startApp } from '../../app/server.ts';
 import type { RunningApp } from '../../app/server.ts';
 import type { RulesPage, TableRows } from '../../app/types.ts';
 import { needsChromium, repoRoot } from '../helpers/services.ts';
 import { HOSTILE_ITEM } from './fixture.ts';
+import { lakehouse } from '../helpers/cli.ts';
 import {
   addItemToSample,
   launchChromium,
+  openPage,
   runSamplePipeline,
+  sectionReady,
   startWarehouse,
   WAREHOUSE_TOKEN,
 } from './helpers.ts';
@@ -55,26 +58,8 @@ describe.skipIf(!chromiumOk)('the app in Chromium', () => {
     await app?.close();
   });
 
-  /** A new page that records console errors, page errors, failed requests and dialogs. */
-  async function open(hash: string): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    await page.goto(`${app.url}/${hash}`);
-    return { page, problems };
-  }
-
-  async function ready(page: Page, section: string): Promise<void> {
-    await page.locator(`#section-${section}[data-state="ready"]`).waitFor({ timeout: 20_000 });
-  }
+  const open = (hash: string) => openPage(browser.context, `${app.url}/${hash}`);
+  const ready = sectionReady;
 
   async function api<T>(p: string): Promise<T> {
     const body = (await (await fetch(app.url + p)).json()) as { data: T };
@@ -126,38 +111,6 @@ describe.skipIf(!chromiumOk)('the app in Chromium', () => {
     }
   });
 
-  test('the item search filters the rules table', async () => {
-    const { page, problems } = await open('#/rules');
-    try {
-      await ready(page, 'rules');
-      await page.getByTestId('rule-search').fill('milk');
-      await expect.poll(() => page.getByTestId('rule-count').getAttribute('data-query')).toContain('q=milk');
-      const expected = await api<RulesPage>('/api/rules?q=milk');
-      expect(expected.total).toBeGreaterThan(0);
-      const rows = page.locator('[data-testid="rules-table"] tbody tr');
-      const texts = await rows.allTextContents();
-      expect(texts.length).toBe(Math.min(25, expected.total!));
-      for (const t of texts) expect(t).toContain('milk');
-      expect(await page.getByTestId('rule-count').textContent()).toBe(
-        expected.total!.toLocaleString('en-US'),
-      );
-
-      // Only the "then" side: every consequent holds the item.
-      await page.getByTestId('rule-side').selectOption('consequent');
-      await expect
-        .poll(() => page.getByTestId('rule-count').getAttribute('data-query'))
-        .toContain('side=consequent');
-      const consequents = await page
-        .locator('[data-testid="rules-table"] tbody tr td:nth-child(2)')
-        .allTextContents();
-      expect(consequents.length).toBeGreaterThan(0);
-      for (const t of consequents) expect(t).toContain('milk');
-      expect(problems).toEqual([]);
-    } finally {
-      await page.close();
-    }
-  });
-
   test('time travel shows the rows of an earlier version', async () => {
     await withHostileItem();
     const { page, problems } = await open('#/data/gold.item_popularity');
@@ -176,11 +129,12 @@ describe.skipIf(!chromiumOk)('the app in Chromium', () => {
         .evaluateAll((trs) =>
           trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)),
         );
-      const item = old.columns.indexOf('item');
+      const item = old.columns.findIndex((c) => c.name === 'item');
       expect(shown.length).toBe(old.rows.length);
       expect(shown.map((r) => r[item])).toEqual(old.rows.map((r) => String(r[item])));
       expect(shown.flat()).not.toContain(HOSTILE_ITEM);
       expect(await page.getByTestId('history').locator('tbody tr').count()).toBe(2);
+      if (screenshots) await page.screenshot({ path: path.join(screenshotDir, 'data-table.png') });
       expect(problems).toEqual([]);
     } finally {
       await page.close();
@@ -196,11 +150,12 @@ describe.skipIf(!chromiumOk)('the app in Chromium', () => {
       expect(cells).toContain(HOSTILE_ITEM);
       await page.goto(`${app.url}/#/rules`);
       await ready(page, 'rules');
-      await page.getByTestId('rule-search').fill('<script');
+      await page.getByTestId('item-input').fill('<script');
+      await page.locator('#item-options [role="option"]').first().click();
       await expect
         .poll(() => page.getByTestId('rule-count').getAttribute('data-query'))
-        .toContain('q=%3Cscript');
-      const ruleCells = await page.locator('[data-testid="rules-table"] tbody td').allTextContents();
+        .toContain('item=%3Cscript%3E');
+      const ruleCells = await page.locator('[data-testid="rules-table"] tbody li').allTextContents();
       expect(ruleCells).toContain(HOSTILE_ITEM);
       // No script element came from the data, and no alert() ran.
       expect(await page.locator('main script').count()).toBe(0);
@@ -245,6 +200,74 @@ describe.skipIf(!chromiumOk)('the app in Chromium', () => {
       await page.close();
       await remote.close();
       await warehouse.close();
+    }
+  });
+
+  test('a transform that fails in the middle: the page stays on the previous run and says where and why', async () => {
+    await withHostileItem();
+    // Notebook 01, then a notebook that writes a table and fails in its next cell.
+    const broken = path.join(project.dir, '02_broken.sql');
+    fs.writeFileSync(
+      broken,
+      [
+        '-- Databricks notebook source',
+        '-- DBTITLE 1,Calendar fields',
+        'CREATE OR REPLACE TABLE silver.transactions_enriched AS SELECT *, 0 AS broken FROM silver.transactions;',
+        '-- COMMAND ----------',
+        '-- DBTITLE 1,A check that fails',
+        "SELECT assert_true(1 = 0, 'planted failure');",
+      ].join('\n'),
+    );
+    const notebook = path.join(repoRoot, 'notebooks/01_extract_clean.sql');
+    const run = await lakehouse([
+      '-c',
+      project.config,
+      'transform',
+      '--notebook',
+      notebook,
+      '--notebook',
+      broken,
+    ]);
+    expect(run.code).not.toBe(0);
+    const { page, problems } = await open('#/overview');
+    try {
+      await ready(page, 'overview');
+      const failed = page.getByTestId('run-failed');
+      await expect.poll(() => failed.isVisible()).toBe(true);
+      expect(await failed.textContent()).toMatch(
+        /failed at 02_broken\.sql, cell \d+ “A check that fails”, line \d+: assertion failed: planted failure\. Its 3 new table versions are not shown\./,
+      );
+      expect(await page.getByTestId('run-served').textContent()).toMatch(/^Showing the tables of run local-/);
+      // Every table is served at the version the previous run wrote (1); three have a newer one (2).
+      const versions = await page.locator('[data-testid="table-versions"] tbody tr').evaluateAll((trs) =>
+        trs.map((tr) =>
+          Array.from(tr.querySelectorAll('td'))
+            .slice(0, 3)
+            .map((td) => td.textContent),
+        ),
+      );
+      expect(versions.every(([, served]) => served === '1')).toBe(true);
+      expect(
+        versions
+          .filter(([, , latest]) => latest === '2')
+          .map(([name]) => name)
+          .sort(),
+      ).toEqual(['silver.baskets', 'silver.transactions', 'silver.transactions_enriched']);
+      if (screenshots) await page.screenshot({ path: path.join(screenshotDir, 'failed-run.png') });
+      await page.goto(`${app.url}/#/data/silver.transactions_enriched`);
+      await ready(page, 'data');
+      await expect
+        .poll(() => page.getByTestId('rows-caption').textContent())
+        .toContain('Version 1 (served; latest is 2)');
+      expect(await page.getByTestId('columns').locator('tbody tr').allTextContents()).not.toContain(
+        expect.stringContaining('broken'),
+      );
+      expect(await page.getByTestId('history').locator('tbody tr').first().textContent()).toContain(
+        '(failed)',
+      );
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
     }
   });
 });

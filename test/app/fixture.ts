@@ -50,6 +50,12 @@ export async function createFixtureTables(conn: DuckDBConnection, options: Fixtu
            CAST(count(*) OVER (PARTITION BY basket_id) AS INTEGER) AS basket_size
     FROM lines`);
   await conn.run('DROP TABLE silver.baskets_raw');
+  await conn.run(`CREATE OR REPLACE TABLE silver.transactions_enriched AS
+    SELECT basket_id, member_number, txn_date, CAST(year(txn_date) AS INT) AS year,
+           CAST(month(txn_date) AS INT) AS month, CAST(day(txn_date) AS INT) AS day,
+           CAST(weekofyear(txn_date) AS INT) AS week_of_year, CAST(dayofweek(txn_date) + 1 AS INT) AS day_of_week,
+           item, quantity, basket_size
+    FROM silver.transactions`);
   await conn.run(`CREATE OR REPLACE TABLE silver.baskets AS
     SELECT basket_id, member_number, txn_date, CAST(count(*) AS INTEGER) AS basket_size,
            CAST(sum(quantity) AS INTEGER) AS quantity

@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { chromium } from 'playwright-core';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { openDeltaTable, registerDeltaView, writeDelta } from '../../src/delta/index.ts';
 import { lakehouse, tempProject } from '../helpers/cli.ts';
 import { startThriftServer } from '../servers/thrift/index.ts';
 import type { ThriftServer } from '../servers/thrift/index.ts';
+import { sqlTypeName } from '../../app/columns.ts';
 import { TABLES } from '../../app/sql.ts';
 import type { TableName } from '../../app/sql.ts';
 import { createFixtureTables } from './fixture.ts';
@@ -113,8 +114,8 @@ function quote(text: string): string {
 /**
  * A DuckDB connection that reads the Delta tables under `deltaRoot` as a Databricks warehouse shows them: each
  * `schema.name` is the latest version (looked up before every statement), `DESCRIBE HISTORY t [LIMIT n]` lists
- * the commits, and `t VERSION AS OF n` is the table at version n. The Thrift test server passes statements to
- * DuckDB as they come, so this translates the two Delta forms DuckDB lacks.
+ * the commits, `DESCRIBE TABLE t` its columns, and `t VERSION AS OF n` is the table at version n. The Thrift
+ * test server passes statements to DuckDB as they come, so this translates the Delta forms DuckDB lacks.
  */
 export async function databricksDialect(deltaRoot: string): Promise<{
   connection: DuckDBConnection;
@@ -152,6 +153,30 @@ export async function databricksDialect(deltaRoot: string): Promise<{
     return `SELECT * FROM ${name} ORDER BY version DESC${limit ? ` LIMIT ${limit}` : ''}`;
   }
 
+  /** DESCRIBE TABLE as Spark answers it: the columns, then a blank row and the partition columns. */
+  async function describeTable(table: string): Promise<string> {
+    const name = `delta_history.${table.replace('.', '__')}__columns`;
+    const snapshot = await openDeltaTable(tableLocation(deltaRoot, table)).snapshot();
+    const rows: [string, string, string | null][] = snapshot.schema.fields.map((f) => [
+      f.name,
+      sqlTypeName(f.type),
+      typeof f.metadata.comment === 'string' ? f.metadata.comment : null,
+    ]);
+    if (snapshot.partitionColumns.length) {
+      rows.push(['', '', ''], ['# Partition Information', '', ''], ['# col_name', 'data_type', 'comment']);
+      for (const column of snapshot.partitionColumns) {
+        rows.push([column, rows.find((r) => r[0] === column)?.[1] ?? '', null]);
+      }
+    }
+    const values = rows.map(
+      ([n, t, c], i) => `(${i}, ${quote(n)}, ${quote(t)}, ${c === null ? 'NULL' : quote(c)})`,
+    );
+    await conn.run(
+      `CREATE OR REPLACE TABLE ${name} AS SELECT * FROM (VALUES ${values.join(', ')}) t(i, col_name, data_type, comment)`,
+    );
+    return `SELECT col_name, data_type, comment FROM ${name} ORDER BY i`;
+  }
+
   async function versionView(table: string, version: number): Promise<string> {
     const view = `delta_versions.${table.replace('.', '__')}__v${version}`;
     await registerDeltaView(conn, view, tableLocation(deltaRoot, table), { version, temporary: false });
@@ -162,6 +187,8 @@ export async function databricksDialect(deltaRoot: string): Promise<{
     await refresh();
     const describe = /^\s*DESCRIBE\s+HISTORY\s+([a-z_]+\.[a-z_]+)(?:\s+LIMIT\s+(\d+))?\s*$/i.exec(sql);
     if (describe) return history(describe[1] as string, describe[2]);
+    const columns = /^\s*DESCRIBE\s+TABLE\s+([a-z_]+\.[a-z_]+)\s*$/i.exec(sql);
+    if (columns) return describeTable(columns[1] as string);
     let out = sql;
     for (const match of sql.matchAll(/\b([a-z_]+\.[a-z_]+)\s+VERSION\s+AS\s+OF\s+(\d+)/gi)) {
       out = out.replace(match[0], await versionView(match[1] as string, Number(match[2])));
@@ -225,4 +252,29 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A new page at `url` that records console errors and warnings, page errors, failed requests and dialogs. */
+export async function openPage(
+  context: BrowserContext,
+  url: string,
+): Promise<{ page: Page; problems: string[] }> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.goto(url);
+  return { page, problems };
+}
+
+/** Waits until the section has drawn (main.ts marks it ready). */
+export async function sectionReady(page: Page, section: string): Promise<void> {
+  await page.locator(`#section-${section}[data-state="ready"]`).waitFor({ timeout: 20_000 });
 }

@@ -1,5 +1,5 @@
-// The transform's skip-unchanged rule: a run is skipped only when the last one read the same inputs (fingerprint)
-// and every table it wrote is still there; and the loads the fingerprint covers come from the audit table.
+// The transform's skip-unchanged rule: a run is skipped only when the last one read the same inputs (fingerprint),
+// did not fail, and every table it wrote is still there; and the loads the fingerprint covers come from the audit table.
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +48,8 @@ describe('the skip-unchanged rule', () => {
     expect(isUnchanged(last, 'f1')).toBe(true);
     expect(isUnchanged(last, 'f2')).toBe(false);
     expect(isUnchanged(undefined, 'f1')).toBe(false);
+    // A failed run wrote only some tables: the next run must not be skipped.
+    expect(isUnchanged({ ...last, status: 'failed' }, 'f1')).toBe(false);
     await fsp.rm(path.join(dir, 'delta/gold/b'), { recursive: true });
     expect(isUnchanged(last, 'f1')).toBe(false);
   });

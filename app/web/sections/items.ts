@@ -1,6 +1,6 @@
 // Items and customers: the most sold items, how sales spread over items, the top customers, basket sizes.
 import type { BasketSize, HistogramBin, TopCustomer, TopItem } from '../../types.ts';
-import { axisStyle, chart, namedCategoryAxis, palette, rowTooltip } from '../charts.ts';
+import { axisStyle, chart, namedCategoryAxis, palette, rowTooltip, spanOf } from '../charts.ts';
 import { get } from '../client.ts';
 import { card, clear, escapeHtml, fmtInt, fmtPct, h, table } from '../dom.ts';
 
@@ -77,64 +77,86 @@ function topCustomersTable(customers: TopCustomer[]): HTMLElement {
 /** Horizontal bars, the most sold item on top. */
 function drawTopItems(el: HTMLElement, items: TopItem[]): void {
   const ordered = [...items].reverse();
-  chart(el, {
-    grid: { left: 16, right: 48, top: 8, bottom: 24, containLabel: true },
-    tooltip: rowTooltip(
-      ordered,
-      (i) => `<b>${escapeHtml(i.item)}</b><br/>${fmtInt(i.itemsSold)} sold in ${fmtInt(i.baskets)} baskets`,
-    ),
-    xAxis: { type: 'value', ...axisStyle },
-    yAxis: {
-      type: 'category',
-      data: ordered.map((i) => i.item),
-      ...axisStyle,
-      axisLabel: { color: '#334155', width: 140, overflow: 'truncate' },
+  chart(
+    el,
+    {
+      grid: { left: 150, right: 24, top: 8, bottom: 24 },
+      tooltip: rowTooltip(
+        ordered,
+        (i) => `<b>${escapeHtml(i.item)}</b><br/>${fmtInt(i.itemsSold)} sold in ${fmtInt(i.baskets)} baskets`,
+      ),
+      xAxis: { type: 'value', ...axisStyle },
+      yAxis: {
+        type: 'category',
+        data: ordered.map((i) => i.item),
+        ...axisStyle,
+        axisLabel: { color: '#334155', width: 140, overflow: 'truncate' },
+      },
+      series: [
+        { type: 'bar', data: ordered.map((i) => i.itemsSold), itemStyle: { borderRadius: [0, 3, 3, 0] } },
+      ],
     },
-    series: [
-      { type: 'bar', data: ordered.map((i) => i.itemsSold), itemStyle: { borderRadius: [0, 3, 3, 0] } },
-    ],
-  });
+    `Bar chart of the ${items.length} most sold items: ${items
+      .slice(0, 5)
+      .map((i) => `${i.item} ${fmtInt(i.itemsSold)}`)
+      .join(', ')}${items.length > 5 ? ' …' : ''}.`,
+  );
 }
 
 function drawItemDistribution(el: HTMLElement, histogram: HistogramBin[]): void {
-  chart(el, {
-    tooltip: rowTooltip(
-      histogram,
-      (b) => `${fmtInt(b.items)} items sold ${fmtInt(b.from)}–${fmtInt(b.to)} units`,
-    ),
-    xAxis: namedCategoryAxis(
-      'units sold',
-      histogram.map((b) => fmtInt(b.from)),
-    ),
-    yAxis: { type: 'value', name: 'items', ...axisStyle },
-    series: [
-      {
-        type: 'bar',
-        barCategoryGap: '8%',
-        data: histogram.map((b) => b.items),
-        itemStyle: { color: palette[2] },
-      },
-    ],
-  });
+  chart(
+    el,
+    {
+      tooltip: rowTooltip(
+        histogram,
+        (b) => `${fmtInt(b.items)} items sold ${fmtInt(b.from)}–${fmtInt(b.to)} units`,
+      ),
+      xAxis: namedCategoryAxis(
+        'units sold',
+        histogram.map((b) => fmtInt(b.from)),
+      ),
+      yAxis: { type: 'value', name: 'items', ...axisStyle },
+      series: [
+        {
+          type: 'bar',
+          barCategoryGap: '8%',
+          data: histogram.map((b) => b.items),
+          itemStyle: { color: palette[2] },
+        },
+      ],
+    },
+    `Histogram of items by units sold: ${histogram.length} bins from ${fmtInt(histogram[0]?.from ?? null)} to ` +
+      `${fmtInt(histogram.at(-1)?.to ?? null)} units, ${spanOf(
+        histogram.map((b) => b.items),
+        fmtInt,
+      )} items a bin.`,
+  );
 }
 
 function drawBasketSizes(el: HTMLElement, sizes: BasketSize[]): void {
-  chart(el, {
-    tooltip: rowTooltip(
-      sizes,
-      (s) => `${fmtInt(s.baskets)} baskets of ${fmtInt(s.size)} items (${fmtPct(s.share)})`,
-    ),
-    xAxis: namedCategoryAxis(
-      'items in the basket',
-      sizes.map((s) => String(s.size)),
-    ),
-    yAxis: { type: 'value', name: 'baskets', ...axisStyle },
-    series: [
-      {
-        type: 'bar',
-        data: sizes.map((s) => s.baskets),
-        itemStyle: { color: palette[3], borderRadius: [3, 3, 0, 0] },
-      },
-    ],
-  });
+  chart(
+    el,
+    {
+      tooltip: rowTooltip(
+        sizes,
+        (s) => `${fmtInt(s.baskets)} baskets of ${fmtInt(s.size)} items (${fmtPct(s.share)})`,
+      ),
+      xAxis: namedCategoryAxis(
+        'items in the basket',
+        sizes.map((s) => String(s.size)),
+      ),
+      yAxis: { type: 'value', name: 'baskets', ...axisStyle },
+      series: [
+        {
+          type: 'bar',
+          data: sizes.map((s) => s.baskets),
+          itemStyle: { color: palette[3], borderRadius: [3, 3, 0, 0] },
+        },
+      ],
+    },
+    `Bar chart of baskets by the number of distinct items: ${sizes
+      .slice(0, 4)
+      .map((s) => `${fmtInt(s.size)} items: ${fmtPct(s.share)}`)
+      .join(', ')}${sizes.length > 4 ? ' …' : ''}.`,
+  );
 }

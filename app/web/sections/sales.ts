@@ -1,7 +1,7 @@
 // Sales: items sold per day (zoomable), per month, per year, and each year against the next, month by month,
 // with their correlation.
 import type { DailySales, MonthlySales, YearCorrelation, YearlySales } from '../../types.ts';
-import { axisStyle, chart, palette } from '../charts.ts';
+import { axisStyle, chart, palette, spanOf } from '../charts.ts';
 import { get } from '../client.ts';
 import { card, clear, fmtInt, fmtNum, h } from '../dom.ts';
 
@@ -40,61 +40,79 @@ export async function renderSales(root: HTMLElement): Promise<void> {
 }
 
 function drawDaily(el: HTMLElement, daily: DailySales[]): void {
-  chart(el, {
-    tooltip: { trigger: 'axis' },
-    grid: { left: 56, right: 24, top: 24, bottom: 72, containLabel: true },
-    xAxis: { type: 'time', ...axisStyle },
-    yAxis: { type: 'value', name: 'items', ...axisStyle },
-    dataZoom: [{ type: 'inside' }, { type: 'slider', height: 22, bottom: 12 }],
-    series: [
-      {
-        name: 'Items sold',
-        type: 'line',
-        showSymbol: false,
-        lineStyle: { width: 1.5 },
-        areaStyle: { opacity: 0.12 },
-        data: daily.map((d) => [d.date, d.itemsSold]),
-      },
-    ],
-  });
+  chart(
+    el,
+    {
+      tooltip: { trigger: 'axis' },
+      grid: { left: 48, right: 16, top: 32, bottom: 72 },
+      xAxis: { type: 'time', ...axisStyle },
+      yAxis: { type: 'value', name: 'items', ...axisStyle },
+      dataZoom: [{ type: 'inside' }, { type: 'slider', height: 22, bottom: 12 }],
+      series: [
+        {
+          name: 'Items sold',
+          type: 'line',
+          showSymbol: false,
+          lineStyle: { width: 1.5 },
+          areaStyle: { opacity: 0.12 },
+          data: daily.map((d) => [d.date, d.itemsSold]),
+        },
+      ],
+    },
+    `Line chart of items sold per day, ${daily[0]?.date ?? ''} to ${daily.at(-1)?.date ?? ''}: ${spanOf(
+      daily.map((d) => d.itemsSold),
+      fmtInt,
+    )} a day.`,
+  );
 }
 
 function drawMonthly(el: HTMLElement, monthly: MonthlySales[]): void {
-  chart(el, {
-    tooltip: { trigger: 'axis' },
-    xAxis: {
-      type: 'category',
-      data: monthly.map((m) => `${m.year}-${String(m.month).padStart(2, '0')}`),
-      ...axisStyle,
-    },
-    yAxis: { type: 'value', ...axisStyle },
-    series: [
-      {
-        name: 'Items sold',
-        type: 'bar',
-        data: monthly.map((m) => m.itemsSold),
-        itemStyle: { borderRadius: [3, 3, 0, 0] },
+  chart(
+    el,
+    {
+      tooltip: { trigger: 'axis' },
+      xAxis: {
+        type: 'category',
+        data: monthly.map((m) => `${m.year}-${String(m.month).padStart(2, '0')}`),
+        ...axisStyle,
       },
-    ],
-  });
+      yAxis: { type: 'value', ...axisStyle },
+      series: [
+        {
+          name: 'Items sold',
+          type: 'bar',
+          data: monthly.map((m) => m.itemsSold),
+          itemStyle: { borderRadius: [3, 3, 0, 0] },
+        },
+      ],
+    },
+    `Bar chart of items sold per month over ${monthly.length} months: ${spanOf(
+      monthly.map((m) => m.itemsSold),
+      fmtInt,
+    )} a month.`,
+  );
 }
 
 function drawYearly(el: HTMLElement, yearly: YearlySales[]): void {
-  chart(el, {
-    tooltip: { trigger: 'axis' },
-    xAxis: { type: 'category', data: yearly.map((y) => String(y.year)), ...axisStyle },
-    yAxis: { type: 'value', ...axisStyle },
-    series: [
-      {
-        name: 'Items sold',
-        type: 'bar',
-        barMaxWidth: 64,
-        data: yearly.map((y) => y.itemsSold),
-        itemStyle: { color: palette[1], borderRadius: [4, 4, 0, 0] },
-        label: { show: true, position: 'top', formatter: (p: { value: number }) => fmtInt(p.value) },
-      },
-    ],
-  });
+  chart(
+    el,
+    {
+      tooltip: { trigger: 'axis' },
+      xAxis: { type: 'category', data: yearly.map((y) => String(y.year)), ...axisStyle },
+      yAxis: { type: 'value', ...axisStyle },
+      series: [
+        {
+          name: 'Items sold',
+          type: 'bar',
+          barMaxWidth: 64,
+          data: yearly.map((y) => y.itemsSold),
+          itemStyle: { color: palette[1], borderRadius: [4, 4, 0, 0] },
+          label: { show: true, position: 'top', formatter: (p: { value: number }) => fmtInt(p.value) },
+        },
+      ],
+    },
+    `Bar chart of items sold per year: ${yearly.map((y) => `${y.year}: ${fmtInt(y.itemsSold)}`).join(', ')}.`,
+  );
 }
 
 /**
@@ -142,14 +160,18 @@ function drawYearAgainstYear(
   const of = (year: number | null) =>
     MONTHS.map((_, i) => monthly.find((m) => m.year === year && m.month === i + 1)?.itemsSold ?? null);
   text.textContent = `Correlation of monthly sales, ${pair.year} and ${pair.nextYear}: ${fmtNum(pair.correlation, 3)} over ${pair.months} months`;
-  chart(el, {
-    tooltip: { trigger: 'axis' },
-    legend: { top: 0 },
-    xAxis: { type: 'category', data: MONTHS, ...axisStyle },
-    yAxis: { type: 'value', ...axisStyle },
-    series: [
-      { name: String(pair.year), type: 'line', smooth: true, data: of(pair.year) },
-      { name: String(pair.nextYear), type: 'line', smooth: true, data: of(pair.nextYear) },
-    ],
-  });
+  chart(
+    el,
+    {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      xAxis: { type: 'category', data: MONTHS, ...axisStyle },
+      yAxis: { type: 'value', ...axisStyle },
+      series: [
+        { name: String(pair.year), type: 'line', smooth: true, data: of(pair.year) },
+        { name: String(pair.nextYear), type: 'line', smooth: true, data: of(pair.nextYear) },
+      ],
+    },
+    `Lines of monthly items sold in ${pair.year} and ${pair.nextYear}. ${text.textContent}.`,
+  );
 }
