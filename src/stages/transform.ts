@@ -134,7 +134,10 @@ export async function loadsState(session: SqlSession): Promise<string> {
  * The skip-unchanged rule: a run may be skipped when the last one read the same inputs (same fingerprint) and
  * every table it wrote is still there to read.
  */
-export function isUnchanged(last: TransformManifest | undefined, fingerprint: string): last is TransformManifest {
+export function isUnchanged(
+  last: TransformManifest | undefined,
+  fingerprint: string,
+): last is TransformManifest {
   return (
     last?.fingerprint === fingerprint &&
     last.tables.every((t) => existsSync(path.join(last.deltaRoot, ...t.table.split('.'), '_delta_log')))
