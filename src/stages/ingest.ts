@@ -238,7 +238,6 @@ async function uploadOne(item: PlannedUpload, options: IngestOptions): Promise<I
       gzip: options.gzip,
       metadata: {
         'run-id': options.run.id,
-        'source-dataset': item.dataset,
         'source-path': item.file,
         'source-md5': md5,
         'source-sha256': sha256,
@@ -263,8 +262,8 @@ async function uploadOne(item: PlannedUpload, options: IngestOptions): Promise<I
 
 /**
  * Objects that ingest uploaded (they carry `source-path`) from a file that no longer exists in their dataset's
- * folder. An object without `source-dataset` (uploaded by an earlier version) is judged only where no other
- * dataset writes under the same prefix.
+ * folder. Objects are judged only under a prefix that no other dataset writes under (the template names the
+ * dataset): elsewhere, whose file an object was is not known.
  */
 async function missingSources(options: IngestOptions): Promise<IngestedObject[]> {
   const prefixes = options.sources.map((s) => datasetPrefix(options.destination, s.dataset));
