@@ -63,6 +63,9 @@ function defineBadInputTests(engine: EngineUnderTest, namespace: string): void {
   }
   const t = (name: string) => session.dialect.table(name);
   const count = async (sql: string) => Number((await session.query<{ n: number }>(sql))[0]!.n);
+  /** Rows of `table` that `column` says are of `object`. */
+  const rowsOf = (table: string, object: string, column = 'object_name') =>
+    count(`SELECT count(*) AS n FROM ${t(table)} WHERE ${column} = '${object}'`);
   const quarantined = async (object: string) =>
     (
       await session.query<{ line_number: unknown; reason: string; raw_text: string; raw_bytes: Uint8Array }>(
@@ -82,11 +85,7 @@ function defineBadInputTests(engine: EngineUnderTest, namespace: string): void {
         rowsLoaded: 100_000,
         rowsQuarantined: 1,
       });
-      expect(
-        await count(
-          `SELECT count(*) AS n FROM ${t('bad_input')} WHERE _source_object = 'bad_input/open-quote.csv'`,
-        ),
-      ).toBe(100_000);
+      expect(await rowsOf('bad_input', 'bad_input/open-quote.csv', '_source_object')).toBe(100_000);
       expect(await quarantined('bad_input/open-quote.csv')).toEqual([
         {
           line_number: 2,
@@ -163,16 +162,8 @@ function defineBadInputTests(engine: EngineUnderTest, namespace: string): void {
       expect(withdrawal.datasets[0]!.objects[1]!.reason).toMatch(
         /gone from the bucket: 2 rows and 1 quarantined record withdrawn/,
       );
-      expect(
-        await count(
-          `SELECT count(*) AS n FROM ${t('withdrawn')} WHERE _source_object = 'withdrawn/goes.csv'`,
-        ),
-      ).toBe(0);
-      expect(
-        await count(
-          `SELECT count(*) AS n FROM ${t('lakehouse_quarantine')} WHERE object_name = 'withdrawn/goes.csv'`,
-        ),
-      ).toBe(0);
+      expect(await rowsOf('withdrawn', 'withdrawn/goes.csv', '_source_object')).toBe(0);
+      expect(await rowsOf('lakehouse_quarantine', 'withdrawn/goes.csv')).toBe(0);
       const audit = await session.query<{ rows_loaded: unknown; rows_replaced: unknown }>(
         `SELECT rows_loaded, rows_replaced FROM ${t('lakehouse_load_audit')} WHERE object_name = 'withdrawn/goes.csv' ORDER BY id`,
       );
