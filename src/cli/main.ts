@@ -133,6 +133,7 @@ program
     'with --on databricks: stop and cancel the run after this long (default 60)',
     positiveNumber('--timeout-minutes'),
   )
+  .option('--master <url>', 'with --on spark: local[*] (default), local[N] or spark://host:port')
   .option(
     '--poll-seconds <n>',
     'with --on databricks: time between polls of the run (default 10)',
@@ -154,6 +155,7 @@ program
         notebook: string[];
         param: Record<string, string>;
         on: TransformEngineName;
+        master?: string;
         timeoutMinutes?: number;
         pollSeconds?: number;
       },
@@ -167,6 +169,7 @@ program
       const request = {
         notebooks: o.notebook,
         params: o.param,
+        master: o.master,
         timeoutMinutes: o.timeoutMinutes,
         pollMs: o.pollSeconds === undefined ? undefined : o.pollSeconds * 1000,
       };

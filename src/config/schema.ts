@@ -179,6 +179,25 @@ const render = z.strictObject({
   apiUrl: z.string().min(1).optional(),
 });
 
+/** `lakehouse transform --on spark`: where the notebooks' Spark job runs (see src/stages/transform-spark.ts). */
+/** local[*] (the default: this machine), local[N], or spark://host:port[,host:port] (a standalone cluster). */
+export const sparkMaster = z
+  .string()
+  .regex(
+    /^(local(\[(\*|[1-9][0-9]*)(,[1-9][0-9]*)?\])?|spark:\/\/[^\s/]+)$/,
+    'a Spark master URL: local, local[N], local[*] or spark://host:port',
+  );
+const spark = z.strictObject({
+  master: sparkMaster.optional(),
+  /** Spark configuration over the engine's defaults, e.g. spark.driver.memory (the JVM's heap in local mode). */
+  conf: z
+    .record(
+      z.string().regex(/^spark\./, 'a Spark configuration key (spark.…)'),
+      z.union([z.string(), z.number(), z.boolean()]),
+    )
+    .default({}),
+});
+
 const profile = z.strictObject({
   bucket: bucketUri,
   sql: sqlTarget,
@@ -187,6 +206,7 @@ const profile = z.strictObject({
   /** Where run manifests go. */
   manifests: z.string().min(1).default('.lakehouse/manifests'),
   databricks: databricks.optional(),
+  spark: spark.optional(),
   render: render.optional(),
 });
 
@@ -248,4 +268,5 @@ export type ColumnConfig = DatasetConfig['columns'][number];
 export type ProfileConfig = z.output<typeof profile>;
 export type SqlTargetConfig = z.output<typeof sqlTarget>;
 export type DatabricksConfig = z.output<typeof databricks>;
+export type SparkConfig = z.output<typeof spark>;
 export type IngestSettings = z.output<typeof ingestSettings>;

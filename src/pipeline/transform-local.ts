@@ -26,11 +26,11 @@ export interface LocalTransformRequest {
   skipUnchanged?: boolean;
 }
 
-export async function runLocalTransform(
+/** The notebooks a transform runs (absolute paths) and their parameters, whatever the engine. */
+export function transformInputs(
   resolved: ResolvedConfig,
-  request: LocalTransformRequest,
-  ctx: RunContext,
-): Promise<StageOutcome<TransformManifest>> {
+  request: { notebooks?: string[]; params?: NotebookParams },
+): { notebooks: string[]; params: NotebookParams } {
   const settings = resolved.config.transform;
   const listed = request.notebooks?.length ? request.notebooks : settings.notebooks;
   const notebooks = listed.map((n) => configPath(resolved, n));
@@ -38,7 +38,18 @@ export async function runLocalTransform(
     throw new ConfigError(
       'transform: no notebooks to run (list them under transform.notebooks in lakehouse.yml)',
     );
-  const params = { dataset: resolved.config.datasets[0]!.name, ...settings.parameters, ...request.params };
+  return {
+    notebooks,
+    params: { dataset: resolved.config.datasets[0]!.name, ...settings.parameters, ...request.params },
+  };
+}
+
+export async function runLocalTransform(
+  resolved: ResolvedConfig,
+  request: LocalTransformRequest,
+  ctx: RunContext,
+): Promise<StageOutcome<TransformManifest>> {
+  const { notebooks, params } = transformInputs(resolved, request);
   const deltaRoot = configPath(resolved, resolved.profile.delta);
   ctx.log.info(`transform: ${notebooks.length} notebook(s) on DuckDB → Delta tables in ${deltaRoot}`);
   if (ctx.dryRun) {
@@ -76,7 +87,7 @@ export async function runLocalTransform(
 const TITLE = 'Transform on DuckDB';
 
 /** What the run wrote, and the result worth seeing first: the notebooks' last query (the top rules by lift). */
-export function transformReport(m: TransformManifest, ran: boolean): StageReport {
+export function transformReport(m: TransformManifest, ran: boolean, title = TITLE): StageReport {
   const blocks: ReportBlock[] = [];
   if (ran) {
     const seconds = m.notebooks.reduce((s, n) => s + n.seconds, 0);
@@ -95,7 +106,7 @@ export function transformReport(m: TransformManifest, ran: boolean): StageReport
         { caption: top.title ?? 'last query' },
       ),
     );
-  return { stage: 'transform', dryRun: false, title: TITLE, blocks };
+  return { stage: 'transform', dryRun: false, title, blocks };
 }
 
 function display(value: unknown): string | number {

@@ -8,6 +8,7 @@ import type { RunContext } from './context.ts';
 import type { StageOutcome } from './report.ts';
 import { runDatabricksTransform } from './transform-databricks.ts';
 import { runLocalTransform } from './transform-local.ts';
+import { runSparkTransform } from './transform-spark.ts';
 
 export interface TransformRequest {
   /** Run these notebooks instead of the config's list. */
@@ -20,6 +21,8 @@ export interface TransformRequest {
   timeoutMinutes?: number;
   /** Time between polls of a remote run. */
   pollMs?: number;
+  /** The Spark master (over the profile's spark.master). */
+  master?: string;
 }
 
 export interface TransformEngine {
@@ -33,7 +36,7 @@ export interface TransformEngine {
   run(resolved: ResolvedConfig, request: TransformRequest, ctx: RunContext): Promise<StageOutcome<unknown>>;
 }
 
-export type TransformEngineName = 'local' | 'databricks';
+export type TransformEngineName = 'local' | 'databricks' | 'spark';
 
 export const transformEngines: Record<TransformEngineName, TransformEngine> = {
   local: {
@@ -56,6 +59,11 @@ export const transformEngines: Record<TransformEngineName, TransformEngine> = {
         },
         ctx,
       ),
+  },
+  spark: {
+    description:
+      'Apache Spark with Delta Lake (local[*], or the profile’s spark.master), reading the SQL store over JDBC',
+    run: (resolved, request, ctx) => runSparkTransform(resolved, request, ctx),
   },
 };
 

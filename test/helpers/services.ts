@@ -1,5 +1,6 @@
 // Tests that need a server, a browser or ../shared skip with a printed reason on a developer's machine,
 // and fail under CI=true, where everything they need must be present.
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,3 +43,14 @@ export const needsShared = () =>
 export const needsPostgres = () => needs('PostgreSQL at 127.0.0.1:5432', tcpProbe('127.0.0.1', 5432));
 export const needsMariaDB = () => needs('MariaDB at 127.0.0.1:3306', tcpProbe('127.0.0.1', 3306));
 export const needsChromium = () => needs('Chromium at /usr/bin/chromium', pathProbe('/usr/bin/chromium'));
+/** Java 17 and the built Spark module (`(cd spark && mvn -q package)`; .ci/run builds it). */
+export const needsSpark = () =>
+  needs('Java and the Spark module (spark/target, built by `(cd spark && mvn -q package)`)', async () => {
+    const jar = path.join(repoRoot, 'spark/target/lakehouse-spark.jar');
+    if (!fs.existsSync(jar)) return `${jar} does not exist: build it with \`(cd spark && mvn -q package)\``;
+    const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin/java') : 'java';
+    const probe = spawnSync(java, ['-version'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0)
+      return `\`${java} -version\` failed: ${probe.error?.message ?? probe.stderr}`;
+    return undefined;
+  });

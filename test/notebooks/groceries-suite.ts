@@ -31,7 +31,7 @@ import {
 } from './helpers.ts';
 import { groceriesDataset } from '../helpers/datasets.ts';
 
-const METRICS = [
+export const METRICS = [
   ['antecedent support', 'antecedent_support'],
   ['consequent support', 'consequent_support'],
   ['support', 'support'],
@@ -50,7 +50,7 @@ const METRICS = [
 const groceries: DatasetConfig = { ...groceriesDataset(), name: DATASET };
 
 type Row = Record<string, JS>;
-const ruleKey = (antecedents: string[], consequents: string[]) =>
+export const ruleKey = (antecedents: string[], consequents: string[]) =>
   `${[...antecedents].sort().join(' & ')} => ${[...consequents].sort().join(' & ')}`;
 const items = (...values: JS[]) => values.filter((v): v is string => typeof v === 'string');
 
@@ -58,7 +58,7 @@ async function rows(conn: DuckDBConnection, sql: string): Promise<Row[]> {
   return (await conn.runAndReadAll(sql)).getRowObjectsJS();
 }
 
-async function ourRules(conn: DuckDBConnection): Promise<Map<string, Row>> {
+export async function ourRules(conn: DuckDBConnection): Promise<Map<string, Row>> {
   const rules = await rows(conn, 'SELECT * FROM gold.association_rules');
   return new Map(
     rules.map((r) => [
@@ -68,7 +68,7 @@ async function ourRules(conn: DuckDBConnection): Promise<Map<string, Row>> {
   );
 }
 
-function expectedRules(file: string): Map<string, Record<string, string>> {
+export function expectedRules(file: string): Map<string, Record<string, string>> {
   // FP_rules.csv keeps the untrimmed names ('cream cheese '): compare trimmed names.
   const trimmed = (text: string) => frozenset(text).map((s) => s.trim());
   return new Map(
@@ -76,7 +76,7 @@ function expectedRules(file: string): Map<string, Record<string, string>> {
   );
 }
 
-function expectSameMetrics(key: string, ours: Row, theirs: Record<string, string>) {
+export function expectSameMetrics(key: string, ours: Row, theirs: Record<string, string>) {
   for (const [csvColumn, column] of METRICS) {
     const expected = Number(theirs[csvColumn]);
     const actual = ours[column] as number;
