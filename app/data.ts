@@ -6,7 +6,7 @@ import { QueryCache } from './cache.ts';
 import type { FreshnessThresholds } from './runs.ts';
 import { DEFAULT_FRESHNESS } from './runs.ts';
 import type { DataSource, SourceParam, SourceRow, TableVersion } from './source.ts';
-import { isOutage } from './source.ts';
+import { isOutage, SourceError } from './source.ts';
 import type { TableName } from './sql.ts';
 
 export interface DatasetsOptions {
@@ -39,7 +39,7 @@ export interface Health {
   /** Seconds since the source last answered (the age of the newest data the app can serve). */
   dataAgeSeconds: number | null;
   versions: Partial<Record<TableName, TableVersion>>;
-  cache: { entries: number; hits: number; misses: number };
+  cache: { entries: number; bytes: number; hits: number; misses: number };
 }
 
 export class Datasets {
@@ -82,8 +82,8 @@ export class Datasets {
       this.stamp = JSON.stringify(Object.entries(versions).map(([t, v]) => [t, v.version, v.latestVersion]));
     } catch (error) {
       // Without the versions, keep the last stamp: cached results stay usable while the source is away.
+      if (sourceDown(error)) this.failed(error);
       if (!isOutage(error)) throw error;
-      this.failed(error);
     } finally {
       this.versionsAt = this.now();
     }
@@ -109,7 +109,7 @@ export class Datasets {
         this.succeeded();
         return value;
       } catch (error) {
-        if (isOutage(error)) this.failed(error);
+        if (sourceDown(error)) this.failed(error);
         throw error;
       }
     });
@@ -127,7 +127,12 @@ export class Datasets {
           ? null
           : Math.max(0, Math.round((this.now() - this.lastSuccess) / 1000)),
       versions: this.currentVersions,
-      cache: { entries: this.cache.size, hits: this.cache.hits, misses: this.cache.misses },
+      cache: {
+        entries: this.cache.size,
+        bytes: this.cache.bytes,
+        hits: this.cache.hits,
+        misses: this.cache.misses,
+      },
     };
   }
 
@@ -141,4 +146,9 @@ export class Datasets {
     this.reachable = false;
     this.lastError = error instanceof Error ? error.message : String(error);
   }
+}
+
+/** The source as a whole fails (out of reach, or refusing the app's credentials), not just one query. */
+function sourceDown(error: unknown): boolean {
+  return isOutage(error) || (error instanceof SourceError && error.reason === 'unauthorized');
 }

@@ -17,6 +17,7 @@ import { durationSeconds } from '../src/config/schema.ts';
 import type { AppSettings } from '../src/config/schema.ts';
 import type { FreshnessThresholds } from './runs.ts';
 import type { DataSource } from './source.ts';
+import { redact } from '../src/util/secrets.ts';
 
 import { localSource } from './sources/local.ts';
 
@@ -59,10 +60,17 @@ export function createApp(datasets: Datasets, assets: Assets): Hono {
     await next();
     for (const [name, value] of Object.entries(securityHeaders)) c.header(name, value);
   });
+  // A source that fails (out of reach, or refusing the app's credentials) makes the service degraded: 503, with
+  // the reason, so that a health check sees it.
   app.get('/healthz', async (c) => {
     await datasets.versions().catch(() => undefined);
-    const health = datasets.health();
-    return c.json({ status: health.reachable ? 'ok' : 'degraded', ...health });
+    const health = { ...datasets.health() };
+    health.lastError = health.lastError === null ? null : redact(health.lastError);
+    if (health.reachable) return c.json({ status: 'ok', ...health });
+    return c.json(
+      { status: 'degraded', reason: `the ${health.source} source fails: ${health.lastError}`, ...health },
+      503,
+    );
   });
   app.route('/api', apiRoutes(datasets));
   app.route('/', assetRoutes(assets));

@@ -92,8 +92,10 @@ FROM (
 
 -- COMMAND ----------
 
--- DBTITLE 1,Clean: silver.transactions
-CREATE OR REPLACE TABLE silver.transactions USING DELTA AS
+-- DBTITLE 1,Clean: the rows of silver.transactions
+-- Computed as a view and checked in the next cells; the table is written only once every check holds, so
+-- that a bad row (a date in 9999, say) never becomes a table version.
+CREATE OR REPLACE TEMPORARY VIEW transactions_clean AS
 WITH source_lines AS (
   -- DISTINCT over the lineage too: only a source line loaded twice is dropped here.
   SELECT DISTINCT
@@ -124,28 +126,28 @@ JOIN baskets b ON l.member_number = b.member_number AND l.txn_date = b.txn_date;
 
 -- COMMAND ----------
 
--- DBTITLE 1,Baskets: silver.baskets
+-- DBTITLE 1,Baskets: the rows of silver.baskets
 -- basket_size counts distinct items; quantity counts the lines.
-CREATE OR REPLACE TABLE silver.baskets USING DELTA AS
+CREATE OR REPLACE TEMPORARY VIEW baskets_clean AS
 SELECT
   basket_id,
   member_number,
   txn_date,
   CAST(count(*) AS INT) AS basket_size,
   CAST(sum(quantity) AS INT) AS quantity
-FROM silver.transactions
+FROM transactions_clean
 GROUP BY basket_id, member_number, txn_date;
 
 -- COMMAND ----------
 
--- DBTITLE 1,Check: silver keys, dates and counts
+-- DBTITLE 1,Check: silver keys, dates and counts, before anything is written
 SELECT assert_true(
   bad_rows = 0,
   concat('silver.transactions: ', CAST(bad_rows AS STRING), ' rows have a null key, an empty item or a non-positive quantity'))
 FROM (
   SELECT count_if(basket_id IS NULL OR member_number IS NULL OR txn_date IS NULL OR item IS NULL OR item = ''
                   OR quantity IS NULL OR quantity < 1) AS bad_rows
-  FROM silver.transactions
+  FROM transactions_clean
 ) checked;
 
 -- Dates must be plausible: not in the future, not before 1990.
@@ -157,7 +159,7 @@ FROM (
   SELECT count_if(txn_date < DATE '1990-01-01' OR txn_date > current_date()) AS out_of_range,
          min(txn_date) AS first_date,
          max(txn_date) AS last_date
-  FROM silver.transactions
+  FROM transactions_clean
 ) checked;
 
 -- Every distinct source line is in silver exactly once, as part of a quantity.
@@ -165,7 +167,7 @@ SELECT assert_true(
   silver_lines = source_lines,
   concat('silver.transactions holds ', CAST(silver_lines AS STRING), ' source lines, transactions_raw has ',
          CAST(source_lines AS STRING)))
-FROM (SELECT CAST(sum(quantity) AS BIGINT) AS silver_lines FROM silver.transactions) s
+FROM (SELECT CAST(sum(quantity) AS BIGINT) AS silver_lines FROM transactions_clean) s
 CROSS JOIN (
   SELECT count(*) AS source_lines FROM (SELECT DISTINCT _source_object, _source_line FROM transactions_raw) d
 ) r;
@@ -176,9 +178,18 @@ SELECT assert_true(
          CAST(distinct_visits AS STRING), ' member-days'))
 FROM (
   SELECT count(*) AS baskets, count(DISTINCT basket_id) AS distinct_ids
-  FROM silver.baskets
+  FROM baskets_clean
 ) b
 CROSS JOIN (
   SELECT count(*) AS distinct_visits
-  FROM (SELECT DISTINCT member_number, txn_date FROM silver.transactions) v
+  FROM (SELECT DISTINCT member_number, txn_date FROM transactions_clean) v
 ) t;
+
+-- COMMAND ----------
+
+-- DBTITLE 1,Write: silver.transactions and silver.baskets
+CREATE OR REPLACE TABLE silver.transactions USING DELTA AS
+SELECT basket_id, member_number, txn_date, item, quantity, basket_size FROM transactions_clean;
+
+CREATE OR REPLACE TABLE silver.baskets USING DELTA AS
+SELECT basket_id, member_number, txn_date, basket_size, quantity FROM baskets_clean;

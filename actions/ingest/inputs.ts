@@ -96,6 +96,7 @@ export function planIngest(inputs: IngestInputs): IngestPlan {
       gzip: inputs.gzip ?? settings.gzip,
       resumableThresholdMB: inputs.resumableThresholdMB ?? settings.resumableThresholdMB,
       skipUnchanged: inputs.skipUnchanged ?? settings.skipUnchanged,
+      deleteMissing: settings.deleteMissing,
     },
     gcs: {
       retry: { maxAttempts: inputs.maxAttempts },

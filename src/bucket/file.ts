@@ -1,6 +1,8 @@
 // A local folder with object semantics: each object has a generation, an MD5, a content type and custom
 // metadata, and writes honour generation preconditions. Data lives at `<root>/<name>` so the folder stays
-// browsable; metadata lives beside it in `<root>/.objects/<name>.json`.
+// browsable; metadata lives beside it in `<root>/.objects/<name>.json`. The bucket's URI is its identity as the
+// config names it (`file://.lakehouse/bucket`, relative to the project): the load audit is keyed on it, so that a
+// project folder copied or moved elsewhere is the same bucket.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -26,10 +28,14 @@ const LOCK_WAIT_MS = 10_000;
 export class FileBucket implements Bucket {
   readonly uri: string;
   readonly root: string;
+  /** `file://` and the absolute folder: how earlier versions named every file bucket. */
+  readonly absoluteUri: string;
 
-  constructor(root: string) {
+  /** `uri`: the bucket as configured (default: its absolute folder). */
+  constructor(root: string, uri?: string) {
     this.root = path.resolve(root);
-    this.uri = `file://${this.root}`;
+    this.absoluteUri = `file://${this.root}`;
+    this.uri = uri === undefined ? this.absoluteUri : fileBucketIdentity(uri);
   }
 
   async *list(prefix = ''): AsyncIterable<BucketObject> {
@@ -43,16 +49,20 @@ export class FileBucket implements Bucket {
   async stat(name: string): Promise<BucketObject | undefined> {
     checkObjectName(name);
     const meta = await readJson<BucketObject>(this.metaPath(name));
-    if (meta) return meta;
-    // A file dropped into the folder by hand becomes an object the first time it is seen.
     const stats = await fsp.stat(this.dataPath(name)).catch(() => undefined);
+    // A file deleted by hand is no object, whatever metadata it left.
     if (!stats?.isFile()) return undefined;
+    if (meta && meta.size === stats.size) return meta;
+    // A file dropped into the folder by hand (or replaced by one of another size) becomes an object (a new
+    // generation of it) the first time it is seen.
     return this.withLock(name, async () => {
       const existing = await readJson<BucketObject>(this.metaPath(name));
-      if (existing) return existing;
+      if (existing && existing.size === stats.size) return existing;
       const info: BucketObject = {
         name,
-        generation: String(BigInt(Math.floor(stats.mtimeMs)) * 1000n),
+        generation: existing
+          ? nextGeneration(existing.generation)
+          : String(BigInt(Math.floor(stats.mtimeMs)) * 1000n),
         md5: await md5OfFile(this.dataPath(name)),
         size: stats.size,
         contentType: contentTypeOf(name),
@@ -177,6 +187,13 @@ export class FileBucket implements Bucket {
       await fsp.rm(lock, { force: true });
     }
   }
+}
+
+/** A file:// URI as an identity: `./`, doubled and trailing slashes do not make another bucket. */
+export function fileBucketIdentity(uri: string): string {
+  const folder = uri.slice('file://'.length);
+  const normal = path.posix.normalize(folder).replace(/\/+$/, '');
+  return `file://${normal.startsWith('/') || normal === '' ? normal : normal.replace(/^\.\//, '')}`;
 }
 
 export function contentTypeOf(name: string): string {

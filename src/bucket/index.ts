@@ -14,7 +14,8 @@ export async function openBucket(
   baseDir = process.cwd(),
   gcs: GcsBucketOptions = {},
 ): Promise<Bucket> {
-  if (uri.startsWith('file://')) return new FileBucket(path.resolve(baseDir, uri.slice('file://'.length)));
+  if (uri.startsWith('file://'))
+    return new FileBucket(path.resolve(baseDir, uri.slice('file://'.length)), uri);
   if (uri.startsWith('gs://')) return new GcsBucket(uri, gcs);
   throw new Error(`bucket URI ${JSON.stringify(uri)}: expected file://<folder> or gs://<bucket>[/<prefix>]`);
 }

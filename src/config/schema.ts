@@ -220,6 +220,8 @@ export const ingestSettings = z
     gzip: z.boolean().default(false),
     resumableThresholdMB: z.number().positive().default(8),
     skipUnchanged: z.boolean().default(true),
+    /** Delete a bucket object that ingest uploaded once its source file is gone (the load then withdraws its rows). */
+    deleteMissing: z.boolean().default(false),
   })
   .default({
     destination: '{dataset}/{file}',
@@ -227,11 +229,16 @@ export const ingestSettings = z
     gzip: false,
     resumableThresholdMB: 8,
     skipUnchanged: true,
+    deleteMissing: false,
   });
 
 export const loadSettings = z
-  .strictObject({ batchRows: z.number().int().min(1).default(10_000) })
-  .default({ batchRows: 10_000 });
+  .strictObject({
+    batchRows: z.number().int().min(1).default(10_000),
+    /** An object that quarantines more than this share of its rows fails the load (after loading it). */
+    maxQuarantineShare: z.number().min(0).max(1).default(0.05),
+  })
+  .default({ batchRows: 10_000, maxQuarantineShare: 0.05 });
 
 export const transformSettings = z
   .strictObject({

@@ -68,6 +68,7 @@ export async function runIngest(plan: IngestPlan, ctx: RunContext): Promise<Stag
     concurrency: settings.concurrency,
     gzip: settings.gzip,
     skipUnchanged: settings.skipUnchanged,
+    deleteMissing: settings.deleteMissing,
     dryRun: ctx.dryRun,
     log: ctx.log,
     progress: ctx.progress?.('ingest'),
@@ -106,6 +107,14 @@ export function ingestReport(m: IngestManifest, manifestPath?: string): StageRep
     blocks.push(
       note(
         `0 objects uploaded: ${t.skipped === 1 ? 'the only file is' : `all ${formatNumber(t.skipped)} files are`} unchanged since ${t.skipped === 1 ? 'it was' : 'they were'} uploaded (their MD5 matches the bucket's).`,
+      ),
+    );
+  if (t.missing + t.deleted > 0)
+    blocks.push(
+      note(
+        t.deleted
+          ? `${t.deleted} object(s) deleted because their source file is gone; the load withdraws their rows.`
+          : `${t.missing} object(s) whose source file is gone are kept in the bucket (their rows stay loaded); ingest.deleteMissing: true deletes them.`,
       ),
     );
   blocks.push(objectListing(m));
@@ -155,7 +164,15 @@ function datasetTable(m: IngestManifest) {
 
 /** Problems first, then what changed; unchanged files only as a count. */
 function objectListing(m: IngestManifest) {
-  const order = { conflict: 0, failed: 1, uploaded: 2, planned: 3, skipped: 4 } as const;
+  const order = {
+    conflict: 0,
+    failed: 1,
+    missing: 2,
+    deleted: 3,
+    uploaded: 4,
+    planned: 5,
+    skipped: 6,
+  } as const;
   const shown = m.objects
     .filter((o) => o.status !== 'skipped')
     .sort((a, b) => order[a.status] - order[b.status] || a.name.localeCompare(b.name));

@@ -8,6 +8,7 @@ import { configPath, type ResolvedConfig } from '../config/load.ts';
 import type { DatasetConfig, SqlTargetConfig } from '../config/schema.ts';
 import type { StoreOptions } from '../sql/index.ts';
 import { QUARANTINE_TABLE, type SqlSession } from '../sql/types.ts';
+import type { ObjectLoad } from '../sql/plan.ts';
 import { load, type LoadManifest } from '../stages/load.ts';
 import { count, formatNumber, someOf } from '../util/format.ts';
 import { recordManifest, type RunContext } from './context.ts';
@@ -35,6 +36,8 @@ export interface LoadPlan {
   /** Only these objects (e.g. from an ingest manifest) instead of every object under each dataset's prefix. */
   objects?: string[];
   batchRows: number;
+  /** An object quarantining more than this share of its rows fails the verdict (load.maxQuarantineShare). */
+  maxQuarantineShare?: number;
   /** The folder of the run manifests. */
   manifests: string;
 }
@@ -58,6 +61,7 @@ export function loadPlan(resolved: ResolvedConfig, datasets: DatasetConfig[]): L
     datasets,
     destination: resolved.config.ingest.destination,
     batchRows: resolved.config.load.batchRows,
+    maxQuarantineShare: resolved.config.load.maxQuarantineShare,
     manifests: configPath(resolved, resolved.profile.manifests),
   };
 }
@@ -97,29 +101,52 @@ export async function runLoad(
     await session.close();
   }
   const manifestPath = await recordManifest(plan.manifests, manifest, ctx);
+  const share = plan.maxQuarantineShare ?? 0.05;
+  const overShare = mostlyQuarantined(manifest, share);
+  for (const o of overShare)
+    ctx.log.warn(
+      `${o.name}: ${o.rowsQuarantined} of ${o.rowsIn} rows quarantined (${percent(o.rowsQuarantined / o.rowsIn)}), more than load.maxQuarantineShare (${percent(share)}): is the file what the dataset's columns say?`,
+    );
   return {
     result: manifest,
     manifestPath,
     report: loadReport(manifest, manifestPath),
-    verdict: loadVerdict(manifest),
+    verdict: loadVerdict(manifest, overShare, share),
   };
 }
 
+/** Objects loaded in this run that quarantined more than `share` of their rows. */
+function mostlyQuarantined(m: LoadManifest, share: number): ObjectLoad[] {
+  return m.datasets
+    .flatMap((d) => d.objects)
+    .filter((o) => o.status === 'loaded' && o.rowsIn > 0 && o.rowsQuarantined / o.rowsIn > share);
+}
+
 /** One line per cause of failure, naming the objects (the first few, and how many): not one per object. */
-function loadVerdict(m: LoadManifest): Verdict {
+function loadVerdict(m: LoadManifest, overShare: ObjectLoad[], share: number): Verdict {
   const failed = m.totals.failed;
-  if (!failed) return ok;
-  const byCause = new Map<string, string[]>();
-  for (const o of m.datasets.flatMap((d) => d.objects))
-    if (o.status === 'failed') byCause.set(o.reason, [...(byCause.get(o.reason) ?? []), o.name]);
-  const causes = [...byCause].map(([reason, names]) =>
-    names.length === 1
-      ? `${names[0]}: ${reason}`
-      : `${count(names.length, 'object')} (${someOf(names)}): ${reason}`,
-  );
-  return failure(
-    `${count(failed, 'object')} failed and ${failed === 1 ? 'was' : 'were'} rolled back (the next run loads ${failed === 1 ? 'it' : 'them'}): ${causes.join('; ')}`,
-  );
+  if (failed) {
+    const byCause = new Map<string, string[]>();
+    for (const o of m.datasets.flatMap((d) => d.objects))
+      if (o.status === 'failed') byCause.set(o.reason, [...(byCause.get(o.reason) ?? []), o.name]);
+    const causes = [...byCause].map(([reason, names]) =>
+      names.length === 1
+        ? `${names[0]}: ${reason}`
+        : `${count(names.length, 'object')} (${someOf(names)}): ${reason}`,
+    );
+    return failure(
+      `${count(failed, 'object')} failed and ${failed === 1 ? 'was' : 'were'} rolled back (the next run loads ${failed === 1 ? 'it' : 'them'}): ${causes.join('; ')}`,
+    );
+  }
+  if (overShare.length)
+    return failure(
+      `${count(overShare.length, 'object')} quarantined more than ${percent(share)} of ${overShare.length === 1 ? 'its' : 'their'} rows (load.maxQuarantineShare): ${overShare.map((o) => `${o.name}: ${formatNumber(o.rowsQuarantined)} of ${count(o.rowsIn, 'row')} (${percent(o.rowsQuarantined / o.rowsIn)})`).join('; ')}`,
+    );
+  return ok;
+}
+
+function percent(share: number): string {
+  return `${Number((share * 100).toPrecision(3))}%`;
 }
 
 export function loadReport(m: LoadManifest, manifestPath?: string): StageReport {
@@ -161,7 +188,7 @@ function loadTitle(dryRun: boolean): string {
 }
 
 function datasetTable(m: LoadManifest) {
-  const columns = ['dataset', 'table', 'mode', 'objects', 'loaded', 'skipped', 'failed'];
+  const columns = ['dataset', 'table', 'mode', 'objects', 'loaded', 'skipped', 'failed', 'withdrawn'];
   return table(
     [...columns, 'rows in', 'rows loaded', 'rows quarantined', 'rows replaced'],
     m.datasets.map((d) => [
@@ -172,6 +199,7 @@ function datasetTable(m: LoadManifest) {
       d.totals.loaded,
       d.totals.skipped,
       d.totals.failed,
+      d.totals.withdrawn,
       d.totals.rowsIn,
       d.totals.rowsLoaded,
       d.totals.rowsQuarantined,

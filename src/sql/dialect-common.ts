@@ -17,7 +17,7 @@ import {
   type Statement,
 } from './types.ts';
 
-const [LINE, REASON, RAW] = STAGING_META;
+const [LINE, REASON, RAW, RAW_HEX] = STAGING_META;
 
 /** Where an index limits key length: text keys get a length, and longer staged values are quarantined. */
 export interface KeyLimits extends IndexLimits {
@@ -56,7 +56,13 @@ export abstract class SqlDialect implements LoadDialect {
   abstract ensureTables(t: LoadTables): string[];
   abstract createStaging(t: LoadTables): string[];
   abstract isUniqueViolation(error: unknown): boolean;
+  abstract isDuplicateObject(error: unknown): boolean;
   abstract markSupersededKeys(t: LoadTables): Statement[];
+  abstract addQuarantineBytes(t: LoadTables): string;
+  /** The bytes written in hex by the text expression `hex`. */
+  protected abstract fromHex(hex: string): string;
+  /** The schema the tables live in, as the information schema names it (a parameter, or the current one). */
+  protected abstract catalogSchema(p: Parameters): string;
 
   quote(identifier: string): string {
     return this.quoteName(checkIdentifier(identifier, 'identifier'));
@@ -98,6 +104,64 @@ export abstract class SqlDialect implements LoadDialect {
       rows_replaced: c.rowsReplaced,
       blank_lines: c.blankLines,
     }).map(([column, value]) => `${column} = ${p.add(value)}`);
+    return p.statement(
+      `UPDATE ${this.table(t.audit)} SET ${set.join(', ')}, loaded_at = ${this.now} WHERE ${this.auditIdentity(r, p)}`,
+    );
+  }
+
+  claimant(t: LoadTables, r: AuditRecord): Statement {
+    const p = this.parameters();
+    return p.statement(`SELECT run_id FROM ${this.table(t.audit)} WHERE ${this.auditIdentity(r, p)}`);
+  }
+
+  columnExists(table: string, column: string): Statement {
+    const p = this.parameters();
+    return p.statement(
+      `SELECT count(*) AS n FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ${this.catalogSchema(p)} AND TABLE_NAME = ${p.add(table)} AND COLUMN_NAME = ${p.add(column)}`,
+    );
+  }
+
+  standingLoads(t: LoadTables, bucket: string): Statement {
+    const p = this.parameters();
+    const audit = this.table(t.audit);
+    // A withdrawal is an audit row without an MD5 (nothing was read): its object no longer stands.
+    return p.statement(
+      `SELECT a.object_name, a.generation FROM ${audit} a
+        WHERE a.bucket = ${p.add(bucket)} AND a.dataset = ${p.add(t.dataset)} AND a.target_table = ${p.add(t.target)}
+          AND a.rows_in IS NOT NULL AND a.md5 <> ${this.text('')}
+          AND a.id = (SELECT max(b.id) FROM ${audit} b WHERE b.bucket = a.bucket AND b.object_name = a.object_name AND b.rows_in IS NOT NULL)
+        ORDER BY a.object_name`,
+    );
+  }
+
+  auditRowsOf(t: LoadTables, bucket: string): Statement {
+    const p = this.parameters();
+    return p.statement(
+      `SELECT id, object_name, generation FROM ${this.table(t.audit)} WHERE bucket = ${p.add(bucket)}`,
+    );
+  }
+
+  moveAuditRow(
+    t: LoadTables,
+    id: string,
+    r: Pick<AuditRecord, 'bucket' | 'objectName' | 'generation'>,
+  ): Statement {
+    const p = this.parameters();
+    // Placeholders in the order of the SQL text: MySQL's are positional.
+    const bucket = p.add(r.bucket);
+    const key = this.auditKey === 'object_key' ? `, object_key = ${p.add(objectKey(r))}` : '';
+    return p.statement(`UPDATE ${this.table(t.audit)} SET bucket = ${bucket}${key} WHERE id = ${p.add(id)}`);
+  }
+
+  moveQuarantine(t: LoadTables, from: string, to: string): Statement {
+    const p = this.parameters();
+    return p.statement(
+      `UPDATE ${this.table(t.quarantine)} SET bucket = ${p.add(to)} WHERE bucket = ${p.add(from)}`,
+    );
+  }
+
+  /** The WHERE condition naming the audit row of `r`'s object and generation. */
+  private auditIdentity(r: Pick<AuditRecord, 'bucket' | 'objectName' | 'generation'>, p: Parameters): string {
     const identity: [string, SqlValue][] =
       this.auditKey === 'object_key'
         ? [['object_key', objectKey(r)]]
@@ -106,10 +170,7 @@ export abstract class SqlDialect implements LoadDialect {
             ['object_name', r.objectName],
             ['generation', r.generation],
           ];
-    const where = identity.map(([column, value]) => `${column} = ${p.add(value)}`).join(' AND ');
-    return p.statement(
-      `UPDATE ${this.table(t.audit)} SET ${set.join(', ')}, loaded_at = ${this.now} WHERE ${where}`,
-    );
+    return identity.map(([column, value]) => `${column} = ${p.add(value)}`).join(' AND ');
   }
 
   deleteObjectRows(t: LoadTables, objectName: string): Statement {
@@ -162,8 +223,8 @@ export abstract class SqlDialect implements LoadDialect {
     const q = (n: string) => this.quote(n);
     const p = this.parameters();
     return p.statement(
-      `INSERT INTO ${this.table(t.quarantine)} (dataset, bucket, object_name, generation, line_number, raw_text, reason, run_id)
-        SELECT ${p.add(r.dataset)}, ${p.add(r.bucket)}, ${p.add(r.objectName)}, ${p.add(r.generation)}, ${q(LINE)}, COALESCE(${q(RAW)}, ${this.text('')}), ${q(REASON)}, ${p.add(r.runId)}
+      `INSERT INTO ${this.table(t.quarantine)} (dataset, bucket, object_name, generation, line_number, raw_text, raw_bytes, reason, run_id)
+        SELECT ${p.add(r.dataset)}, ${p.add(r.bucket)}, ${p.add(r.objectName)}, ${p.add(r.generation)}, ${q(LINE)}, COALESCE(${q(RAW)}, ${this.text('')}), ${this.fromHex(q(RAW_HEX))}, ${q(REASON)}, ${p.add(r.runId)}
         FROM ${this.staging(t)} WHERE ${q(REASON)} IS NOT NULL ORDER BY ${q(LINE)}`,
     );
   }
@@ -238,6 +299,15 @@ export class Parameters {
   statement(sql: string): Statement {
     return { sql, params: this.values };
   }
+}
+
+/** Whether `error`, or an error it wraps (a session adds what it was doing and keeps the driver's as cause), passes `test`. */
+export function anyCause(error: unknown, test: (e: Record<string, unknown>) => boolean): boolean {
+  for (let e = error as Record<string, unknown> | undefined; e && typeof e === 'object';) {
+    if (test(e)) return true;
+    e = (e.originalError ?? e.cause) as Record<string, unknown> | undefined;
+  }
+  return false;
 }
 
 /** The audit row's identity: bucket, object and generation, hashed to fit a UNIQUE index. */

@@ -20,7 +20,7 @@ export interface ObjectLoad extends AuditCounts {
   name: string;
   generation: string;
   md5: string;
-  status: 'loaded' | 'skipped' | 'planned' | 'failed';
+  status: 'loaded' | 'skipped' | 'planned' | 'failed' | 'withdrawn';
   reason: string;
   /** Quarantined rows by kind of problem. */
   problems: Record<string, number>;
@@ -37,7 +37,7 @@ export interface LoadObjectOptions {
   onRows?(rows: number): void;
 }
 
-const NO_COUNTS: AuditCounts = {
+export const NO_COUNTS: AuditCounts = {
   rowsIn: 0,
   rowsLoaded: 0,
   rowsQuarantined: 0,
@@ -94,12 +94,54 @@ export async function loadObject(
     };
   } catch (e) {
     await session.rollback().catch(() => undefined);
+    if (e instanceof ClaimedElsewhere) return claimedElsewhere(session, tables, e.record, base);
     return {
       ...base,
       status: 'failed',
       reason: `${errorMessage(e)} (rolled back: nothing from this object is visible)`,
     };
   }
+}
+
+/** Another load holds the audit row of this object and generation: it has committed what this one would. */
+export class ClaimedElsewhere extends Error {
+  override name = 'ClaimedElsewhere';
+  readonly record: AuditRecord;
+  constructor(record: AuditRecord, cause: unknown) {
+    super(`another load claimed ${record.objectName} (generation ${record.generation}) first`, { cause });
+    this.record = record;
+  }
+}
+
+/**
+ * Claims the object's generation with its audit row, first thing in the transaction. A concurrent load of the
+ * same generation waits on the row until this one commits, then fails with ClaimedElsewhere.
+ */
+export async function claimObject(
+  session: SqlSession,
+  tables: LoadTables,
+  record: AuditRecord,
+): Promise<void> {
+  await session.execute(session.dialect.insertAudit(tables, record)).catch((e: unknown) => {
+    throw session.dialect.isUniqueViolation(e) ? new ClaimedElsewhere(record, e) : e;
+  });
+}
+
+/** The outcome for the load that lost a claim: skipped, naming the run that has it. */
+export async function claimedElsewhere(
+  session: SqlSession,
+  tables: LoadTables,
+  record: AuditRecord,
+  base: Omit<ObjectLoad, 'status' | 'reason'>,
+): Promise<ObjectLoad> {
+  const [holder] = await session
+    .query<{ run_id: string }>(session.dialect.claimant(tables, record))
+    .catch(() => []);
+  return {
+    ...base,
+    status: 'skipped',
+    reason: `already being loaded by run ${holder?.run_id ?? '(unknown)'}, which claimed generation ${record.generation} first; this run wrote nothing for it`,
+  };
 }
 
 /** The object's transaction, from the audit claim to COMMIT; the caller rolls back when it throws. */
@@ -120,13 +162,7 @@ async function loadInTransaction(
     size: object.size,
     runId: options.runId,
   };
-  await session.execute(dialect.insertAudit(tables, record)).catch((e: unknown) => {
-    if (!dialect.isUniqueViolation(e)) throw e;
-    throw new Error(
-      `another load claimed ${object.name} (generation ${object.generation}) first and has committed it; this one wrote nothing, and the next run skips the object`,
-      { cause: e },
-    );
-  });
+  await claimObject(session, tables, record);
   for (const ddl of dialect.createStaging(tables)) await session.execute(ddl);
   const staged = await stageObject(session, tables, options);
   await options.hooks?.afterStaging?.(object);
@@ -207,12 +243,20 @@ async function stageObject(
           staged.blankLines++;
           continue;
         }
-        if (event.kind === 'row') batch.push([String(event.line), null, event.raw ?? null, ...event.values]);
-        else {
+        if (event.kind === 'row') {
+          const hex = event.raw === undefined ? null : Buffer.from(event.raw).toString('hex');
+          batch.push([String(event.line), null, event.raw ?? null, hex, ...event.values]);
+        } else {
           staged.badRows++;
           const kind = problemKind(event.reason);
           staged.problems[kind] = (staged.problems[kind] ?? 0) + 1;
-          batch.push([String(event.line), event.reason, event.raw, ...emptyColumns]);
+          batch.push([
+            String(event.line),
+            event.reason,
+            event.text,
+            event.raw.toString('hex'),
+            ...emptyColumns,
+          ]);
         }
       }
       staged.rows += batch.length;
@@ -241,6 +285,7 @@ export function problemKind(reason: string): string {
   if (reason.includes('quote')) return 'malformed quoting';
   if (reason.includes('NUL')) return 'NUL character';
   if (reason.startsWith('duplicate key')) return 'duplicate key';
+  if (reason.startsWith('longer than the line-length limit')) return 'line too long';
   const column = /^([^:]+):/.exec(reason)?.[1];
   return column ? `bad value in ${column}` : reason;
 }

@@ -71,10 +71,11 @@ export interface LoadTables {
 }
 
 /**
- * Staging holds every record of one object as text: the typed columns, the line number, and for a
- * quarantined record its reason and raw text. Casting into the target happens in SQL, inside the transaction.
+ * Staging holds every record of one object as text: the typed columns, the line number, and for a record that
+ * may be quarantined its reason, its text as shown and its bytes in hex (what arrived, NUL and all). Casting into
+ * the target happens in SQL, inside the transaction. Rows arrive a batch at a time (one per chunk of the object
+ * read), so that no row costs an await of its own.
  */
-/** Rows arrive a batch at a time (one per chunk of the object read), so that no row costs an await of its own. */
 export type RowBatches = AsyncIterable<(string | null)[][]>;
 
 export interface StagingTable {
@@ -83,7 +84,12 @@ export interface StagingTable {
   columns: readonly string[];
 }
 
-export const STAGING_META = ['lakehouse_line', 'lakehouse_reason', 'lakehouse_raw'] as const;
+export const STAGING_META = [
+  'lakehouse_line',
+  'lakehouse_reason',
+  'lakehouse_raw',
+  'lakehouse_raw_hex',
+] as const;
 export const LINEAGE = ['_source_object', '_source_line'] as const;
 export const AUDIT_TABLE = 'lakehouse_load_audit';
 export const QUARANTINE_TABLE = 'lakehouse_quarantine';
@@ -130,6 +136,32 @@ export interface LoadDialect {
   insertAudit(t: LoadTables, record: AuditRecord): Statement;
   /** Whether an error is the engine's unique-key violation (another load claimed the object first). */
   isUniqueViolation(error: unknown): boolean;
+  /** The run that holds the audit row of `record`'s object and generation: column run_id. */
+  claimant(t: LoadTables, record: AuditRecord): Statement;
+  /**
+   * Whether an error says that the object a DDL statement creates exists already: another session created it
+   * at the same moment (CREATE … IF NOT EXISTS is not atomic in the catalog).
+   */
+  isDuplicateObject(error: unknown): boolean;
+  /** Column n: 1 when `table` has `column`, else 0. */
+  columnExists(table: string, column: string): Statement;
+  /** DDL adding raw_bytes to a quarantine table created before it. */
+  addQuarantineBytes(t: LoadTables): string;
+  /**
+   * The objects whose latest load in the audit is of this dataset's table from `bucket` and still stands (not
+   * withdrawn): columns object_name, generation.
+   */
+  standingLoads(t: LoadTables, bucket: string): Statement;
+  /** Audit rows keyed on `bucket`: columns id, object_name, generation. */
+  auditRowsOf(t: LoadTables, bucket: string): Statement;
+  /** Re-keys one audit row (by id) on another bucket identity. */
+  moveAuditRow(
+    t: LoadTables,
+    id: string,
+    record: Pick<AuditRecord, 'bucket' | 'objectName' | 'generation'>,
+  ): Statement;
+  /** Re-keys the quarantined records of one bucket identity on another. */
+  moveQuarantine(t: LoadTables, from: string, to: string): Statement;
   finishAudit(t: LoadTables, record: AuditRecord, counts: AuditCounts): Statement;
   /** Append mode: rows that an earlier generation of the same object loaded (the new one replaces them). */
   deleteObjectRows(t: LoadTables, objectName: string): Statement;

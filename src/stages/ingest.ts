@@ -1,5 +1,8 @@
 // Ingest: local files → bucket objects. Unchanged objects (same MD5) are skipped, and every write carries a
-// generation precondition, so a run never clobbers an object that someone else changed since it was listed.
+// generation precondition, so a run never clobbers an object that someone else changed since it was listed. An
+// object that ingest uploaded from a file that is gone since is reported, and deleted with `deleteMissing` (the
+// load then withdraws its rows).
+import fs from 'node:fs';
 import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { glob } from 'tinyglobby';
@@ -31,12 +34,15 @@ export interface IngestOptions {
   concurrency?: number;
   gzip?: boolean;
   skipUnchanged?: boolean;
+  /** Delete the objects whose source file is gone (else they are only reported). */
+  deleteMissing?: boolean;
   dryRun?: boolean;
   log?: Logger;
   progress?: Progress;
 }
 
-export type ObjectStatus = 'uploaded' | 'skipped' | 'conflict' | 'failed' | 'planned';
+/** `missing`: the object's source file is gone (the object is kept); `deleted`: and the object was deleted. */
+export type ObjectStatus = 'uploaded' | 'skipped' | 'conflict' | 'failed' | 'planned' | 'missing' | 'deleted';
 
 export interface IngestedObject {
   dataset: string;
@@ -64,6 +70,9 @@ export interface IngestManifest extends Manifest {
     skipped: number;
     conflicts: number;
     failed: number;
+    /** Objects whose source file is gone: kept, or deleted (ingest.deleteMissing). */
+    missing: number;
+    deleted: number;
     bytes: number;
   };
 }
@@ -82,6 +91,13 @@ export function checkDestination(template: string): void {
 export function renderDestination(template: string, values: Record<Placeholder, string>): string {
   const name = template.replace(/\{([a-z_]+)\}/g, (_, p: Placeholder) => values[p]);
   return checkObjectName(name);
+}
+
+/** The static part of the destination template for a dataset: `{dataset}/{file}` → `transactions/`. */
+export function datasetPrefix(destination: string, dataset: string): string {
+  const head = destination.replaceAll('{dataset}', dataset);
+  const cut = head.indexOf('{');
+  return cut === -1 ? head : head.slice(0, cut);
 }
 
 export async function ingest(options: IngestOptions): Promise<IngestManifest> {
@@ -115,6 +131,11 @@ export async function ingest(options: IngestOptions): Promise<IngestManifest> {
     return result;
   });
   progress.done();
+  for (const gone of await missingSources(options)) {
+    const result = await removeMissing(gone, options);
+    log.warn(`  ${result.status.padEnd(8)} ${result.name}: ${result.reason}`);
+    objects.push(result);
+  }
 
   const withStatus = (s: ObjectStatus) => objects.filter((o) => o.status === s).length;
   return {
@@ -132,6 +153,8 @@ export async function ingest(options: IngestOptions): Promise<IngestManifest> {
       skipped: withStatus('skipped'),
       conflicts: withStatus('conflict'),
       failed: withStatus('failed'),
+      missing: withStatus('missing'),
+      deleted: withStatus('deleted'),
       bytes,
     },
   };
@@ -243,5 +266,56 @@ async function uploadOne(item: PlannedUpload, options: IngestOptions): Promise<I
         reason: `${errorMessage(e)} (changed by someone else since it was listed)`,
       };
     return { ...base, status: 'failed', reason: errorMessage(e) };
+  }
+}
+
+/**
+ * Objects that ingest uploaded (they carry `source-path`) from a file that no longer exists in their dataset's
+ * folder. Objects are judged only under a prefix that no other dataset writes under (the template names the
+ * dataset): elsewhere, whose file an object was is not known.
+ */
+async function missingSources(options: IngestOptions): Promise<IngestedObject[]> {
+  const prefixes = options.sources.map((s) => datasetPrefix(options.destination, s.dataset));
+  const missing: IngestedObject[] = [];
+  for (const [i, source] of options.sources.entries()) {
+    const shared =
+      prefixes.filter((p) => p.startsWith(prefixes[i]!) || prefixes[i]!.startsWith(p)).length > 1;
+    for await (const object of options.bucket.list(prefixes[i])) {
+      const file = object.metadata['source-path'];
+      const dataset = object.metadata['source-dataset'];
+      if (!file || (dataset ? dataset !== source.dataset : shared)) continue;
+      if (fs.existsSync(path.join(path.resolve(source.path), ...file.split('/')))) continue;
+      missing.push({
+        dataset: source.dataset,
+        file,
+        name: object.name,
+        status: 'missing',
+        reason: `its source file ${file} is gone from ${source.path}; the object is kept (ingest.deleteMissing: true deletes it, and the load then withdraws its rows)`,
+        size: object.size,
+        md5: object.metadata['source-md5'] ?? object.md5,
+        sha256: object.metadata['source-sha256'] ?? '',
+        generation: object.generation,
+      });
+    }
+  }
+  return missing;
+}
+
+/** With deleteMissing, deletes the object of a gone file (only the generation seen: a newer one is not touched). */
+async function removeMissing(gone: IngestedObject, options: IngestOptions): Promise<IngestedObject> {
+  if (!options.deleteMissing) return gone;
+  const what = `its source file ${gone.file} is gone`;
+  if (options.dryRun) return { ...gone, reason: `${what}; would be deleted (ingest.deleteMissing)` };
+  try {
+    await options.bucket.delete(gone.name, { ifGenerationMatch: gone.generation });
+    return {
+      ...gone,
+      status: 'deleted',
+      reason: `${what}: deleted generation ${gone.generation} (the load withdraws its rows)`,
+    };
+  } catch (e) {
+    if (e instanceof PreconditionFailedError)
+      return { ...gone, status: 'conflict', reason: `${what}, but ${errorMessage(e)}` };
+    return { ...gone, status: 'failed', reason: `${what}; deleting it failed: ${errorMessage(e)}` };
   }
 }

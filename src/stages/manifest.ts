@@ -1,5 +1,6 @@
 // Every stage writes a run manifest (inputs, outputs, counts, checksums) that the next stage reads and the
 // summaries show: `<folder>/<stage>-<run id>.json`, and `<stage>-latest.json` for the next stage to find.
+import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { redact } from '../util/secrets.ts';
@@ -17,10 +18,12 @@ export async function writeManifest(folder: string, manifest: Manifest): Promise
   const text = redact(JSON.stringify(manifest, jsonValue, 2)) + '\n';
   const file = path.join(folder, `${manifest.stage}-${manifest.runId}.json`);
   await fsp.writeFile(file, text);
-  // Replace "latest" atomically so a reader never sees half a manifest.
+  // Replace "latest" atomically so a reader never sees half a manifest; the temporary file is this writer's own
+  // (two runs may finish at the same moment).
   const latest = path.join(folder, `${manifest.stage}-latest.json`);
-  await fsp.writeFile(`${latest}.tmp`, text);
-  await fsp.rename(`${latest}.tmp`, latest);
+  const tmp = `${latest}.${process.pid}-${crypto.randomUUID()}.tmp`;
+  await fsp.writeFile(tmp, text);
+  await fsp.rename(tmp, latest);
   return file;
 }
 

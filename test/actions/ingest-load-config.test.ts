@@ -32,6 +32,8 @@ datasets:
     load: { mode: append }
 ingest:
   destination: 'landing/{dataset}/{date}/{file}'
+# One line in four is bad on purpose.
+load: { maxQuarantineShare: 0.5 }
 profiles:
   ci:
     bucket: file://bucket
@@ -63,9 +65,10 @@ describe('the ingest action with lakehouse.yml', () => {
     expect(ingest.outputs).toMatchObject({ uploaded: '2', skipped: '0', failed: '0' });
     const bucket = new FileBucket(path.join(dir, 'bucket'));
     expect(await bucket.stat(`landing/sales/${date}/notes.txt`)).toBeUndefined();
+    // The bucket as the config names it (relative to the project, as the load audit knows it).
     expect(JSON.parse(ingest.outputs['uploaded-objects']!)).toEqual([
-      `file://${path.join(dir, 'bucket')}/landing/sales/${date}/day1.csv`,
-      `file://${path.join(dir, 'bucket')}/landing/returns/${date}/day1.csv`,
+      `file://bucket/landing/sales/${date}/day1.csv`,
+      `file://bucket/landing/returns/${date}/day1.csv`,
     ]);
     expect(ingest.outputs.manifest).toBe(path.join(dir, 'manifests/ingest-31-1.json'));
     // One table row per dataset, and a total row that carries the time.

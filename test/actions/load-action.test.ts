@@ -26,6 +26,8 @@ datasets:
       - { name: txn_date, source: Date, type: date, nullable: false }
       - { name: item, source: itemDescription, type: string, nullable: false }
     load: { mode: append, table: transactions }
+# A third of the test file is bad on purpose.
+load: { maxQuarantineShare: 0.5 }
 profiles:
   ci:
     bucket: file://bucket

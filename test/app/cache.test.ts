@@ -1,7 +1,7 @@
 // The query cache (fresh per table versions and TTL, stale on an outage, one load for concurrent requests) and
 // the rewriting of `:name` markers for DuckDB.
 import { describe, expect, test } from 'vitest';
-import { QueryCache } from '../../app/cache.ts';
+import { estimateBytes, QueryCache } from '../../app/cache.ts';
 import { SourceError } from '../../app/source.ts';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDBPool, duckdbMarkers } from '../../app/sources/duckdb.ts';
@@ -59,6 +59,50 @@ describe('QueryCache', () => {
     expect(cache.size).toBe(2);
     expect((await cache.get('a', 's', async () => 9)).value).toBe(1);
     expect((await cache.get('b', 's', async () => 9)).value).toBe(9);
+  });
+});
+
+describe('QueryCache in bytes', () => {
+  /** A result of `n` rows shaped like the API's (a name, numbers, a date). */
+  const rows = (n: number, seed: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      item: `item ${seed}-${i} ${'x'.repeat(i % 40)}`,
+      support: i / n,
+      baskets: i * seed,
+      day: new Date(Date.UTC(2015, 0, 1 + (i % 365))),
+    }));
+
+  test('varied queries keep the cache under its byte bound, dropping the least recently used', async () => {
+    const maxBytes = 2 * 1024 * 1024;
+    const cache = new QueryCache({ maxBytes, maxEntries: 100_000 });
+    for (let q = 0; q < 400; q++) {
+      await cache.get(`q${q}`, 's', async () => rows(50 + (q % 7) * 100, q));
+      expect(cache.bytes).toBeLessThanOrEqual(maxBytes);
+    }
+    expect(cache.size).toBeGreaterThan(5);
+    expect(cache.size).toBeLessThan(400);
+    // The newest is kept, the oldest went first.
+    let loads = 0;
+    await cache.get('q399', 's', async () => ++loads);
+    await cache.get('q0', 's', async () => ++loads);
+    expect(loads).toBe(1);
+    cache.clear();
+    expect(cache.bytes).toBe(0);
+  });
+
+  test('does not keep a result larger than the whole bound, but still returns it', async () => {
+    const cache = new QueryCache({ maxBytes: 10_000 });
+    const big = rows(1000, 1);
+    expect((await cache.get('big', 's', async () => big)).value).toBe(big);
+    expect(cache.size).toBe(0);
+    expect(cache.bytes).toBe(0);
+  });
+
+  test('estimates at least what the values hold: two bytes a character, eight a number', () => {
+    const result = rows(1000, 3);
+    const characters = result.reduce((n, r) => n + r.item.length, 0);
+    expect(estimateBytes(result)).toBeGreaterThan(2 * characters + 8 * 2 * result.length);
+    expect(estimateBytes('abc')).toBeGreaterThan(estimateBytes('a'));
   });
 });
 

@@ -64,13 +64,19 @@ describe.each<[string, LoadDialect]>([
         ...(mode === 'merge' ? dialect.markSupersededKeys(t) : []),
         ...dialect.applyRows(t, record.objectName),
         dialect.insertQuarantine(t, record),
+        dialect.claimant(t, record),
+        dialect.columnExists(t.quarantine, 'raw_bytes'),
+        dialect.standingLoads(t, record.bucket),
+        dialect.auditRowsOf(t, record.bucket),
+        dialect.moveAuditRow(t, '1', record),
+        dialect.moveQuarantine(t, record.bucket, `file://${HOSTILE}`),
       ];
       for (const s of statements) {
         expect(s.sql).not.toContain('DROP TABLE');
         expect(s.sql).not.toContain(HOSTILE);
         expect(placeholders(s.sql)).toBe(s.params.length);
       }
-      const ddl = [...dialect.ensureTables(t), ...dialect.createStaging(t)];
+      const ddl = [...dialect.ensureTables(t), ...dialect.createStaging(t), dialect.addQuarantineBytes(t)];
       for (const sql of ddl) expect(sql).not.toMatch(/DROP TABLE t|--/);
     }
   });

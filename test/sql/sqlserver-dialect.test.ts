@@ -50,7 +50,7 @@ describe('SqlServerDialect', () => {
       "IF OBJECT_ID(N'[sales].[prices]', N'U') IS NULL CREATE TABLE [sales].[prices] ([sku] NVARCHAR(255) NOT NULL, [day] DATE NOT NULL, [price] DECIMAL(10,2) NULL, [units] BIGINT NOT NULL, [ratio] FLOAT NULL, [active] BIT NULL, [seen_at] DATETIME2(6) NULL, [note] NVARCHAR(MAX) NULL, [_source_object] NVARCHAR(850) NOT NULL, [_source_line] BIGINT NOT NULL, PRIMARY KEY ([sku], [day]))",
       "IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'lakehouse_source_object' AND object_id = OBJECT_ID(N'[sales].[prices]')) CREATE INDEX [lakehouse_source_object] ON [sales].[prices] ([_source_object])",
       "IF OBJECT_ID(N'[sales].[lakehouse_load_audit]', N'U') IS NULL CREATE TABLE [sales].[lakehouse_load_audit] ( id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY, object_key CHAR(64) NOT NULL UNIQUE, dataset NVARCHAR(255) NOT NULL, target_table NVARCHAR(255) NOT NULL, bucket NVARCHAR(2048) NOT NULL, object_name NVARCHAR(1024) NOT NULL, generation NVARCHAR(64) NOT NULL, md5 NVARCHAR(64) NOT NULL, size BIGINT NOT NULL, rows_in BIGINT NULL, rows_loaded BIGINT NULL, rows_quarantined BIGINT NULL, rows_replaced BIGINT NULL, blank_lines BIGINT NULL, run_id NVARCHAR(255) NOT NULL, loaded_at DATETIME2(3) NOT NULL DEFAULT SYSUTCDATETIME())",
-      "IF OBJECT_ID(N'[sales].[lakehouse_quarantine]', N'U') IS NULL CREATE TABLE [sales].[lakehouse_quarantine] ( id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY, dataset NVARCHAR(255) NOT NULL, bucket NVARCHAR(2048) NOT NULL, object_name NVARCHAR(1024) NOT NULL, generation NVARCHAR(64) NOT NULL, line_number BIGINT NOT NULL, raw_text NVARCHAR(MAX) NOT NULL, reason NVARCHAR(MAX) NOT NULL, run_id NVARCHAR(255) NOT NULL, quarantined_at DATETIME2(3) NOT NULL DEFAULT SYSUTCDATETIME())",
+      "IF OBJECT_ID(N'[sales].[lakehouse_quarantine]', N'U') IS NULL CREATE TABLE [sales].[lakehouse_quarantine] ( id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY, dataset NVARCHAR(255) NOT NULL, bucket NVARCHAR(2048) NOT NULL, object_name NVARCHAR(1024) NOT NULL, generation NVARCHAR(64) NOT NULL, line_number BIGINT NOT NULL, raw_text NVARCHAR(MAX) NOT NULL, raw_bytes VARBINARY(MAX) NULL, reason NVARCHAR(MAX) NOT NULL, run_id NVARCHAR(255) NOT NULL, quarantined_at DATETIME2(3) NOT NULL DEFAULT SYSUTCDATETIME())",
     ]);
     // Append mode: no primary key, and text columns are not limited.
     expect(flat(dialect.ensureTables(append)[1]!)).toBe(
@@ -61,7 +61,7 @@ describe('SqlServerDialect', () => {
   it('creates staging as a temporary table of text in the database collation, dropping a leftover first', () => {
     expect(dialect.createStaging(merge).map(flat)).toEqual([
       "IF OBJECT_ID(N'tempdb..#lakehouse_staging') IS NOT NULL DROP TABLE #lakehouse_staging",
-      'CREATE TABLE #lakehouse_staging ([lakehouse_line] BIGINT NOT NULL PRIMARY KEY, [lakehouse_reason] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [lakehouse_raw] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [sku] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [day] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [price] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [units] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [ratio] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [active] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [seen_at] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [note] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL)',
+      'CREATE TABLE #lakehouse_staging ([lakehouse_line] BIGINT NOT NULL PRIMARY KEY, [lakehouse_reason] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [lakehouse_raw] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [lakehouse_raw_hex] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [sku] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [day] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [price] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [units] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [ratio] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [active] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [seen_at] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL, [note] NVARCHAR(MAX) COLLATE DATABASE_DEFAULT NULL)',
     ]);
   });
 
@@ -168,9 +168,46 @@ describe('SqlServerDialect', () => {
   it('moves bad rows to quarantine', () => {
     const s = dialect.insertQuarantine(merge, record);
     expect({ sql: flat(s), params: s.params }).toEqual({
-      sql: "INSERT INTO [sales].[lakehouse_quarantine] (dataset, bucket, object_name, generation, line_number, raw_text, reason, run_id) SELECT @p1, @p2, @p3, @p4, [lakehouse_line], COALESCE([lakehouse_raw], N''), [lakehouse_reason], @p5 FROM #lakehouse_staging WHERE [lakehouse_reason] IS NOT NULL ORDER BY [lakehouse_line]",
+      sql: "INSERT INTO [sales].[lakehouse_quarantine] (dataset, bucket, object_name, generation, line_number, raw_text, raw_bytes, reason, run_id) SELECT @p1, @p2, @p3, @p4, [lakehouse_line], COALESCE([lakehouse_raw], N''), CONVERT(VARBINARY(MAX), CAST([lakehouse_raw_hex] AS VARCHAR(MAX)), 2), [lakehouse_reason], @p5 FROM #lakehouse_staging WHERE [lakehouse_reason] IS NOT NULL ORDER BY [lakehouse_line]",
       params: ['prices', 'gs://bucket/raw', "prices/o'brien.csv", '1712345678901234', '42-1'],
     });
+  });
+
+  it('adds raw_bytes to a quarantine table created before it, once', () => {
+    expect(dialect.addQuarantineBytes(merge)).toBe(
+      "IF COL_LENGTH(N'[sales].[lakehouse_quarantine]', N'raw_bytes') IS NULL ALTER TABLE [sales].[lakehouse_quarantine] ADD raw_bytes VARBINARY(MAX) NULL",
+    );
+    const exists = dialect.columnExists('lakehouse_quarantine', 'raw_bytes');
+    expect(exists).toEqual({
+      sql: 'SELECT count(*) AS n FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = @p1 AND TABLE_NAME = @p2 AND COLUMN_NAME = @p3',
+      params: ['sales', 'lakehouse_quarantine', 'raw_bytes'],
+    });
+  });
+
+  it('tells a table that exists already (a concurrent CREATE) from other errors', () => {
+    for (const number of [2714, 1913, 2705]) expect(dialect.isDuplicateObject({ number })).toBe(true);
+    expect(dialect.isDuplicateObject({ originalError: { info: { number: 2714 } } })).toBe(true);
+    expect(dialect.isDuplicateObject({ number: 2627 })).toBe(false);
+  });
+
+  it('finds the run that holds a claim, and the loads that still stand, by the audit key', () => {
+    const claim = dialect.claimant(merge, record);
+    expect(flat(claim)).toBe('SELECT run_id FROM [sales].[lakehouse_load_audit] WHERE object_key = @p1');
+    expect(claim.params).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    const standing = dialect.standingLoads(merge, 'gs://bucket/raw');
+    expect(flat(standing)).toBe(
+      "SELECT a.object_name, a.generation FROM [sales].[lakehouse_load_audit] a WHERE a.bucket = @p1 AND a.dataset = @p2 AND a.target_table = @p3 AND a.rows_in IS NOT NULL AND a.md5 <> N'' AND a.id = (SELECT max(b.id) FROM [sales].[lakehouse_load_audit] b WHERE b.bucket = a.bucket AND b.object_name = a.object_name AND b.rows_in IS NOT NULL) ORDER BY a.object_name",
+    );
+    expect(standing.params).toEqual(['gs://bucket/raw', 'prices', 'prices']);
+    const moved = dialect.moveAuditRow(merge, '7', {
+      bucket: 'file://b',
+      objectName: 'o.csv',
+      generation: '1',
+    });
+    expect(moved.sql).toBe(
+      'UPDATE [sales].[lakehouse_load_audit] SET bucket = @p1, object_key = @p2 WHERE id = @p3',
+    );
+    expect(moved.params).toEqual(['file://b', expect.stringMatching(/^[0-9a-f]{64}$/), '7']);
   });
 
   it('numbers its parameters @p1… in order, as many as it passes', () => {

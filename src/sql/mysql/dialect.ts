@@ -5,7 +5,14 @@
 // MERGE (INSERT … ON DUPLICATE KEY UPDATE); and the audit row's identity is a SHA-256 of bucket, object and
 // generation, because a UNIQUE index over those long texts is not possible.
 import type { ColumnConfig } from '../../config/schema.ts';
-import { decimalType, keyTextLength, SqlDialect, type KeyLimits } from '../dialect-common.ts';
+import {
+  anyCause,
+  decimalType,
+  keyTextLength,
+  SqlDialect,
+  type KeyLimits,
+  type Parameters,
+} from '../dialect-common.ts';
 import { checkIdentifier } from '../identifiers.ts';
 import { LINEAGE, STAGING_META, type LoadTables, type Statement } from '../types.ts';
 
@@ -18,7 +25,9 @@ const KEY_LIMITS: KeyLimits = {
   lengthUnitsPerChar: 1,
 };
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
-const [LINE, REASON, RAW] = STAGING_META;
+const [LINE, REASON, RAW, RAW_HEX] = STAGING_META;
+/** Errors of an object that exists already: a table, a database, an index name, a column. */
+const DUPLICATE_OBJECT = new Set([1050, 1007, 1061, 1060]);
 
 /** A name between backticks (the dialect checks identifiers first; catalog names need only this). */
 export function quoteMysql(identifier: string): string {
@@ -128,7 +137,7 @@ export class MysqlDialect extends SqlDialect {
       `CREATE TABLE IF NOT EXISTS ${this.table(t.quarantine)} (
         id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
         dataset VARCHAR(255) NOT NULL, bucket TEXT NOT NULL, object_name TEXT NOT NULL, generation VARCHAR(64) NOT NULL,
-        line_number BIGINT NOT NULL, raw_text MEDIUMTEXT NOT NULL, reason TEXT NOT NULL,
+        line_number BIGINT NOT NULL, raw_text MEDIUMTEXT NOT NULL, raw_bytes LONGBLOB NULL, reason TEXT NOT NULL,
         run_id VARCHAR(255) NOT NULL, quarantined_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
         KEY lakehouse_object_name (object_name(255))) ${TABLE_OPTIONS}`,
     ];
@@ -140,6 +149,7 @@ export class MysqlDialect extends SqlDialect {
       `${q(LINE)} BIGINT NOT NULL PRIMARY KEY`,
       `${q(REASON)} TEXT NULL`,
       `${q(RAW)} MEDIUMTEXT NULL`,
+      `${q(RAW_HEX)} MEDIUMTEXT NULL`,
     ];
     // A temporary table outlives a rollback (its DDL is not transactional): drop what a failed load left.
     return [
@@ -151,6 +161,23 @@ export class MysqlDialect extends SqlDialect {
 
   isUniqueViolation(error: unknown): boolean {
     return (error as { errno?: unknown } | undefined)?.errno === 1062;
+  }
+
+  isDuplicateObject(error: unknown): boolean {
+    return anyCause(error, (e) => DUPLICATE_OBJECT.has(Number(e.errno)));
+  }
+
+  /** MySQL 8 has no ADD COLUMN IF NOT EXISTS: the caller checks first, and takes a duplicate column as done. */
+  addQuarantineBytes(t: LoadTables): string {
+    return `ALTER TABLE ${this.table(t.quarantine)} ADD COLUMN raw_bytes LONGBLOB NULL AFTER raw_text`;
+  }
+
+  protected fromHex(hex: string): string {
+    return `UNHEX(${hex})`;
+  }
+
+  protected catalogSchema(p: Parameters): string {
+    return this.schema ? p.add(this.schema) : 'DATABASE()';
   }
 
   /** Through a second temporary table: MySQL cannot open staging twice in one statement. */

@@ -2,11 +2,13 @@
 // from the shared statements: TEXT keys need no length, a temporary staging table dropped at commit, MAX … OVER
 // in an UPDATE … FROM, and INSERT … ON CONFLICT for the merge.
 import type { ColumnConfig } from '../../config/schema.ts';
-import { SqlDialect } from '../dialect-common.ts';
+import { anyCause, SqlDialect, type Parameters } from '../dialect-common.ts';
 import { checkIdentifier } from '../identifiers.ts';
 import { LINEAGE, STAGING_META, type LoadTables, type SqlEngine, type Statement } from '../types.ts';
 
-const [LINE, REASON, RAW] = STAGING_META;
+const [LINE, REASON, RAW, RAW_HEX] = STAGING_META;
+/** SQLSTATEs of an object that exists already: a catalog's unique index, a table, schema, object or column. */
+const DUPLICATE_OBJECT = new Set(['23505', '42P07', '42P06', '42710', '42701']);
 
 /** A name between double quotes (the dialect checks identifiers first; catalog names need only this). */
 export function quotePostgres(identifier: string): string {
@@ -97,7 +99,7 @@ export class PostgresDialect extends SqlDialect {
       `CREATE TABLE IF NOT EXISTS ${this.table(t.quarantine)} (
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         dataset TEXT NOT NULL, bucket TEXT NOT NULL, object_name TEXT NOT NULL, generation TEXT NOT NULL,
-        line_number BIGINT NOT NULL, raw_text TEXT NOT NULL, reason TEXT NOT NULL,
+        line_number BIGINT NOT NULL, raw_text TEXT NOT NULL, raw_bytes BYTEA, reason TEXT NOT NULL,
         run_id TEXT NOT NULL, quarantined_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
       `CREATE INDEX IF NOT EXISTS ${q(`${t.quarantine}_object`)} ON ${this.table(t.quarantine)} (bucket, object_name)`,
     ];
@@ -105,7 +107,7 @@ export class PostgresDialect extends SqlDialect {
 
   createStaging(t: LoadTables): string[] {
     const q = (n: string) => this.quote(n);
-    const meta = [`${q(LINE)} BIGINT NOT NULL`, `${q(REASON)} TEXT`, `${q(RAW)} TEXT`];
+    const meta = [`${q(LINE)} BIGINT NOT NULL`, `${q(REASON)} TEXT`, `${q(RAW)} TEXT`, `${q(RAW_HEX)} TEXT`];
     return [
       `CREATE TEMP TABLE ${this.staging(t)} (${[...meta, ...t.columns.map((c) => `${q(c.name)} TEXT`)].join(', ')}) ON COMMIT DROP`,
     ];
@@ -113,6 +115,22 @@ export class PostgresDialect extends SqlDialect {
 
   isUniqueViolation(error: unknown): boolean {
     return (error as { code?: unknown } | undefined)?.code === '23505';
+  }
+
+  isDuplicateObject(error: unknown): boolean {
+    return anyCause(error, (e) => DUPLICATE_OBJECT.has(String(e.code)));
+  }
+
+  addQuarantineBytes(t: LoadTables): string {
+    return `ALTER TABLE ${this.table(t.quarantine)} ADD COLUMN IF NOT EXISTS raw_bytes BYTEA`;
+  }
+
+  protected fromHex(hex: string): string {
+    return `decode(${hex}, 'hex')`;
+  }
+
+  protected catalogSchema(p: Parameters): string {
+    return p.add(this.schema);
   }
 
   markSupersededKeys(t: LoadTables): Statement[] {

@@ -4,7 +4,14 @@
 // 900 bytes, so text keys are NVARCHAR(n) and longer ones are quarantined; MERGE … WITH (HOLDLOCK), because
 // MERGE alone does not lock the key range it checks; parameters are named @p1, @p2, …
 import type { ColumnConfig } from '../../config/schema.ts';
-import { decimalType, keyTextLength, SqlDialect, type KeyLimits } from '../dialect-common.ts';
+import {
+  anyCause,
+  decimalType,
+  keyTextLength,
+  SqlDialect,
+  type KeyLimits,
+  type Parameters,
+} from '../dialect-common.ts';
 import { checkIdentifier } from '../identifiers.ts';
 import { LINEAGE, STAGING_META, type LoadTables, type Statement } from '../types.ts';
 
@@ -21,7 +28,9 @@ const KEY_LIMITS: KeyLimits = {
 };
 /** Object names are indexed (a nonclustered key holds 1700 bytes). */
 const OBJECT_NAME_CHARS = 850;
-const [LINE, REASON, RAW] = STAGING_META;
+const [LINE, REASON, RAW, RAW_HEX] = STAGING_META;
+/** Errors of an object that exists already: an object (table, schema, constraint), an index, a column. */
+const DUPLICATE_OBJECT = new Set([2714, 1913, 2705]);
 const TEXT = 'NVARCHAR(MAX) COLLATE DATABASE_DEFAULT';
 
 /** A name between brackets (the dialect checks identifiers first; catalog names need only this). */
@@ -136,7 +145,7 @@ export class SqlServerDialect extends SqlDialect {
       `${ifMissing(t.quarantine)} CREATE TABLE ${this.table(t.quarantine)} (
         id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY,
         dataset NVARCHAR(255) NOT NULL, bucket NVARCHAR(2048) NOT NULL, object_name NVARCHAR(1024) NOT NULL, generation NVARCHAR(64) NOT NULL,
-        line_number BIGINT NOT NULL, raw_text NVARCHAR(MAX) NOT NULL, reason NVARCHAR(MAX) NOT NULL,
+        line_number BIGINT NOT NULL, raw_text NVARCHAR(MAX) NOT NULL, raw_bytes VARBINARY(MAX) NULL, reason NVARCHAR(MAX) NOT NULL,
         run_id NVARCHAR(255) NOT NULL, quarantined_at DATETIME2(3) NOT NULL DEFAULT SYSUTCDATETIME())`,
     ];
   }
@@ -148,6 +157,7 @@ export class SqlServerDialect extends SqlDialect {
       `${q(LINE)} BIGINT NOT NULL PRIMARY KEY`,
       `${q(REASON)} ${TEXT} NULL`,
       `${q(RAW)} ${TEXT} NULL`,
+      `${q(RAW_HEX)} ${TEXT} NULL`,
     ];
     // A temporary table lives as long as the connection: drop the one an earlier object left.
     return [
@@ -158,9 +168,25 @@ export class SqlServerDialect extends SqlDialect {
 
   /** 2627: a UNIQUE or PRIMARY KEY constraint; 2601: a unique index. */
   isUniqueViolation(error: unknown): boolean {
-    const e = error as { number?: unknown; originalError?: { info?: { number?: unknown } } } | undefined;
-    const number = e?.number ?? e?.originalError?.info?.number;
+    const number = errorNumber(error);
     return number === 2627 || number === 2601;
+  }
+
+  isDuplicateObject(error: unknown): boolean {
+    return anyCause(error, (e) => DUPLICATE_OBJECT.has(Number(errorNumber(e))));
+  }
+
+  addQuarantineBytes(t: LoadTables): string {
+    return `IF COL_LENGTH(N'${this.table(t.quarantine)}', N'raw_bytes') IS NULL ALTER TABLE ${this.table(t.quarantine)} ADD raw_bytes VARBINARY(MAX) NULL`;
+  }
+
+  /** Style 2: hex digits without 0x; they are ASCII, so VARCHAR holds them exactly. */
+  protected fromHex(hex: string): string {
+    return `CONVERT(VARBINARY(MAX), CAST(${hex} AS VARCHAR(MAX)), 2)`;
+  }
+
+  protected catalogSchema(p: Parameters): string {
+    return p.add(this.schema);
   }
 
   markSupersededKeys(t: LoadTables): Statement[] {
@@ -186,4 +212,10 @@ export class SqlServerDialect extends SqlDialect {
             .join(', ')}
           WHEN NOT MATCHED BY TARGET THEN INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')});`;
   }
+}
+
+/** The error number SQL Server sent, wherever the driver put it. */
+function errorNumber(error: unknown): unknown {
+  const e = error as { number?: unknown; originalError?: { info?: { number?: unknown } } } | undefined;
+  return e?.number ?? e?.originalError?.info?.number;
 }
