@@ -43,7 +43,8 @@ const WRITTEN_FOLDERS = ['bucket', 'delta', 'manifests', 'sql.path'] as const;
  * outside the project's folder, unless the profile sets `allowOutsideProject: true`: a typo like `file://../data`
  * must not write into a neighbouring project.
  */
-export function outsideProjectMistakes(document: unknown, root: string): Mistake[] {
+export function outsideProjectMistakes(document: unknown, projectDir: string): Mistake[] {
+  const root = path.resolve(projectDir);
   const profiles = field(document, 'profiles');
   if (!profiles || typeof profiles !== 'object') return [];
   const mistakes: Mistake[] = [];

@@ -100,7 +100,7 @@ describe('config mistakes', () => {
   });
 
   it('let a profile write outside the project when it says so', async () => {
-    const { dir, config } = await project((text) =>
+    const { config } = await project((text) =>
       text.replace(
         'bucket: file://.lakehouse/bucket',
         'allowOutsideProject: true\n    bucket: file://../elsewhere',
@@ -109,7 +109,7 @@ describe('config mistakes', () => {
     const result = await lakehouse(['-c', config, '--dry-run', 'run']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(
-      `ingest: 0 files, 0 B → file://${path.resolve(dir, '../elsewhere')} (dry run)`,
+      'ingest: 0 files, 0 B → file://../elsewhere (dry run)',
     );
   });
 });

@@ -42,7 +42,7 @@ describe('load.maxQuarantineShare', () => {
         '  - { name: d, source: { path: data }, format: csv, columns: [{ name: c, type: string }], load: { mode: append } }',
         extra,
         'profiles:',
-        '  local: { bucket: "file://b", sql: { engine: pglite, path: p } }',
+        '  local: { bucket: "file://.lakehouse/b", sql: { engine: pglite, path: .lakehouse/p } }',
       ].join('\n');
     expect(parseConfig(yaml(''), 'lakehouse.yml').config.load.maxQuarantineShare).toBe(0.05);
     expect(parseConfig(yaml('load: { maxQuarantineShare: 0 }'), 'lakehouse.yml').config.load).toMatchObject({
