@@ -108,9 +108,7 @@ describe('config mistakes', () => {
     );
     const result = await lakehouse(['-c', config, '--dry-run', 'run']);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain(
-      'ingest: 0 files, 0 B → file://../elsewhere (dry run)',
-    );
+    expect(result.stdout).toContain('ingest: 0 files, 0 B → file://../elsewhere (dry run)');
   });
 });
 

@@ -102,7 +102,17 @@ describe('pipeline.yml with broken wiring', () => {
       {
         job: 'ingest',
         step: './actions/ingest',
-        reason: /^ingest failed: dataset transactions: source path \/\S+\/data\/sample: expected a folder, found nothing$/,
+        reason:
+          /^ingest failed: dataset transactions: source path \/\S+\/data\/sample: expected a folder, found nothing$/,
+      },
+    ],
+    [
+      'a required input missing',
+      () => mutate('required-input', '          path: ${{ steps.ingest.outputs.manifest }}\n', ''),
+      {
+        job: 'ingest',
+        step: 'actions/upload-artifact@v4',
+        reason: /^Input required and not supplied: path$/,
       },
     ],
     [
@@ -157,9 +167,9 @@ describe('pipeline.yml with the manifest hand-off mended in a copy', () => {
     ]);
     const load = job(result, 'load').steps.find((s) => s.label === './actions/load')!;
     const [, rowsIn, loaded, quarantined] =
-      /Rows in = rows loaded \+ rows quarantined: ([\d,]+) = ([\d,]+) \+ ([\d,]+)/.exec(load.summary)!.map((n) =>
-        Number(n.replaceAll(',', '')),
-      );
+      /Rows in = rows loaded \+ rows quarantined: ([\d,]+) = ([\d,]+) \+ ([\d,]+)/
+        .exec(load.summary)!
+        .map((n) => Number(n.replaceAll(',', '')));
     expect(rowsIn).toBeGreaterThan(0);
     expect(rowsIn).toBe(loaded! + quarantined!);
     const transform = job(result, 'transform').steps.find((s) => s.label === './actions/databricks')!;
