@@ -4,7 +4,7 @@
 import { ConfigError, configPath, type ResolvedConfig } from '../config/load.ts';
 import { sparkMaster } from '../config/schema.ts';
 import type { NotebookParams } from '../notebooks/params.ts';
-import { planTransform } from '../stages/transform.ts';
+import { planTransform, TransformFailedError } from '../stages/transform.ts';
 import { DEFAULT_MASTER, transformOnSpark, type SparkTransformManifest } from '../stages/transform-spark.ts';
 import { count } from '../util/format.ts';
 import { redact } from '../util/secrets.ts';
@@ -44,6 +44,7 @@ export async function runSparkTransform(
   const conf = Object.fromEntries(Object.entries(spark?.conf ?? {}).map(([k, v]) => [k, String(v)]));
   const debug = Boolean(process.env.LAKEHOUSE_DEBUG);
   // Ctrl-C (or a cancelled workflow's SIGTERM) stops the JVM rather than leaving it running.
+  const manifests = configPath(resolved, resolved.profile.manifests);
   const stop = abortOnSignals((signal) => ctx.log.warn(`${signal}: stopping the Spark engine`));
   try {
     const manifest = await transformOnSpark({
@@ -58,12 +59,11 @@ export async function runSparkTransform(
       progress: ctx.progress?.('transform'),
       onSparkLog: debug ? (line) => process.stderr.write(`spark: ${redact(line)}\n`) : undefined,
       signal: stop.signal,
+    }).catch(async (error: unknown) => {
+      if (error instanceof TransformFailedError) await recordManifest(manifests, error.manifest, ctx);
+      throw error;
     });
-    const manifestPath = await recordManifest(
-      configPath(resolved, resolved.profile.manifests),
-      manifest,
-      ctx,
-    );
+    const manifestPath = await recordManifest(manifests, manifest, ctx);
     return { result: manifest, manifestPath, report: transformReport(manifest, true, title), verdict: ok };
   } finally {
     stop.dispose();

@@ -23,7 +23,7 @@ import { count } from '../util/format.ts';
 import { consoleLogger, type Logger } from '../util/log.ts';
 import { noProgress, type Progress } from '../util/progress.ts';
 import type { RunInfo } from '../util/run.ts';
-import type { QueryOutput, TransformManifest } from './transform.ts';
+import { failureOf, TransformFailedError, type QueryOutput, type TransformManifest } from './transform.ts';
 
 export const DEFAULT_MASTER = 'local[*]';
 
@@ -88,6 +88,16 @@ export async function transformOnSpark(options: SparkTransformOptions): Promise<
   if (!/^local(\[|$)/.test(master) && conf['spark.jars'] === undefined)
     conf['spark.jars'] = clusterJars(module).join(',');
   const collected = collector(job, log, progress);
+  const base = {
+    stage: 'transform' as const,
+    engine: 'spark' as const,
+    runId: options.run.id,
+    startedAt,
+    dryRun: false,
+    deltaRoot: options.deltaRoot,
+    params: options.params,
+    fingerprint: options.fingerprint,
+  };
   try {
     const outcome = await runSparkJob(
       {
@@ -104,15 +114,9 @@ export async function transformOnSpark(options: SparkTransformOptions): Promise<
     if (failed && !failed.ok) throw statementError(failed, job.steps.get(failed.id)!);
     progress.done();
     return {
-      stage: 'transform',
-      engine: 'spark',
-      runId: options.run.id,
-      startedAt,
+      ...base,
+      status: 'succeeded',
       finishedAt: new Date().toISOString(),
-      dryRun: false,
-      deltaRoot: options.deltaRoot,
-      params: options.params,
-      fingerprint: options.fingerprint,
       spark: {
         version: outcome.session.spark,
         delta: outcome.session.delta,
@@ -127,6 +131,14 @@ export async function transformOnSpark(options: SparkTransformOptions): Promise<
       tables: collected.tables,
       queries: collected.queries,
     };
+  } catch (error) {
+    // A failed run leaves a manifest too, as on DuckDB: where it stopped and the table versions it wrote before.
+    const finishedAt = new Date().toISOString();
+    const manifest = { ...base, finishedAt, status: 'failed' as const, failure: failureOf(error) };
+    throw new TransformFailedError(
+      { ...manifest, notebooks: [], tables: collected.tables, queries: [] },
+      error,
+    );
   } finally {
     fs.rmSync(warehouse, { recursive: true, force: true });
   }

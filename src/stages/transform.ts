@@ -79,7 +79,8 @@ export class TransformFailedError extends Error {
   }
 }
 
-function failureOf(error: unknown): TransformFailure {
+/** Where and why a run stopped, for its manifest: the notebook, cell and line when a notebook said so. */
+export function failureOf(error: unknown): TransformFailure {
   if (!(error instanceof NotebookError))
     return { message: error instanceof Error ? error.message : String(error) };
   const { notebook, cell, line } = error.where;

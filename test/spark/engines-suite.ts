@@ -157,6 +157,14 @@ export function defineEngineComparison(store: StoreUnderTest, namespace: string,
           expect(text.includes(wrong)).toBe(false);
           expect(text.includes(password)).toBe(false);
         }
+        // The failed run leaves its manifest, as on DuckDB: where it stopped, and no credential.
+        const latest = path.join(dir, '.lakehouse/manifests-spark/transform-latest.json');
+        const failed = JSON.parse(fs.readFileSync(latest, 'utf8')) as TransformManifest;
+        expect(failed).toMatchObject({ engine: 'spark', status: 'failed', tables: [] });
+        expect(failed.failure?.notebook).toMatch(/01_extract_clean\.sql$/);
+        expect(failed.failure?.cell).toBeGreaterThan(0);
+        expect(failed.failure?.message).toMatch(/Access denied for user/);
+        expect(filesContaining(path.join(dir, '.lakehouse'), wrong)).toEqual([]);
       },
       300_000,
     );
