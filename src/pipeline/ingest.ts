@@ -113,8 +113,8 @@ export function ingestReport(m: IngestManifest, manifestPath?: string): StageRep
     blocks.push(
       note(
         t.deleted
-          ? `${t.deleted} object(s) deleted because their source file is gone; the load withdraws their rows.`
-          : `${t.missing} object(s) whose source file is gone are kept in the bucket (their rows stay loaded); ingest.deleteMissing: true deletes them.`,
+          ? `${count(t.deleted, 'object')} deleted because their source file is gone; the load withdraws their rows.`
+          : `${count(t.missing, 'object')} whose source file is gone ${t.missing === 1 ? 'is' : 'are'} kept in the bucket (${t.missing === 1 ? 'its' : 'their'} rows stay loaded); ingest.deleteMissing: true deletes ${t.missing === 1 ? 'it' : 'them'}.`,
       ),
     );
   blocks.push(objectListing(m));
