@@ -1,3 +1,6 @@
+// src/notebooks/ holds the Databricks SQL notebooks' local side: the parser and lexer, the statement forms and
+// parameters, this DuckDB runner, its table stores (Delta or DuckDB), the SQL source and Spark-compatibility macros.
+//
 // The local runner: executes Databricks SQL notebooks on DuckDB, statement by statement, in the
 // documented forms only (see statements.ts). Tables go through a TableStore (Delta, or plain
 // DuckDB tables), extraction views through a SqlSource (the configured SQL store).
