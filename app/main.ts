@@ -1,3 +1,6 @@
+// app/ holds the dashboard (see README.md): this service entry, the server and cache, the data layer, the JSON API
+// (api/), the table sources (sources/) and the browser side (web/).
+//
 // The app as a service (Render runs `node --import tsx app/main.ts`): configuration from the environment,
 // graceful shutdown on SIGTERM and SIGINT.
 //

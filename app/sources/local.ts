@@ -1,3 +1,6 @@
+// app/sources/ holds where the app reads its tables: the local Delta folder (this file) or a Databricks SQL
+// warehouse (databricks.ts), the DuckDB runner they share (duckdb.ts) and the run manifests (manifests.ts).
+//
 // The local Delta tables (`<deltaRoot>/<schema>/<name>`), read with DuckDB through the project's Delta module:
 // each table is a view over the version served (the one the last successful pipeline run wrote, runs.ts; the
 // latest without run manifests), replaced when that changes; any other version gets its own view for time travel.

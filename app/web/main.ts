@@ -1,3 +1,6 @@
+// app/web/ holds the browser side of the dashboard: this page, its tabs and routes, the API client, charts, DOM
+// helpers, one module per section (sections/) and the stylesheets (styles/).
+//
 // The page: five sections behind tabs (#/overview, #/rules, #/sales, #/items, #/data[/table]). A section is
 // drawn the first time it is shown, and again when its address changes (the Data section's table, a rules view
 // pasted into the address bar); a section that writes its own address (route.ts) is not drawn again for it.

@@ -1,3 +1,5 @@
+// src/bucket/ holds the bucket interface (types.ts) and its backends: file:// (file.ts) and gs:// (gcs*.ts).
+//
 // Opens a bucket from its URI: file://<folder> (relative folders resolve against `baseDir`) or gs://<bucket>[/prefix].
 import path from 'node:path';
 import { FileBucket } from './file.ts';

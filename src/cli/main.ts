@@ -1,3 +1,5 @@
+// src/cli/ holds the `lakehouse` command: this entry, its options, the report printed as text and `table`.
+//
 // The `lakehouse` command: each subcommand loads lakehouse.yml (with --config/--profile), asks src/pipeline to run
 // its stage, and prints the outcome (./report.ts). Any error ends the process with a readable message and exit 1.
 import fs from 'node:fs';

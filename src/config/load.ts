@@ -1,3 +1,6 @@
+// src/config/ holds lakehouse.yml: its schema (schema.ts), loading and profiles (this file), the rules the schema
+// cannot state (rules.ts) and how every mistake is told, all at once (issues.ts).
+//
 // Loading lakehouse.yml: YAML → schema validation → the chosen profile with ${env:NAME} resolved.
 // Every mistake becomes one line naming the file, the line, the key path, what was expected and what was found.
 import fs from 'node:fs';

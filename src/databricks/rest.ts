@@ -1,3 +1,6 @@
+// src/databricks/ holds the Databricks clients: this REST client (workspace, Jobs), sign-in (auth.ts: PAT, OAuth
+// M2M, GitHub OIDC) and the SQL warehouse client the app reads through (sql.ts).
+//
 // A small client for the Databricks REST API over fetch: the workspace (mkdirs, import) and one-time job runs
 // (Jobs API 2.2 runs/submit, get, get-output, cancel). The official JS SDK is a preview without GitHub OIDC login,
 // so the few calls the transform needs are made here directly.

@@ -82,109 +82,31 @@ const TTypeId = thrift.TCLIService_types.TTypeId;
 const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CLOSE_WAIT_MS = 5000;
 
-export function openWarehouse(config: WarehouseConfig): Warehouse {
-  const host = config.host.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
-  const port = config.port ?? 443;
-  const path = config.httpPath.startsWith('/') ? config.httpPath : `/${config.httpPath}`;
-  const timeoutMs = config.queryTimeoutMs ?? 30_000;
-  const where = `https://${host}${port === 443 ? '' : `:${port}`}${path}`;
-  const scrub = scrubber(config.token);
-  if (!host) throw new Error('openWarehouse: host is empty');
-  if (!config.token) throw new Error(`openWarehouse: no token for ${where}`);
+/** Where and how to reach the warehouse, checked, with the token's scrubber for every message. */
+interface Endpoint {
+  host: string;
+  port: number;
+  path: string;
+  timeoutMs: number;
+  /** The warehouse's address, for messages. */
+  where: string;
+  scrub: (text: string) => string;
+}
 
-  let connection: Promise<{ client: DBSQLClient; session: Session }> | undefined;
+type Connection = { client: DBSQLClient; session: Session };
+
+export function openWarehouse(config: WarehouseConfig): Warehouse {
+  const endpoint = endpointOf(config);
+  const { where, timeoutMs, scrub } = endpoint;
+  const sessions = sessionCache(() => openSession(config, endpoint));
   let closed = false;
 
-  function connect(): Promise<{ client: DBSQLClient; session: Session }> {
-    const attempt = (connection ??= (async () => {
-      const client = new DBSQLClient({
-        logger: { log: (level: LogLevel, message: string) => logDriver(level, scrub(message)) },
-      });
-      try {
-        await client.connect({
-          host,
-          port,
-          path,
-          token: config.token,
-          checkServerCertificate: config.checkServerCertificate ?? true,
-          telemetryEnabled: false,
-          // Longer than a query may take, so that a late answer still arrives and its statement can be cancelled.
-          socketTimeout: timeoutMs + 60_000,
-          retryMaxAttempts: 3,
-          retryDelayMin: 200,
-          retryDelayMax: 2000,
-          retriesTimeout: timeoutMs,
-        });
-        const session = await client.openSession({
-          initialCatalog: config.catalog,
-          initialSchema: config.schema,
-          // A SQL warehouse ignores the per-statement timeout; this is its own setting.
-          configuration: { STATEMENT_TIMEOUT: String(Math.ceil(timeoutMs / 1000)) },
-        });
-        return { client, session };
-      } catch (error) {
-        void client.close().catch(() => undefined);
-        throw error;
-      }
-    })());
-    attempt.catch(() => {
-      if (connection === attempt) connection = undefined;
-    });
-    return attempt;
-  }
-
-  // Drops the session so the next query opens a new one (after a restart the warehouse forgets sessions).
-  function disconnect(): Promise<void> {
-    const current = connection;
-    connection = undefined;
-    if (!current) return Promise.resolve();
-    const closing = current.then(({ client }) => client.close()).catch(() => undefined);
-    return Promise.race([
-      closing,
-      new Promise<void>((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref()),
-    ]);
-  }
-
-  async function runOnce(sql: string, params: Record<string, WarehouseParam>, signal: AbortSignal) {
-    const { session } = await connect();
-    if (signal.aborted) throw signal.reason;
-    const operation = await session.executeStatement(sql, {
-      namedParameters: params,
-      queryTimeout: Math.ceil(timeoutMs / 1000),
-    });
-    const cancel = () => void operation.cancel().catch(() => undefined);
-    if (signal.aborted) cancel();
-    signal.addEventListener('abort', cancel, { once: true });
-    try {
-      const rows = (await operation.fetchAll()) as Record<string, unknown>[];
-      return normalizeRows(rows, await columnTypes(operation));
-    } finally {
-      signal.removeEventListener('abort', cancel);
-      void operation.close().catch(() => undefined);
-    }
-  }
-
-  async function runWithTimeout(sql: string, params: Record<string, WarehouseParam>) {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new WarehouseError(
-          'timeout',
-          `query did not finish within ${timeoutMs} ms on ${where}: ${snippet(sql)}`,
-        );
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    const running = runOnce(sql, params, controller.signal);
-    running.catch(() => undefined);
-    try {
-      return await Promise.race([running, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const run = (sql: string, params: Record<string, WarehouseParam>) =>
+    withTimeout(
+      timeoutMs,
+      `query did not finish within ${timeoutMs} ms on ${where}: ${snippet(sql)}`,
+      (signal) => runStatement(sessions.connect, sql, params, signal, timeoutMs),
+    );
 
   return {
     async query<T = WarehouseRow>(sql: string, params: Record<string, WarehouseParam> = {}): Promise<T[]> {
@@ -197,26 +119,149 @@ export function openWarehouse(config: WarehouseConfig): Warehouse {
         );
       }
       try {
-        return (await runWithTimeout(sql, params)) as T[];
+        return (await runAgainOnLostSession(() => run(sql, params), sessions.disconnect)) as T[];
       } catch (error) {
-        if (error instanceof WarehouseError) throw error;
-        if (isLostSession(error)) {
-          // The statement never ran: open a new session and try once more.
-          await disconnect();
-          try {
-            return (await runWithTimeout(sql, params)) as T[];
-          } catch (retryError) {
-            throw describeFailure(retryError, where, sql, scrub, disconnect);
-          }
-        }
-        throw describeFailure(error, where, sql, scrub, disconnect);
+        throw describeFailure(error, where, sql, scrub, sessions.disconnect);
       }
     },
     async close() {
       closed = true;
-      await disconnect();
+      await sessions.disconnect();
     },
   };
+}
+
+function endpointOf(config: WarehouseConfig): Endpoint {
+  const host = config.host.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
+  const port = config.port ?? 443;
+  const path = config.httpPath.startsWith('/') ? config.httpPath : `/${config.httpPath}`;
+  const where = `https://${host}${port === 443 ? '' : `:${port}`}${path}`;
+  if (!host) throw new Error('openWarehouse: host is empty');
+  if (!config.token) throw new Error(`openWarehouse: no token for ${where}`);
+  const timeoutMs = config.queryTimeoutMs ?? 30_000;
+  return { host, port, path, timeoutMs, where, scrub: scrubber(config.token) };
+}
+
+/** Connects a new client and opens a session on it; the client is closed again if either step fails. */
+async function openSession(config: WarehouseConfig, endpoint: Endpoint): Promise<Connection> {
+  const { host, port, path, timeoutMs, scrub } = endpoint;
+  const client = new DBSQLClient({
+    logger: { log: (level: LogLevel, message: string) => logDriver(level, scrub(message)) },
+  });
+  try {
+    await client.connect({
+      host,
+      port,
+      path,
+      token: config.token,
+      checkServerCertificate: config.checkServerCertificate ?? true,
+      telemetryEnabled: false,
+      // Longer than a query may take, so that a late answer still arrives and its statement can be cancelled.
+      socketTimeout: timeoutMs + 60_000,
+      retryMaxAttempts: 3,
+      retryDelayMin: 200,
+      retryDelayMax: 2000,
+      retriesTimeout: timeoutMs,
+    });
+    const session = await client.openSession({
+      initialCatalog: config.catalog,
+      initialSchema: config.schema,
+      // A SQL warehouse ignores the per-statement timeout; this is its own setting.
+      configuration: { STATEMENT_TIMEOUT: String(Math.ceil(timeoutMs / 1000)) },
+    });
+    return { client, session };
+  } catch (error) {
+    void client.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** One session shared by every query: opened on first use, forgotten when opening fails or on disconnect. */
+function sessionCache(open: () => Promise<Connection>): {
+  connect: () => Promise<Connection>;
+  disconnect: () => Promise<void>;
+} {
+  let connection: Promise<Connection> | undefined;
+  function connect(): Promise<Connection> {
+    const attempt = (connection ??= open());
+    attempt.catch(() => {
+      if (connection === attempt) connection = undefined;
+    });
+    return attempt;
+  }
+  // Drops the session so the next query opens a new one (after a restart the warehouse forgets sessions).
+  function disconnect(): Promise<void> {
+    const current = connection;
+    connection = undefined;
+    if (!current) return Promise.resolve();
+    const closing = current.then(({ client }) => client.close()).catch(() => undefined);
+    return Promise.race([
+      closing,
+      new Promise<void>((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref()),
+    ]);
+  }
+  return { connect, disconnect };
+}
+
+/** Runs one statement on the shared session, cancelling it on the warehouse when `signal` aborts. */
+async function runStatement(
+  connect: () => Promise<Connection>,
+  sql: string,
+  params: Record<string, WarehouseParam>,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<WarehouseRow[]> {
+  const { session } = await connect();
+  if (signal.aborted) throw signal.reason;
+  const operation = await session.executeStatement(sql, {
+    namedParameters: params,
+    queryTimeout: Math.ceil(timeoutMs / 1000),
+  });
+  const cancel = () => void operation.cancel().catch(() => undefined);
+  if (signal.aborted) cancel();
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    const rows = (await operation.fetchAll()) as Record<string, unknown>[];
+    return normalizeRows(rows, await columnTypes(operation));
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    void operation.close().catch(() => undefined);
+  }
+}
+
+/** Rejects with a `timeout` WarehouseError after `timeoutMs`, aborting the signal `run` was given. */
+async function withTimeout<T>(
+  timeoutMs: number,
+  message: string,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new WarehouseError('timeout', message);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  const running = run(controller.signal);
+  running.catch(() => undefined);
+  try {
+    return await Promise.race([running, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A lost session means the statement never ran: open a new session and try once more. */
+async function runAgainOnLostSession<T>(run: () => Promise<T>, disconnect: () => Promise<void>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof WarehouseError || !isLostSession(error)) throw error;
+    await disconnect();
+    return run();
+  }
 }
 
 /** DuckDB's JavaScript values (`getRowObjectsJS()`) in the warehouse's form: 64-bit integers as numbers. */

@@ -1,3 +1,5 @@
+// src/generate/ holds the synthetic grocery data: this generator and its item catalogue (items.ts).
+//
 // Synthetic grocery transactions in the format of the dataset the system was built for
 // (`Member_number,Date,itemDescription`), deterministic for a seed, streamed to one CSV per month so that
 // millions of rows need no more memory than one day of baskets.

@@ -1,3 +1,6 @@
+// src/github/ holds what talks to GitHub: Deployments (this file), and what the actions share: input reading
+// and masking (action-inputs.ts), the job summary and failure a stage's outcome becomes (action-report.ts).
+//
 // GitHub Deployments through @octokit/rest: a deployment records that a ref went to an environment, and its
 // statuses tell how that went (in_progress while Render builds, then success with the app's URL, or failure).
 // GitHub shows them on the repository's Environments page and on the commit.

@@ -1,3 +1,6 @@
+// src/notebooks/ holds the Databricks SQL notebooks' local side: the parser and lexer, the statement forms and
+// parameters, this DuckDB runner, its table stores (Delta or DuckDB), the SQL source and Spark-compatibility macros.
+//
 // The local runner: executes Databricks SQL notebooks on DuckDB, statement by statement, in the
 // documented forms only (see statements.ts). Tables go through a TableStore (Delta, or plain
 // DuckDB tables), extraction views through a SqlSource (the configured SQL store).
@@ -146,25 +149,51 @@ async function runCell(
   return { index: cell.index, title: cell.title, statements, seconds: (performance.now() - started) / 1000 };
 }
 
+type StatementWhere = NotebookLocation & { cell: { index: number } };
+type TableStatement = Extract<Statement, { kind: 'create-table' | 'insert' | 'merge' }>;
+
 async function execute(
   statement: Statement,
   options: RunNotebooksOptions,
-  where: NotebookLocation & { cell: { index: number } },
+  where: StatementWhere,
 ): Promise<StatementResult> {
-  const { conn, tables } = options;
-  const params = options.params ?? {};
-  const sql = async (tokens: Token[]) => {
-    for (const name of referencedTables(tokens)) await tables.ensureView(name);
-    return renderForDuckDB(tokens, params);
-  };
-  const written = (
-    table: TableName,
-    operation: TableWritten['operation'],
-    w: { version?: number; rows: number },
-  ) => ({
+  const { conn } = options;
+  switch (statement.kind) {
+    case 'extract': {
+      const { rows } = await options.source.extractTable(statement.options, conn, statement.view);
+      return { kind: 'extract', view: statement.view, dbtable: statement.options.dbtable ?? '', rows };
+    }
+    case 'create-table':
+    case 'insert':
+    case 'merge':
+      return writeTable(statement, options, where);
+    case 'temp-view':
+      return createTempView(statement, options);
+    case 'create-schema':
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(statement.schema)}`);
+      return { kind: 'create-schema', schema: statement.schema };
+    case 'query':
+      return runQuery(statement, options);
+  }
+}
+
+/** The statement's SQL for DuckDB, once every table it names has its view. */
+async function duckdbSql(tokens: Token[], options: RunNotebooksOptions): Promise<string> {
+  for (const name of referencedTables(tokens)) await options.tables.ensureView(name);
+  return renderForDuckDB(tokens, options.params ?? {});
+}
+
+/** CREATE OR REPLACE TABLE, INSERT INTO and MERGE INTO, through the table store. */
+async function writeTable(
+  statement: TableStatement,
+  options: RunNotebooksOptions,
+  where: StatementWhere,
+): Promise<StatementResult> {
+  const { tables } = options;
+  const result = (operation: TableWritten['operation'], w: { version?: number; rows: number }) => ({
     kind: 'table' as const,
     written: {
-      table: tableNameText(table),
+      table: tableNameText(statement.table),
       operation,
       ...w,
       notebook: where.notebook,
@@ -172,63 +201,63 @@ async function execute(
     },
   });
   switch (statement.kind) {
-    case 'extract': {
-      const { rows } = await options.source.extractTable(statement.options, conn, statement.view);
-      return { kind: 'extract', view: statement.view, dbtable: statement.options.dbtable ?? '', rows };
-    }
     case 'create-table': {
-      const query = await sql(statement.query);
-      const w = await tables.createOrReplace(statement.table, query, { partitionBy: statement.partitionBy });
-      return written(statement.table, 'create or replace', w);
+      const query = await duckdbSql(statement.query, options);
+      return result(
+        'create or replace',
+        await tables.createOrReplace(statement.table, query, { partitionBy: statement.partitionBy }),
+      );
     }
     case 'insert':
-      return written(
-        statement.table,
+      return result(
         'insert',
-        await tables.insertInto(statement.table, await sql(statement.query)),
+        await tables.insertInto(statement.table, await duckdbSql(statement.query, options)),
       );
     case 'merge': {
       await tables.ensureView(statement.table);
-      const tail = await sql(statement.tail);
-      return written(
-        statement.table,
-        'merge',
-        await tables.merge(statement.table, statement.targetAlias, tail),
-      );
-    }
-    case 'temp-view': {
-      const markers = paramNames(statement.query);
-      if (markers.length > 0) {
-        // Databricks rejects parameter markers in view definitions (DBR 17.3 and earlier).
-        throw new ParamError(
-          `temporary view ${statement.view} uses parameter markers (${markers.map((m) => `:${m}`).join(', ')}), which Databricks does not allow in a view definition: use them in the query that reads the view`,
-        );
-      }
-      await conn.run(
-        `CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(statement.view)} AS ${await sql(statement.query)}`,
-      );
-      return { kind: 'temp-view', view: statement.view };
-    }
-    case 'create-schema':
-      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(statement.schema)}`);
-      return { kind: 'create-schema', schema: statement.schema };
-    case 'query': {
-      const query = await sql(statement.query);
-      if (statement.assertion) {
-        await conn.run(query);
-        return { kind: 'assertion' };
-      }
-      const limit = options.maxResultRows ?? 100;
-      const reader = await conn.runAndReadUntil(query, limit + 1);
-      const rows = reader.getRowObjectsJS();
-      return {
-        kind: 'query',
-        columns: reader.columnNames(),
-        rows: rows.slice(0, limit),
-        truncated: rows.length > limit,
-      };
+      const tail = await duckdbSql(statement.tail, options);
+      return result('merge', await tables.merge(statement.table, statement.targetAlias, tail));
     }
   }
+}
+
+async function createTempView(
+  statement: Extract<Statement, { kind: 'temp-view' }>,
+  options: RunNotebooksOptions,
+): Promise<StatementResult> {
+  const markers = paramNames(statement.query);
+  if (markers.length > 0) {
+    // Databricks rejects parameter markers in view definitions (DBR 17.3 and earlier).
+    throw new ParamError(
+      `temporary view ${statement.view} uses parameter markers (${markers.map((m) => `:${m}`).join(', ')}), which Databricks does not allow in a view definition: use them in the query that reads the view`,
+    );
+  }
+  await options.conn.run(
+    `CREATE OR REPLACE TEMP VIEW ${quoteIdentifier(statement.view)} AS ${await duckdbSql(statement.query, options)}`,
+  );
+  return { kind: 'temp-view', view: statement.view };
+}
+
+/** A plain query keeps its first rows; an assertion (assert_true) only has to run without failing. */
+async function runQuery(
+  statement: Extract<Statement, { kind: 'query' }>,
+  options: RunNotebooksOptions,
+): Promise<StatementResult> {
+  const { conn } = options;
+  const query = await duckdbSql(statement.query, options);
+  if (statement.assertion) {
+    await conn.run(query);
+    return { kind: 'assertion' };
+  }
+  const limit = options.maxResultRows ?? 100;
+  const reader = await conn.runAndReadUntil(query, limit + 1);
+  const rows = reader.getRowObjectsJS();
+  return {
+    kind: 'query',
+    columns: reader.columnNames(),
+    rows: rows.slice(0, limit),
+    truncated: rows.length > limit,
+  };
 }
 
 /**

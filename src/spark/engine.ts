@@ -1,3 +1,6 @@
+// src/spark/ holds the transform on Apache Spark: the job built from the notebooks (job.ts, jdbc.ts) and this
+// engine process that runs it.
+//
 // Starts the Spark engine (spark/: one Java entry class, lakehouse.spark.Engine) and talks to it: the job goes to
 // its stdin as JSON (so credentials never reach argv), one JSON line per statement comes back on stdout as it
 // finishes, and Spark's own log on stderr is kept, redacted, for when the JVM dies without answering. The

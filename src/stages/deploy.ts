@@ -71,7 +71,8 @@ export async function deployRender(options: DeployOptions): Promise<DeployResult
     log.info(
       `no GitHub deployment recorded: ${mode === 'hook' ? 'a deploy hook' : 'a deploy not waited for'} cannot report how it ends`,
     );
-  const github = followed && options.github ? new GitHubDeployments(options.github) : undefined;
+  // The stage's log, not the console: GitHub's rate-limit retries are told where the rest of the deploy is.
+  const github = followed && options.github ? new GitHubDeployments({ ...options.github, log }) : undefined;
   const result: DeployResult = { mode, serviceId: render.serviceId, status: 'not started' };
 
   // The deployment is created first, so that a token without `deployments: write` stops before Render deploys.

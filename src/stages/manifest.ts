@@ -1,3 +1,6 @@
+// src/stages/ holds one function per stage (ingest, load, transform on DuckDB, Databricks or Spark, deploy) that
+// src/pipeline runs, and the run manifests they write (this file).
+//
 // Every stage writes a run manifest (inputs, outputs, counts, checksums) that the next stage reads and the
 // summaries show: `<folder>/<stage>-<run id>.json`, and `<stage>-latest.json` for the next stage to find.
 import crypto from 'node:crypto';

@@ -1,3 +1,7 @@
+// src/util/ holds what every part shares: the logger and secret redaction (log.ts, secrets.ts), progress lines,
+// run ids, the retry policy (backoff.ts), number formats, text tables, a bounded map, a seedable random source and
+// cancellation on SIGTERM/SIGINT (signals.ts).
+//
 // The one logger every stage writes through: it redacts secrets, and the actions swap in @actions/core. On a
 // terminal it writes around the progress line (./progress.ts), so that neither overwrites the other.
 import { inspect } from 'node:util';

@@ -503,6 +503,8 @@ describe('writing Delta tables', () => {
       source: `(SELECT 'ON' AS x, id FROM s WHERE a IN (SELECT 1)) AS s`,
       condition: `t.id = s.id AND s.x = 'WHEN'`,
       matchesBySource: false,
+      insertsOnly: false,
+      onlyUnconditionalDelete: true,
       duckdbTail: expect.any(String),
     });
     expect(

@@ -1,5 +1,7 @@
 // The deploy stage (src/stages/deploy.ts) against the fake Render API and the fake GitHub Deployments API: the
 // Render deploy and the GitHub deployment's statuses must tell the same story.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployRender, DeployError, type DeployOptions } from '../../src/stages/deploy.ts';
 import { memoryLogger } from '../../src/util/log.ts';
@@ -122,6 +124,27 @@ describe('deployRender', () => {
     expect(result.status).toBe('live');
     const lines = (opts.log as ReturnType<typeof memoryLogger>).lines;
     expect(lines.filter((l) => /HTTP 429|HTTP 503/.test(l))).toHaveLength(3);
+  });
+
+  it("tells GitHub's rate-limit retries in the stage's log", async () => {
+    // GitHub refuses every request over its rate limit and asks for no wait, so the retries run out at once.
+    const limited = http.createServer((_, res) => {
+      res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'API rate limit exceeded' }));
+    });
+    await new Promise<void>((resolve) => limited.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = limited.address() as AddressInfo;
+      const opts = options(LIVE);
+      opts.github = { ...opts.github!, baseUrl: `http://127.0.0.1:${port}` };
+      await expect(deployRender(opts)).rejects.toThrow(/creating a deployment .* failed \(HTTP 429\)/);
+      const lines = (opts.log as ReturnType<typeof memoryLogger>).lines;
+      expect(
+        lines.filter((l) => /^warning: GitHub: POST .*deployments: HTTP 429 .*; retry \d\/4/.test(l)),
+      ).toHaveLength(4);
+    } finally {
+      await new Promise((resolve) => limited.close(resolve));
+    }
   });
 
   it('stops before deploying when the token may not create deployments', async () => {

@@ -1,3 +1,5 @@
+// app/web/sections/ holds one module per dashboard section: overview (this file), rules/, sales, items, data/.
+//
 // The overview, the story at a glance: the totals; sales in the last 30 days of the data against the 30 before;
 // how fresh the data served is, against app.freshness in lakehouse.yml, and which run wrote it; the most sold
 // items and the strongest rules; and the version of each table (served, and the latest when a later run failed).

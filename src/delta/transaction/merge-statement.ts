@@ -6,6 +6,10 @@ export interface MergeTail {
   condition: string;
   /** WHEN NOT MATCHED BY SOURCE changes target rows that match nothing: every file is affected. */
   matchesBySource: boolean;
+  /** Only WHEN NOT MATCHED clauses: no target row changes, so several source rows per target row are harmless. */
+  insertsOnly: boolean;
+  /** The one WHEN MATCHED clause is an unconditional DELETE: every matched row goes, whichever source row matched. */
+  onlyUnconditionalDelete: boolean;
   /** The tail for DuckDB: Spark's `INSERT *` / `UPDATE SET *` (by column name) as `INSERT BY NAME` / `UPDATE BY NAME`. */
   duckdbTail: string;
 }
@@ -56,10 +60,17 @@ export function parseMergeTail(tail: string): MergeTail {
     }
   }
   const upper = words.map((w) => w.word).join(' ');
+  const clauses = upper
+    .slice(upper.indexOf('WHEN '))
+    .split(/(?=\bWHEN )/)
+    .map((c) => c.trim());
+  const matched = clauses.filter((c) => c.startsWith('WHEN MATCHED '));
   return {
     source: tail.slice(using.end, on.index).trim(),
     condition: tail.slice(on.end, when.index).trim(),
     matchesBySource: /\bNOT MATCHED BY SOURCE\b/.test(upper),
+    insertsOnly: clauses.every((c) => /^WHEN NOT MATCHED (BY TARGET )?(AND|THEN)\b/.test(c)),
+    onlyUnconditionalDelete: matched.length === 1 && matched[0] === 'WHEN MATCHED THEN DELETE',
     duckdbTail,
   };
 }

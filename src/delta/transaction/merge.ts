@@ -70,6 +70,7 @@ export async function mergeDelta(
     `CREATE TEMP TABLE ${temp} AS ${await scanSql(conn, snapshot, { onlyFiles: new Set(files) })}`,
   );
   try {
+    await checkOneSourceRowPerTarget(conn, temp, alias, tail, table.location);
     const counts = await mergeInto(conn, temp, alias, tail);
     if (counts.inserted + counts.updated + counts.deleted === 0) {
       return {
@@ -99,6 +100,50 @@ async function matchedFiles(
     ? `SELECT DISTINCT ${FILE_COLUMN} FROM ${view}`
     : `SELECT DISTINCT ${alias}.${FILE_COLUMN} FROM ${view} AS ${alias} JOIN ${tail.source} ON ${tail.condition}`;
   return (await conn.runAndReadAll(matching)).getRows().map(([f]) => String(f));
+}
+
+/**
+ * Refuses a MERGE in which several source rows match one target row, as Delta Lake does
+ * (DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE): which source row would update or delete that row is
+ * undefined, and DuckDB's MERGE would silently apply each of them. Like Delta, the ON condition alone decides
+ * (clause conditions do not), inserts-only merges change no target row, and a lone unconditional WHEN MATCHED
+ * THEN DELETE removes the row whichever source row matched it.
+ */
+async function checkOneSourceRowPerTarget(
+  conn: DuckDBConnection,
+  temp: string,
+  alias: string,
+  tail: MergeTail,
+  location: string,
+): Promise<void> {
+  if (tail.insertsOnly || tail.onlyUnconditionalDelete) return;
+  const keys = targetColumnsOf(tail.condition, alias);
+  const keyValues = keys.map((k, i) => `any_value(${alias}.${k}) AS k${i}`);
+  const duplicate = await conn.runAndReadAll(
+    `SELECT count(*) AS matches${keyValues.map((k) => `, ${k}`).join('')}
+     FROM ${temp} AS ${alias} JOIN ${tail.source} ON ${tail.condition}
+     GROUP BY ${alias}.rowid HAVING count(*) > 1 LIMIT 1`,
+  );
+  const row = duplicate.getRows()[0];
+  if (!row) return;
+  const key = keys.map((k, i) => `${alias}.${k} = ${sqlLiteral(row[i + 1])}`).join(', ');
+  throw new Error(
+    `mergeDelta: DELTA_MULTIPLE_SOURCE_ROW_MATCHING_TARGET_ROW_IN_MERGE: ${String(row[0])} source rows match the ` +
+      `same target row of ${location} (${key || 'a row'}) under ON ${tail.condition}; a MERGE that updates or ` +
+      `deletes matched rows needs at most one source row per target row. Deduplicate the source on the key.`,
+  );
+}
+
+/** The target columns the ON condition names as `<alias>.<column>`, each once, for the error's key. */
+function targetColumnsOf(condition: string, alias: string): string[] {
+  const escaped = alias.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`(?<![A-Za-z0-9_."])${escaped}\\.("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)`, 'gi');
+  return [...new Set([...condition.matchAll(pattern)].map((m) => m[1]!))];
+}
+
+function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  return typeof value === 'string' ? `'${value.replace(/'/g, "''")}'` : String(value);
 }
 
 async function mergeInto(

@@ -1,3 +1,6 @@
+// src/delta/transaction/ holds the Delta write side, one file per operation or concern: create, append and
+// overwrite (write.ts), DELETE, MERGE, schema evolution, checks (validation.ts) and the commit.
+//
 // What every write operation shares: its options and result, the remove actions of the files it replaces, and
 // the end of a commit (the version, or a ConcurrentModificationError; then a checkpoint when one is due).
 import type { DuckDBConnection } from '@duckdb/node-api';
