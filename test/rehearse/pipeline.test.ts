@@ -207,6 +207,19 @@ describe('pipeline.yml, one run after another on the same cloud', () => {
   });
 });
 
+describe('pipeline.yml dispatch inputs', () => {
+  it('last-stage ingest with dry-run: the ingest plans the uploads and writes nothing, the later jobs are skipped', async () => {
+    const result = await rehearseIn(dir, 'pipeline.yml', {
+      event: 'workflow_dispatch',
+      inputs: { 'last-stage': 'ingest', 'dry-run': 'true', datasets: 'transactions' },
+    });
+    expect(result.state, JSON.stringify(result.firstFailure)).toBe('success');
+    expect(states(result)).toEqual(['ingest:success', 'load:skipped', 'transform:skipped']);
+    expect(job(result, 'ingest').outputs).toMatchObject({ uploaded: '0', planned: '24' });
+    expect(job(result, 'load').reason).toMatch(/last-stage/);
+  });
+});
+
 describe('pipeline.yml with broken wiring', () => {
   const cases: [string, () => string, { job: string; step: string; reason: RegExp }][] = [
     [
