@@ -114,20 +114,7 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
     notes,
     deltaRoot,
     manifestsDir: path.join(home, 'manifests'),
-    recorded: () => ({
-      renderDeploys: [...render.deploys.values()].map((d) => ({
-        id: d.id,
-        serviceId: d.serviceId,
-        status: d.status,
-        trigger: d.trigger,
-        commit: d.commit?.id,
-      })),
-      githubDeployments: [...github.deployments.values()].map((d) => ({
-        environment: d.environment,
-        sha: d.sha,
-        statuses: d.statuses.map((s) => s.state),
-      })),
-    }),
+    recorded: () => recordedBy(render, github),
     schema,
     servers: { gcs, databricks, render, github },
     close: async () => {
@@ -135,6 +122,26 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
       if (!postgres && !options.stateDir)
         await withPostgres((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     },
+  };
+}
+
+function recordedBy(
+  render: CloudStandins['servers']['render'],
+  github: CloudStandins['servers']['github'],
+): Recorded {
+  return {
+    renderDeploys: [...render.deploys.values()].map((d) => ({
+      id: d.id,
+      serviceId: d.serviceId,
+      status: d.status,
+      trigger: d.trigger,
+      commit: d.commit?.id,
+    })),
+    githubDeployments: [...github.deployments.values()].map((d) => ({
+      environment: d.environment,
+      sha: d.sha,
+      statuses: d.statuses.map((s) => s.state),
+    })),
   };
 }
 
