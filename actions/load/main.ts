@@ -34,5 +34,9 @@ function setOutputs(manifest: LoadManifest, manifestPath: string): void {
   core.setOutput('objects-loaded', t.loaded);
   core.setOutput('objects-skipped', t.skipped);
   core.setOutput('objects-failed', t.failed);
+  core.setOutput('objects-withdrawn', t.withdrawn);
+  core.setOutput('rows-replaced', t.rowsReplaced);
+  // What a workflow gates the transform on: a dry run changes nothing.
+  core.setOutput('changed', !manifest.dryRun && t.loaded + t.withdrawn > 0);
   core.setOutput('manifest', manifestPath);
 }

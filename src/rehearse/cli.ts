@@ -41,6 +41,10 @@ export function createRehearseCommand(): Command {
       {},
     )
     .option('--secret <name=value>', 'a secret over the made-up ones (repeatable)', pair('--secret'), {})
+    .option(
+      '--state <folder>',
+      'keep the cloud (bucket, SQL schema, Delta tables) in this folder: a later rehearsal given it continues from there',
+    )
     .option('--keep-workspaces', 'keep each job’s workspace in the run folder', false)
     .addHelpText('after', `\nThird-party actions and their stand-ins:\n${describeStandins()}`)
     .action(
@@ -54,6 +58,7 @@ export function createRehearseCommand(): Command {
           var: Record<string, string>;
           secret: Record<string, string>;
           keepWorkspaces: boolean;
+          state?: string;
         },
       ) => {
         const result = await rehearse({
@@ -65,6 +70,7 @@ export function createRehearseCommand(): Command {
           vars: o.var,
           secrets: o.secret,
           keepWorkspaces: o.keepWorkspaces,
+          stateDir: o.state,
           onJob: (job) => console.error(`${job.id}: ${job.state}`),
         });
         console.log(formatRehearsal(result));

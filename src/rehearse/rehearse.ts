@@ -12,7 +12,7 @@ import { evaluateToken, type Json } from './expressions.ts';
 import { dropCommitRef, prepareCommit, repositoryRoot } from './git.ts';
 import { concurrencyText } from './job-setup.ts';
 import { runJob, type JobOutcome } from './job.ts';
-import { startStandins } from './services.ts';
+import { startStandins, type Recorded } from './services.ts';
 import { decideTrigger, TriggerError, type RehearsedEvent } from './triggers.ts';
 import type { Failure, JobReport, RehearsedCommit, RunContext } from './types.ts';
 import { readWorkflow, WorkflowError, type Workflow, type WorkflowJob } from './workflow.ts';
@@ -29,6 +29,8 @@ export interface RehearseOptions {
   repository?: string;
   vars?: Record<string, string>;
   secrets?: Record<string, string>;
+  /** Keep the cloud (bucket, SQL schema, Delta tables) in this folder, for a later rehearsal to continue from. */
+  stateDir?: string;
   /** Keep each job's workspace in the run folder (default: removed when the job ends). */
   keepWorkspaces?: boolean;
   /** Called as each job ends (progress). */
@@ -49,6 +51,10 @@ export interface Rehearsal {
   firstFailure?: Failure;
   runDir?: string;
   deltaRoot?: string;
+  /** Where the Databricks stand-in's notebook runs wrote their manifests (the app's run history). */
+  manifestsDir?: string;
+  /** What the stand-ins recorded: Render deploys, GitHub deployments. */
+  recorded?: Recorded;
 }
 
 export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
@@ -112,6 +118,7 @@ async function rehearseCommit(options: RehearseOptions, p: Prepared): Promise<Re
     branch: p.branch,
     vars: options.vars,
     secrets: options.secrets,
+    stateDir: options.stateDir,
   });
   const masker = new Masker();
   for (const value of Object.values(standins.secrets)) masker.add(value);
@@ -148,6 +155,8 @@ async function rehearseCommit(options: RehearseOptions, p: Prepared): Promise<Re
       firstFailure: failed ? firstFailure(failed) : undefined,
       runDir,
       deltaRoot: standins.deltaRoot,
+      manifestsDir: standins.manifestsDir,
+      recorded: standins.recorded(),
     };
   } finally {
     await standins.close();

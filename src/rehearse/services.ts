@@ -22,13 +22,27 @@ export interface StandinOptions {
   runId: string;
   repository: string;
   branch: string;
+  /**
+   * A folder that keeps the cloud between rehearsals (the bucket's objects, the SQL schema's name, the Delta
+   * tables and the notebook manifests): a rehearsal given the same folder continues where the last one ended, as
+   * a nightly run follows a dispatched one. Default: everything lives in the run folder and is dropped.
+   */
+  stateDir?: string;
   /** Variables and secrets over the made-up ones ('' removes one). */
   vars?: Record<string, string>;
   secrets?: Record<string, string>;
 }
 
+/** What the Render and GitHub stand-ins saw: deploys started, deployments recorded with their statuses. */
+export interface Recorded {
+  renderDeploys: { id: string; serviceId: string; status: string; trigger: string; commit?: string }[];
+  githubDeployments: { environment: string; sha: string; statuses: string[] }[];
+}
+
 export interface CloudStandins extends StandinEnvironment {
   deltaRoot: string;
+  manifestsDir: string;
+  recorded(): Recorded;
   schema: string;
   servers: {
     gcs: Awaited<ReturnType<typeof startGcsServer>>;
@@ -40,7 +54,7 @@ export interface CloudStandins extends StandinEnvironment {
 }
 
 export async function startStandins(options: StandinOptions): Promise<CloudStandins> {
-  const tag = options.runId.replace(/[^a-z0-9]/gi, '').toLowerCase();
+  const tag = stateTag(options);
   const schema = `rehearse_${tag}`;
   // Without PostgreSQL the rehearsal still runs: what reads or writes the SQL store fails, saying why.
   const postgres = await withPostgres((client) => client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)).then(
@@ -49,7 +63,8 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
       `PostgreSQL at 127.0.0.1:5432 is not reachable (${e instanceof Error ? e.message : String(e)})`,
   );
   const bucket = `rehearsal-${tag}`;
-  const deltaRoot = path.join(options.runDir, 'delta');
+  const home = options.stateDir ?? options.runDir;
+  const deltaRoot = path.join(home, 'delta');
   const { gcs, idToken, databricks, github, render, tokens } = await startServers(options, {
     bucket,
     schema,
@@ -98,13 +113,47 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
     prepareWorkspace: (workspace) => pointSqlServerAtPostgres(workspace, schema),
     notes,
     deltaRoot,
+    manifestsDir: path.join(home, 'manifests'),
+    recorded: () => recordedBy(render, github),
     schema,
     servers: { gcs, databricks, render, github },
     close: async () => {
       await Promise.all(servers.map((s) => s.close()));
-      if (!postgres) await withPostgres((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      if (!postgres && !options.stateDir)
+        await withPostgres((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     },
   };
+}
+
+function recordedBy(
+  render: CloudStandins['servers']['render'],
+  github: CloudStandins['servers']['github'],
+): Recorded {
+  return {
+    renderDeploys: [...render.deploys.values()].map((d) => ({
+      id: d.id,
+      serviceId: d.serviceId,
+      status: d.status,
+      trigger: d.trigger,
+      commit: d.commit?.id,
+    })),
+    githubDeployments: [...github.deployments.values()].map((d) => ({
+      environment: d.environment,
+      sha: d.sha,
+      statuses: d.statuses.map((s) => s.state),
+    })),
+  };
+}
+
+/** The name of this rehearsal's bucket and schema: the run's, or the state folder's (made once, then kept). */
+function stateTag(options: StandinOptions): string {
+  if (!options.stateDir) return options.runId.replace(/[^a-z0-9]/gi, '').toLowerCase();
+  const file = path.join(options.stateDir, 'tag');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(options.stateDir, { recursive: true });
+    fs.writeFileSync(file, `s${crypto.randomBytes(5).toString('hex')}\n`);
+  }
+  return fs.readFileSync(file, 'utf8').trim();
 }
 
 const madeUpSecret = (prefix: string) => `${prefix}${crypto.randomBytes(16).toString('hex')}`;
@@ -116,7 +165,8 @@ async function startServers(
 ) {
   const { bucket, schema, deltaRoot } = place;
   const subject = `repo:${options.repository}:ref:refs/heads/${options.branch}`;
-  const gcs = await startGcsServer({ buckets: [bucket], dir: path.join(options.runDir, 'gcs') });
+  const home = options.stateDir ?? options.runDir;
+  const gcs = await startGcsServer({ buckets: [bucket], dir: path.join(home, 'gcs') });
   const idToken = await startGitHubIdTokenServer({ subject });
   const databricksToken = madeUpSecret('dapi');
   const clientId = crypto.randomUUID();
@@ -127,7 +177,7 @@ async function startServers(
       connection: POSTGRES_URL,
       schema,
       deltaRoot,
-      manifestsDir: path.join(options.runDir, 'manifests'),
+      manifestsDir: path.join(home, 'manifests'),
       notebooksDir: path.join(options.runDir, 'databricks', 'notebooks'),
       runId: options.runId,
       logFile: path.join(options.runDir, 'logs', 'databricks.log'),

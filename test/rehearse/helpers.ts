@@ -31,6 +31,12 @@ export async function repositoryCopy(prefix: string): Promise<string> {
   return dir;
 }
 
+/** Commits every change of the working tree of `dir`, as a push would bring it. */
+export function commitAll(dir: string, message: string): void {
+  git(['add', '-A'], dir);
+  git(['commit', '-qm', message], dir);
+}
+
 /** Grocery CSV files in data/incoming, where pipeline.yml's ingest looks by default. */
 export async function addIncomingData(dir: string, rows = 3000): Promise<void> {
   await generateGroceries({

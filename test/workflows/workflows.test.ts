@@ -59,12 +59,52 @@ describe('GitHub workflows', () => {
       }
   });
 
+  it.each(workflows)(
+    '%s pins every third-party action by a full commit SHA (version in a comment), checks out without keeping the token, and gives each job its own permissions',
+    (file) => {
+      const text = read(file);
+      const uses = [...text.matchAll(/^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/gm)].filter(
+        ([, ref]) => !ref!.startsWith('./'),
+      );
+      expect(uses.length).toBeGreaterThan(0);
+      for (const [line, ref, comment] of uses) {
+        expect(ref, `${file}: ${line!.trim()}`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
+        expect(comment, `${file}: ${line!.trim()}`).toMatch(/^ # v\d+(\.\d+)*$/);
+      }
+      const workflow = parse(text) as Workflow & {
+        permissions?: unknown;
+        jobs: Record<string, { permissions?: unknown; steps: Step[] }>;
+      };
+      expect(workflow.permissions).toEqual({});
+      for (const [id, job] of Object.entries(workflow.jobs)) {
+        expect(job.permissions, `${file} job ${id}`).toMatchObject({
+          contents: expect.stringMatching(/^(read|write)$/),
+        });
+        for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/checkout@')))
+          expect(step.with?.['persist-credentials'], `${file} job ${id}`).toBe(false);
+      }
+    },
+  );
+
+  it('ci.yml cancels the checks of an older push to the same branch or pull request', () => {
+    const ci = parse(read('ci.yml')) as { concurrency?: { group: string; 'cancel-in-progress': boolean } };
+    expect(ci.concurrency?.['cancel-in-progress']).toBe(true);
+    expect(ci.concurrency?.group).toMatch(/github\.ref/);
+  });
+
   it('the pipeline starts from the button, every night and on a push, and loads what it ingested', () => {
     const pipeline = parse(read('pipeline.yml')) as Workflow;
     expect(Object.keys(pipeline.on).sort()).toEqual(['push', 'schedule', 'workflow_dispatch']);
     expect(pipeline.jobs.load!.needs).toBe('ingest');
     const load = pipeline.jobs.load!.steps.find((s) => s.uses === './actions/load')!;
-    expect(load.with!.manifest).toBe('.lakehouse/manifests/ingest-latest.json');
+    // The manifest folder the ingest writes, uploads as the artifact and the load downloads is one variable.
+    const folder = '${{ env.INGEST_MANIFESTS }}';
+    const ingest = pipeline.jobs.ingest!.steps.find((s) => s.uses === './actions/ingest')!;
+    expect(ingest.with!['manifest-dir']).toBe(folder);
+    expect(
+      pipeline.jobs.ingest!.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!.with!.path,
+    ).toBe(`${folder}/`);
+    expect(load.with!.manifest).toContain("format('{0}/ingest-latest.json', env.INGEST_MANIFESTS)");
   });
 
   it('the pipeline runs the notebooks on Databricks after the load: GitHub OIDC with a client id, else the token secret', () => {
@@ -99,7 +139,7 @@ describe('GitHub workflows', () => {
     expect(job.environment).toEqual({ name: 'production', url: '${{ steps.render.outputs.url }}' });
     expect(job.permissions).toEqual({ contents: 'read' });
     expect(job.steps.map((s) => s.uses).filter(Boolean)).toEqual([
-      'actions/checkout@v4',
+      'actions/checkout@11d5960a326750d5838078e36cf38b85af677262',
       './actions/deploy-render',
     ]);
     const step = job.steps.find((s) => s.uses === './actions/deploy-render')!;

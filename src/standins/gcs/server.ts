@@ -66,7 +66,8 @@ export interface RequestRecord {
 export interface GcsServerOptions {
   /** Buckets that exist from the start (default: `test-bucket`). */
   buckets?: string[];
-  /** Folder for object bytes (default: a new temporary folder, removed by close()). */
+  /** Folder for object bytes (default: a new temporary folder, removed by close()); a given folder is kept, and
+   * close() writes the object index into it (a server started on it later serves the same objects). */
   dir?: string;
   host?: string;
   port?: number;
@@ -155,6 +156,7 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (ownDir) await fsp.rm(dir, { recursive: true, force: true });
+      else store.save();
     },
   };
 

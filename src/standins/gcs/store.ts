@@ -83,6 +83,31 @@ export class GcsStore {
     this.dir = dir;
     fs.mkdirSync(path.join(dir, 'objects'), { recursive: true });
     fs.mkdirSync(path.join(dir, 'uploads'), { recursive: true });
+    this.restore();
+  }
+
+  /**
+   * Writes the object resources beside their bytes (index.json), so that a server started later on the same
+   * folder serves the same buckets: a rehearsal run with a state folder continues where the last one ended.
+   */
+  save(): void {
+    const buckets = Object.fromEntries(
+      [...this.buckets].map(([name, objects]) => [name, [...objects.values()]]),
+    );
+    fs.writeFileSync(path.join(this.dir, 'index.json'), JSON.stringify({ buckets }));
+  }
+
+  private restore(): void {
+    const file = path.join(this.dir, 'index.json');
+    if (!fs.existsSync(file)) return;
+    const { buckets } = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      buckets: Record<string, StoredObject[]>;
+    };
+    for (const [name, objects] of Object.entries(buckets)) {
+      this.buckets.set(name, new Map(objects.map((o) => [o.name, o])));
+      for (const o of objects)
+        if (BigInt(o.generation) > this.lastGeneration) this.lastGeneration = BigInt(o.generation);
+    }
   }
 
   createBucket(name: string): void {
