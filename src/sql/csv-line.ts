@@ -22,18 +22,19 @@ export function csvLine(values: readonly (string | null)[], nullText = ''): stri
  */
 const CHUNK_CHARS = 64 * 1024;
 
-/** Rows → CSV text in chunks of about CHUNK_CHARS; `counter.rows` counts the rows written so far. */
+/** Rows → CSV text in chunks of about `chunkChars`; `counter.rows` counts the rows written so far. */
 export async function* csvChunks(
   rows: RowBatches,
   counter: { rows: number },
   nullText = '',
+  chunkChars = CHUNK_CHARS,
 ): AsyncGenerator<Buffer> {
   let chunk = '';
   for await (const batch of rows)
     for (const row of batch) {
       chunk += csvLine(row, nullText);
       counter.rows++;
-      if (chunk.length >= CHUNK_CHARS) {
+      if (chunk.length >= chunkChars) {
         yield Buffer.from(chunk);
         chunk = '';
       }

@@ -46,8 +46,8 @@ export abstract class SqlDialect implements LoadDialect {
   protected abstract placeholder(n: number): string;
   /** A name between the engine's quotes (any text: the caller checks it). */
   protected abstract quoteName(name: string): string;
-  /** The staged text of a column as the column's type in the target. */
-  protected abstract cast(column: ColumnConfig, t: LoadTables): string;
+  /** The staged text of a column (or `value`, an expression of that text) as the column's type in the target. */
+  protected abstract cast(column: ColumnConfig, t: LoadTables, value?: string): string;
   /** Merge mode: the statement that inserts `rows` (a SELECT of the good staged rows) or updates by key. */
   protected abstract mergeRows(t: LoadTables, rows: string): string;
 

@@ -130,7 +130,7 @@ export abstract class NetworkSession<C, T extends FoundTable> implements SqlSess
    * Runs `work` on the connection. Outside a transaction a lost or refused connection is reopened and the
    * work retried with backoff; inside one (or when `once`), a failure is final.
    */
-  private async withConnection<T>(what: string, work: (c: C) => Promise<T>, once = false): Promise<T> {
+  protected async withConnection<T>(what: string, work: (c: C) => Promise<T>, once = false): Promise<T> {
     if (this.inTransaction || once) {
       if (!this.connection || this.lost)
         throw new Error(`${this.description}: the connection was lost during the transaction`);

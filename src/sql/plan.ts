@@ -1,16 +1,27 @@
 // The load plan, the same for every engine: one object, one transaction. The object is claimed in the audit
-// table, streamed into staging (good and bad records alike), applied to the target, its bad records moved to
-// quarantine, and the audit row completed — or nothing at all happens. So an object is loaded exactly once
-// however often the stage runs, and rows in = rows loaded + rows quarantined, checked before commit.
-import crypto from 'node:crypto';
+// table; its good rows written to the target and its bad records to quarantine — in one pass straight into the
+// target in append mode where the engine's session can (append.ts), else through staging (every record, then
+// checked and cast in SQL) — and the audit row completed, or nothing at all happens. So an object is loaded
+// exactly once however often the stage runs, and rows in = rows loaded + rows quarantined, checked before commit.
 import type { Readable } from 'node:stream';
 import type { BucketObject } from '../bucket/types.ts';
-import { readCsvBatches, type CsvOptions } from '../csv/reader.ts';
+import type { CsvOptions } from '../csv/reader.ts';
 import { errorMessage } from '../util/log.ts';
+import { appendObject } from './append.ts';
+import {
+  newCounts,
+  objectRows,
+  stagedBadRecord,
+  type BadRecord,
+  type GoodRow,
+  type ReadCounts,
+} from './object-rows.ts';
 import type { AuditCounts, AuditRecord, LoadTables, SqlSession } from './types.ts';
 
+export { problemKind } from './object-rows.ts';
+
 export interface LoadHooks {
-  /** Runs inside the transaction once the object is staged (tests use it to fail there). */
+  /** Runs inside the transaction once the object's rows are written (tests use it to fail there). */
   afterStaging?(object: BucketObject): Promise<void>;
   /** Runs inside the transaction just before COMMIT. */
   beforeCommit?(object: BucketObject): Promise<void>;
@@ -35,6 +46,12 @@ export interface LoadObjectOptions {
   dryRun?: boolean;
   hooks?: LoadHooks;
   onRows?(rows: number): void;
+}
+
+/** What a loaded object's transaction found: its counts for the audit, and its bad records by kind. */
+export interface Loaded {
+  counts: AuditCounts;
+  problems: Record<string, number>;
 }
 
 export const NO_COUNTS: AuditCounts = {
@@ -149,9 +166,8 @@ async function loadInTransaction(
   session: SqlSession,
   tables: LoadTables,
   options: LoadObjectOptions,
-): Promise<{ counts: AuditCounts; problems: Record<string, number> }> {
+): Promise<Loaded> {
   const { object, bucketUri } = options;
-  const dialect = session.dialect;
   const record: AuditRecord = {
     dataset: tables.dataset,
     target: tables.target,
@@ -163,11 +179,36 @@ async function loadInTransaction(
     runId: options.runId,
   };
   await claimObject(session, tables, record);
+  // Append mode goes straight into the target where the engine can; merge mode needs every record staged, to
+  // find the keys a later line supersedes.
+  const { counts, problems } =
+    tables.mode === 'append' && session.appendRows
+      ? await appendObject(session, tables, options, record)
+      : await stageAndApply(session, tables, options, record);
+  if (counts.rowsIn !== counts.rowsLoaded + counts.rowsQuarantined)
+    throw new Error(
+      `rows in (${counts.rowsIn}) ≠ rows loaded (${counts.rowsLoaded}) + rows quarantined (${counts.rowsQuarantined}); nothing was committed`,
+    );
+  await session.execute(session.dialect.finishAudit(tables, record, counts));
+  await options.hooks?.beforeCommit?.(object);
+  await session.commit();
+  return { counts, problems };
+}
+
+/** Every record into staging, checked there, the good rows cast into the target and the bad into quarantine. */
+async function stageAndApply(
+  session: SqlSession,
+  tables: LoadTables,
+  options: LoadObjectOptions,
+  record: AuditRecord,
+): Promise<Loaded> {
+  const { object, bucketUri } = options;
+  const dialect = session.dialect;
   for (const ddl of dialect.createStaging(tables)) await session.execute(ddl);
-  const staged = await stageObject(session, tables, options);
+  const read = await stageObject(session, tables, options);
   await options.hooks?.afterStaging?.(object);
 
-  const invalid = await markInvalidRows(session, tables, staged.problems);
+  const invalid = await markInvalidRows(session, tables, read.problems);
   if (tables.mode === 'merge') for (const s of dialect.markSupersededKeys(tables)) await session.execute(s);
   const rowsReplaced =
     tables.mode === 'append' ? await session.execute(dialect.deleteObjectRows(tables, object.name)) : 0;
@@ -177,23 +218,18 @@ async function loadInTransaction(
   );
   for (const s of dialect.applyRows(tables, object.name)) await session.execute(s);
   const rowsQuarantined = await session.execute(dialect.insertQuarantine(tables, record));
-  const counts: AuditCounts = {
-    rowsIn: staged.rows,
-    rowsLoaded: Number(good!.n),
-    rowsQuarantined,
-    rowsReplaced,
-    blankLines: staged.blankLines,
+  const superseded = rowsQuarantined - read.badRows - invalid;
+  if (tables.mode === 'merge' && superseded > 0) read.problems['duplicate key'] = superseded;
+  return {
+    counts: {
+      rowsIn: read.rows,
+      rowsLoaded: Number(good!.n),
+      rowsQuarantined,
+      rowsReplaced,
+      blankLines: read.blankLines,
+    },
+    problems: read.problems,
   };
-  if (counts.rowsIn !== counts.rowsLoaded + counts.rowsQuarantined)
-    throw new Error(
-      `rows in (${counts.rowsIn}) ≠ rows loaded (${counts.rowsLoaded}) + rows quarantined (${counts.rowsQuarantined}); nothing was committed`,
-    );
-  const superseded = counts.rowsQuarantined - staged.badRows - invalid;
-  if (tables.mode === 'merge' && superseded > 0) staged.problems['duplicate key'] = superseded;
-  await session.execute(dialect.finishAudit(tables, record, counts));
-  await options.hooks?.beforeCommit?.(object);
-  await session.commit();
-  return { counts, problems: staged.problems };
 }
 
 /** Runs the dialect's row checks, counting what each marks under its problem; returns the rows marked. */
@@ -211,81 +247,24 @@ async function markInvalidRows(
   return invalid;
 }
 
-interface Staged {
-  rows: number;
-  badRows: number;
-  blankLines: number;
-  problems: Record<string, number>;
-}
-
+/** Every record of the object into staging, good and bad alike, through the engine's bulk path. */
 async function stageObject(
   session: SqlSession,
   tables: LoadTables,
   options: LoadObjectOptions,
-): Promise<Staged> {
-  const staged: Staged = { rows: 0, badRows: 0, blankLines: 0, problems: {} };
-  const stream = await options.open();
-  const hash = crypto.createHash('md5');
-  async function* bytes(): AsyncGenerator<Buffer> {
-    for await (const chunk of stream) {
-      hash.update(chunk as Buffer);
-      yield chunk as Buffer;
-    }
-  }
+): Promise<ReadCounts> {
+  const read = newCounts();
+  const width = tables.columns.length;
+  const shapes = {
+    good: (row: GoodRow) => {
+      const hex = row.raw === undefined ? null : Buffer.from(row.raw).toString('hex');
+      return [String(row.line), null, row.raw ?? null, hex, ...row.values];
+    },
+    bad: (record: BadRecord) => stagedBadRecord(record, width),
+  };
   // Merge mode keeps every raw line: a record superseded by a later one with the same key goes to quarantine.
-  const keepRaw = tables.mode === 'merge';
-  const emptyColumns = tables.columns.map(() => null);
-  async function* rows(): AsyncGenerator<(string | null)[][]> {
-    for await (const events of readCsvBatches(bytes(), tables.columns, { ...options.csv, keepRaw })) {
-      const batch: (string | null)[][] = [];
-      for (const event of events) {
-        if (event.kind === 'blank') {
-          staged.blankLines++;
-          continue;
-        }
-        if (event.kind === 'row') {
-          const hex = event.raw === undefined ? null : Buffer.from(event.raw).toString('hex');
-          batch.push([String(event.line), null, event.raw ?? null, hex, ...event.values]);
-        } else {
-          staged.badRows++;
-          const kind = problemKind(event.reason);
-          staged.problems[kind] = (staged.problems[kind] ?? 0) + 1;
-          batch.push([
-            String(event.line),
-            event.reason,
-            event.text,
-            event.raw.toString('hex'),
-            ...emptyColumns,
-          ]);
-        }
-      }
-      staged.rows += batch.length;
-      options.onRows?.(staged.rows);
-      yield batch;
-    }
-  }
-  await session.bulkLoad(tables.staging, rows());
-  options.onRows?.(staged.rows);
-  checkContent(options.object, hash.digest('base64'));
-  return staged;
-}
-
-/** The bytes read must be the bytes listed: otherwise the object changed underneath the load. */
-function checkContent(object: BucketObject, md5: string): void {
-  const expected = object.contentEncoding === 'gzip' ? object.metadata['source-md5'] : object.md5;
-  if (expected && expected !== md5)
-    throw new Error(
-      `object ${object.name} changed while it was being read (MD5 ${md5}, expected ${expected} of generation ${object.generation})`,
-    );
-}
-
-export function problemKind(reason: string): string {
-  if (reason.startsWith('expected') && reason.includes('fields')) return 'wrong field count';
-  if (reason.startsWith('invalid UTF-8')) return 'invalid UTF-8';
-  if (reason.includes('quote')) return 'malformed quoting';
-  if (reason.includes('NUL')) return 'NUL character';
-  if (reason.startsWith('duplicate key')) return 'duplicate key';
-  if (reason.startsWith('longer than the line-length limit')) return 'line too long';
-  const column = /^([^:]+):/.exec(reason)?.[1];
-  return column ? `bad value in ${column}` : reason;
+  const rows = objectRows(options, tables, shapes, read, tables.mode === 'merge');
+  await session.bulkLoad(tables.staging, rows);
+  options.onRows?.(read.rows);
+  return read;
 }

@@ -25,6 +25,13 @@ export interface SqlSession {
   /** Streams rows, in batches, into `table` through the engine's bulk path; returns the number of rows written. */
   bulkLoad(table: StagingTable, rows: RowBatches): Promise<number>;
   /**
+   * Append mode, one pass: streams good rows — the dataset's columns as the parser normalised them, then the
+   * object name and the line number (the lineage) — straight into the target through the bulk path, each value
+   * cast to its column as applyRows would cast it; returns the rows the engine reports written. Undefined where
+   * the engine stages every row instead (see plan.ts).
+   */
+  appendRows?(t: LoadTables, rows: RowBatches): Promise<number>;
+  /**
    * The table's rows as CSV, with its column types from the engine's catalog as DuckDB types (an error names a
    * column whose type has no exact DuckDB equivalent). Read `csv` to its end before the next statement on this
    * session: it streams over the session's connection. Not inside a transaction.

@@ -91,8 +91,8 @@ export class MysqlDialect extends SqlDialect {
   }
 
   /** The staged text as the column's type; the text was normalised while parsing, so every cast succeeds. */
-  protected cast(column: ColumnConfig): string {
-    const v = this.quote(column.name);
+  protected cast(column: ColumnConfig, _t?: LoadTables, value?: string): string {
+    const v = value ?? this.quote(column.name);
     switch (column.type) {
       case 'string':
         return v;
@@ -109,6 +109,16 @@ export class MysqlDialect extends SqlDialect {
       default:
         return `CAST(${v} AS ${decimalType(column, 65, 30)})`;
     }
+  }
+
+  /**
+   * Append mode: the target's columns (the dataset's, then the lineage), each with the expression that casts
+   * the `i`-th field of a row into it, as applyRows casts the staged text.
+   */
+  appendColumns(t: LoadTables, field: (i: number) => string): { columns: string[]; values: string[] } {
+    const values = t.columns.map((c, i) => this.cast(c, t, field(i)));
+    values.push(field(t.columns.length), field(t.columns.length + 1));
+    return { columns: this.targetColumns(t), values };
   }
 
   ensureTables(t: LoadTables): string[] {

@@ -18,7 +18,7 @@ import {
 } from '../network-session.ts';
 import { textRowsToCsv } from '../export-common.ts';
 import { findMysqlTable, mysqlExportQuery, type MysqlTable } from './export.ts';
-import type { RowBatches, SqlValue, StagingTable, TableName } from '../types.ts';
+import type { LoadTables, RowBatches, SqlValue, StagingTable, TableName } from '../types.ts';
 
 type MysqlTarget = Extract<SqlTargetConfig, { engine: 'mysql' }>;
 export type MysqlBulkPath = 'load-data' | 'insert';
@@ -34,6 +34,8 @@ const EXPORT_BUFFER_ROWS = 1000;
 const MAX_PLACEHOLDERS = 65_535;
 /** Bytes of values per INSERT, well under the default max_allowed_packet (16–64 MB). */
 const INSERT_BATCH_BYTES = 4 * 1024 * 1024;
+/** How the bulk CSV (csv-line.ts) reads: every value quoted, NULL the unquoted word. */
+const LOAD_DATA_FORMAT = `CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\\n'`;
 /** Strict: a value that does not fit is an error, never a silent truncation. */
 const SQL_MODE =
   'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
@@ -95,37 +97,51 @@ export class MysqlSession extends NetworkSession<mysql.Connection, MysqlTable> {
   }
 
   protected async copy(connection: mysql.Connection, table: StagingTable, rows: RowBatches): Promise<number> {
+    const q = (n: string) => this.dialect.quote(n);
+    const into = `${this.dialect.table(table.name)}`;
+    const columns = table.columns.map(q).join(', ');
+    const tuple = `(${Array(table.columns.length).fill('?').join(', ')})`;
     return this.bulkPath === 'insert'
-      ? this.insertBatches(connection, table, rows)
-      : this.loadData(connection, table, rows);
+      ? this.insertBatches(connection, `INSERT INTO ${into} (${columns}) VALUES `, tuple, rows)
+      : this.loadData(connection, `${into} ${LOAD_DATA_FORMAT} (${columns})`, rows);
   }
 
-  private async loadData(
-    connection: mysql.Connection,
-    table: StagingTable,
-    rows: RowBatches,
-  ): Promise<number> {
-    const q = (n: string) => this.dialect.quote(n);
+  /** Append mode: each row's fields cast into the target's columns by the statement itself (see appendColumns). */
+  async appendRows(t: LoadTables, rows: RowBatches): Promise<number> {
+    return this.withConnection('bulk load', (connection) => {
+      const into = this.dialect.table(t.target);
+      if (this.bulkPath === 'insert') {
+        const { columns, values } = this.dialect.appendColumns(t, () => '?');
+        const head = `INSERT INTO ${into} (${columns.join(', ')}) VALUES `;
+        return this.insertBatches(connection, head, `(${values.join(', ')})`, rows);
+      }
+      const { columns, values } = this.dialect.appendColumns(t, (i) => `@f${i}`);
+      const fields = values.map((_, i) => `@f${i}`).join(', ');
+      const set = columns.map((c, i) => `${c} = ${values[i]}`).join(', ');
+      return this.loadData(connection, `${into} ${LOAD_DATA_FORMAT} (${fields}) SET ${set}`, rows);
+    });
+  }
+
+  /** LOAD DATA LOCAL INFILE of rows written as CSV, streamed; `into` is the table, format and columns. */
+  private async loadData(connection: mysql.Connection, into: string, rows: RowBatches): Promise<number> {
     const counter = { rows: 0 };
     let failure: unknown;
     const source = Readable.from(csvChunks(rows, counter, 'NULL'));
     // mysql2 does not pass a stream error on: keep it, so the load fails with the parser's reason.
     source.on('error', (e) => (failure = e));
     const [result] = await connection.query<mysql.ResultSetHeader>({
-      sql: `LOAD DATA LOCAL INFILE 'lakehouse-staging.csv' INTO TABLE ${this.dialect.table(table.name)} CHARACTER SET utf8mb4
-        FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\\n'
-        (${table.columns.map(q).join(', ')})`,
+      sql: `LOAD DATA LOCAL INFILE 'lakehouse-rows.csv' INTO TABLE ${into}`,
       infileStreamFactory: () => source,
     });
     if (failure) throw failure;
     if (result.warningStatus > 0) {
       const [warnings] = await connection.query<mysql.RowDataPacket[]>('SHOW WARNINGS LIMIT 3');
       throw new Error(
-        `LOAD DATA into staging reported ${result.warningStatus} warning(s), which would change data: ${warnings.map((w) => String(w.Message)).join('; ')}`,
+        `LOAD DATA reported ${result.warningStatus} warning(s), which would change data: ${warnings.map((w) => String(w.Message)).join('; ')}`,
       );
     }
     if (result.affectedRows !== counter.rows)
-      throw new Error(`LOAD DATA wrote ${result.affectedRows} rows into staging, expected ${counter.rows}`);
+      throw new Error(`LOAD DATA wrote ${result.affectedRows} rows, expected ${counter.rows}`);
     return counter.rows;
   }
 
@@ -137,37 +153,37 @@ export class MysqlSession extends NetworkSession<mysql.Connection, MysqlTable> {
     return exportRows(connection, table);
   }
 
+  /** Multi-row INSERTs of `head` and one `tuple` per row (prepared: values travel as parameters). */
   private async insertBatches(
     connection: mysql.Connection,
-    table: StagingTable,
+    head: string,
+    tuple: string,
     rows: RowBatches,
   ): Promise<number> {
-    const q = (n: string) => this.dialect.quote(n);
-    const width = table.columns.length;
-    const maxRows = Math.min(this.options.batchRows ?? 10_000, Math.floor(MAX_PLACEHOLDERS / width));
-    const head = `INSERT INTO ${this.dialect.table(table.name)} (${table.columns.map(q).join(', ')}) VALUES `;
-    const tuple = `(${Array(width).fill('?').join(', ')})`;
+    let width = 0;
     let values: (string | null)[] = [];
     let bytes = 0;
     let total = 0;
+    const maxRows = () => Math.min(this.options.batchRows ?? 10_000, Math.floor(MAX_PLACEHOLDERS / width));
     const flush = async () => {
       const count = values.length / width;
       if (!count) return;
       const sql = head + Array(count).fill(tuple).join(', ');
       await connection.execute(sql, values);
       // A short last batch is a statement of its own: release it, or every object would leave one prepared.
-      if (count < maxRows) connection.unprepare(sql);
+      if (count < maxRows()) connection.unprepare(sql);
       total += count;
       values = [];
       bytes = 0;
     };
     for await (const batch of rows)
       for (const row of batch) {
+        width = row.length;
         for (const v of row) {
           values.push(v);
           bytes += v?.length ?? 0;
         }
-        if (values.length / width >= maxRows || bytes >= INSERT_BATCH_BYTES) await flush();
+        if (values.length / width >= maxRows() || bytes >= INSERT_BATCH_BYTES) await flush();
       }
     await flush();
     return total;

@@ -69,8 +69,16 @@ export class PostgresDialect extends SqlDialect {
     }
   }
 
-  protected cast(column: ColumnConfig): string {
-    return `CAST(${this.quote(column.name)} AS ${this.columnType(column)})`;
+  protected cast(column: ColumnConfig, _t?: LoadTables, value = this.quote(column.name)): string {
+    return `CAST(${value} AS ${this.columnType(column)})`;
+  }
+
+  /**
+   * What COPY writes an append into: the target and its columns, the dataset's then the lineage. COPY reads each
+   * value with the column type's input function, as CAST does, so the rows arrive as applyRows would cast them.
+   */
+  appendTarget(t: LoadTables): string {
+    return `${this.table(t.target)} (${this.targetColumns(t).join(', ')})`;
   }
 
   ensureTables(t: LoadTables): string[] {
@@ -88,7 +96,7 @@ export class PostgresDialect extends SqlDialect {
         `${q(LINEAGE[1])} BIGINT NOT NULL`,
         ...key,
       ].join(', ')})`,
-      `CREATE INDEX IF NOT EXISTS ${q(`${t.target}_source_object`)} ON ${this.table(t.target)} (${q(LINEAGE[0])})`,
+      this.createIndex(`${t.target}_source_object`, t.target, q(LINEAGE[0])),
       `CREATE TABLE IF NOT EXISTS ${this.table(t.audit)} (
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         dataset TEXT NOT NULL, target_table TEXT NOT NULL,
@@ -101,8 +109,18 @@ export class PostgresDialect extends SqlDialect {
         dataset TEXT NOT NULL, bucket TEXT NOT NULL, object_name TEXT NOT NULL, generation TEXT NOT NULL,
         line_number BIGINT NOT NULL, raw_text TEXT NOT NULL, raw_bytes BYTEA, reason TEXT NOT NULL,
         run_id TEXT NOT NULL, quarantined_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
-      `CREATE INDEX IF NOT EXISTS ${q(`${t.quarantine}_object`)} ON ${this.table(t.quarantine)} (bucket, object_name)`,
+      this.createIndex(`${t.quarantine}_object`, t.quarantine, 'bucket, object_name'),
     ];
+  }
+
+  /**
+   * CREATE INDEX IF NOT EXISTS, run only where the index is missing: the statement locks its table before it
+   * looks, so it would wait for every load under way into that table to commit. (Names are checked identifiers.)
+   */
+  private createIndex(name: string, table: string, columns: string): string {
+    const index = `${this.quote(this.schema)}.${this.quote(name)}`;
+    return `DO $$ BEGIN IF to_regclass('${index}') IS NULL THEN
+      CREATE INDEX IF NOT EXISTS ${this.quote(name)} ON ${this.table(table)} (${columns}); END IF; END $$`;
   }
 
   createStaging(t: LoadTables): string[] {

@@ -5,8 +5,16 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PostgresDialect } from './dialect.ts';
-import type { RowBatches, SqlSession, StagingTable, Statement, TableExport, TableName } from '../types.ts';
-import { csvLine } from '../csv-line.ts';
+import type {
+  LoadTables,
+  RowBatches,
+  SqlSession,
+  StagingTable,
+  Statement,
+  TableExport,
+  TableName,
+} from '../types.ts';
+import { csvChunks } from '../csv-line.ts';
 import { tableExport } from '../export-common.ts';
 import {
   findPostgresTable,
@@ -16,8 +24,8 @@ import {
   type PostgresTable,
 } from './export.ts';
 
-/** Rows per COPY batch: PGlite copies from an in-memory blob, so batches keep memory bounded. */
-const COPY_BATCH_BYTES = 16 * 1024 * 1024;
+/** Characters per COPY: PGlite copies from an in-memory blob, so batches keep memory bounded. */
+const COPY_BATCH_CHARS = 16 * 1024 * 1024;
 /** Table pages (8 kB) per COPY … TO blob when exporting: PGlite holds each blob in memory. */
 const EXPORT_BLOCKS_PER_COPY = 2048;
 
@@ -79,25 +87,23 @@ export class PgliteSession implements SqlSession {
   }
 
   async bulkLoad(table: StagingTable, rows: RowBatches): Promise<number> {
-    const target = `${this.dialect.quote(table.name)} (${table.columns.map((c) => this.dialect.quote(c)).join(', ')})`;
-    let parts: string[] = [];
-    let bytes = 0;
+    const q = (n: string) => this.dialect.quote(n);
+    return this.copyIn(`${q(table.name)} (${table.columns.map(q).join(', ')})`, rows);
+  }
+
+  async appendRows(t: LoadTables, rows: RowBatches): Promise<number> {
+    return this.copyIn(this.dialect.appendTarget(t), rows);
+  }
+
+  /** COPY from blobs of COPY_BATCH_CHARS of CSV each; returns the rows PGlite counted. */
+  private async copyIn(target: string, rows: RowBatches): Promise<number> {
     let total = 0;
-    const flush = async () => {
-      if (!parts.length) return;
-      await this.db.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob(parts) });
-      parts = [];
-      bytes = 0;
-    };
-    for await (const batch of rows)
-      for (const row of batch) {
-        const line = csvLine(row);
-        parts.push(line);
-        bytes += line.length;
-        total++;
-        if (bytes >= COPY_BATCH_BYTES) await flush();
-      }
-    await flush();
+    for await (const chunk of csvChunks(rows, { rows: 0 }, '', COPY_BATCH_CHARS)) {
+      const result = await this.db.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT csv)`, [], {
+        blob: new Blob([chunk as Uint8Array<ArrayBuffer>]),
+      });
+      total += result.affectedRows ?? 0;
+    }
     return total;
   }
 

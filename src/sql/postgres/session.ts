@@ -1,5 +1,5 @@
-// A PostgreSQL server through `pg`: staging is filled with COPY … FROM STDIN, streamed (pg-copy-streams), and
-// the statements are PostgresDialect's, the same as PGlite's.
+// A PostgreSQL server through `pg`: an append goes straight into the target, and staging is filled, with COPY …
+// FROM STDIN, streamed (pg-copy-streams); the statements are PostgresDialect's, the same as PGlite's.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -17,7 +17,7 @@ import {
 } from '../network-session.ts';
 import { PostgresDialect } from './dialect.ts';
 import { findPostgresTable, POSTGRES_EXPORT_SETTINGS, postgresCopy, type PostgresTable } from './export.ts';
-import type { RowBatches, SqlValue, StagingTable, TableName } from '../types.ts';
+import type { LoadTables, RowBatches, SqlValue, StagingTable, TableName } from '../types.ts';
 
 type PostgresTarget = Extract<SqlTargetConfig, { engine: 'postgres' }>;
 
@@ -65,12 +65,11 @@ export class PostgresSession extends NetworkSession<pg.Client, PostgresTable> {
 
   protected async copy(client: pg.Client, table: StagingTable, rows: RowBatches): Promise<number> {
     const q = (n: string) => this.dialect.quote(n);
-    const sink = client.query(
-      copyFrom(`COPY ${q(table.name)} (${table.columns.map(q).join(', ')}) FROM STDIN WITH (FORMAT csv)`),
-    );
-    const counter = { rows: 0 };
-    await pipeline(Readable.from(csvChunks(rows, counter)), sink);
-    return counter.rows;
+    return copyIn(client, `${q(table.name)} (${table.columns.map(q).join(', ')})`, rows);
+  }
+
+  async appendRows(t: LoadTables, rows: RowBatches): Promise<number> {
+    return this.withConnection('bulk load', (client) => copyIn(client, this.dialect.appendTarget(t), rows));
   }
 
   protected findTable(table: TableName): Promise<PostgresTable> {
@@ -84,6 +83,13 @@ export class PostgresSession extends NetworkSession<pg.Client, PostgresTable> {
 
 /** A session on a PostgreSQL server. */
 export const openPostgres = opener(PostgresSession);
+
+/** COPY … FROM STDIN of rows written as CSV; returns the rows the server counted. */
+async function copyIn(client: pg.Client, target: string, rows: RowBatches): Promise<number> {
+  const sink = client.query(copyFrom(`COPY ${target} FROM STDIN WITH (FORMAT csv)`));
+  await pipeline(Readable.from(csvChunks(rows, { rows: 0 })), sink);
+  return sink.rowCount;
+}
 
 /** COPY … TO STDOUT, streamed: pg-copy-streams reads from the socket only as fast as the consumer takes. */
 async function* copyOut(client: pg.Client, table: PostgresTable): AsyncGenerator<Buffer> {

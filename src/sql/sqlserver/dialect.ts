@@ -105,8 +105,8 @@ export class SqlServerDialect extends SqlDialect {
    * and date format: 23 is yyyy-mm-dd, 126 is ISO 8601 (yyyy-mm-ddThh:mi:ss.ffffff; the UTC "Z" is dropped,
    * as PostgreSQL's TIMESTAMP drops it). BIT takes 'true'/'false'.
    */
-  protected cast(column: ColumnConfig, t: LoadTables): string {
-    const v = this.quote(column.name);
+  protected cast(column: ColumnConfig, t: LoadTables, value?: string): string {
+    const v = value ?? this.quote(column.name);
     switch (column.type) {
       case 'string':
         return t.keys.includes(column.name) ? `CAST(${v} AS NVARCHAR(${this.keyTextLength(t)}))` : v;
