@@ -24,6 +24,7 @@ const REPEAT = 5;
 const PARAMS = {
   dataset: 'bench',
   min_support: MIN_SUPPORT,
+  max_len: 0,
   metric: 'lift',
   min_threshold: 0.8,
   confidence_above: 0.1,
