@@ -52,7 +52,6 @@ const groceries: DatasetConfig = { ...groceriesDataset(), name: DATASET };
 type Row = Record<string, JS>;
 export const ruleKey = (antecedents: string[], consequents: string[]) =>
   `${[...antecedents].sort().join(' & ')} => ${[...consequents].sort().join(' & ')}`;
-const items = (...values: JS[]) => values.filter((v): v is string => typeof v === 'string');
 
 async function rows(conn: DuckDBConnection, sql: string): Promise<Row[]> {
   return (await conn.runAndReadAll(sql)).getRowObjectsJS();
