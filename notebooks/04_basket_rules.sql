@@ -49,7 +49,7 @@ item_counts AS (
 ),
 frequent_items AS (
   -- Small integer codes (from 1) in name order, so that code order is name order.
-  SELECT c.item, CAST(row_number() OVER (ORDER BY c.item) AS INT) AS item_code
+  SELECT c.item, c.basket_count, CAST(row_number() OVER (ORDER BY c.item) AS INT) AS item_code
   FROM item_counts c
   CROSS JOIN basket_total t
   WHERE CAST(c.basket_count AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE)
@@ -69,21 +69,31 @@ basket_pairs AS (
   JOIN basket_items b ON a.basket_id = b.basket_id AND a.item_code < b.item_code
 ),
 frequent_pairs AS (
-  SELECT p.code_1, p.code_2
+  SELECT p.code_1, p.code_2, count(*) AS basket_count
   FROM basket_pairs p
   CROSS JOIN basket_total t
   GROUP BY p.code_1, p.code_2, t.baskets
   HAVING CAST(count(*) AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE)
 ),
+larger_baskets AS (
+  -- Single items and pairs are counted above; only a basket of three or more frequent items holds a longer set
+  -- (most baskets hold two items: this keeps the fold below to the few that can matter).
+  SELECT basket_id FROM basket_items GROUP BY basket_id HAVING count(*) >= 3
+),
+larger_basket_pairs AS (
+  SELECT p.basket_id, p.code_1, p.code_2
+  FROM basket_pairs p
+  JOIN larger_baskets l ON l.basket_id = p.basket_id
+  JOIN frequent_pairs f ON f.code_1 = p.code_1 AND f.code_2 = p.code_2
+),
 neighbours AS (
-  -- Each item of a basket as its code negated, with the items of the basket it makes a frequent pair with.
-  SELECT basket_id, -item_code AS member, item_code FROM basket_items
+  -- Each item of a larger basket as its code negated, with the items of the basket it makes a frequent pair with.
+  SELECT i.basket_id, -i.item_code AS member, i.item_code
+  FROM basket_items i JOIN larger_baskets l ON l.basket_id = i.basket_id
   UNION ALL
-  SELECT p.basket_id, p.code_2, p.code_1 FROM basket_pairs p
-  JOIN frequent_pairs f ON f.code_1 = p.code_1 AND f.code_2 = p.code_2
+  SELECT basket_id, code_2, code_1 FROM larger_basket_pairs
   UNION ALL
-  SELECT p.basket_id, p.code_1, p.code_2 FROM basket_pairs p
-  JOIN frequent_pairs f ON f.code_1 = p.code_1 AND f.code_2 = p.code_2
+  SELECT basket_id, code_1, code_2 FROM larger_basket_pairs
 ),
 item_steps AS (
   -- One fold step per item: [[-item, neighbour, ...]]. The extra list level is there because DuckDB's fold
@@ -110,15 +120,27 @@ candidate_counts AS (
   -- Sorted: each basket folds its items in whatever order array_agg gave them.
   SELECT array_sort(codes) AS codes, count(*) AS basket_count
   FROM (SELECT explode(sets) AS codes FROM basket_candidates) c
-  WHERE size(codes) > 0
+  WHERE size(codes) >= 3
   GROUP BY array_sort(codes)
+),
+all_counts AS (
+  -- Sets of three or more items, frequent pairs and frequent items, each as a list of codes (array_agg of a
+  -- group of one or two rows: a list literal is written differently in Spark and DuckDB).
+  SELECT codes, basket_count FROM candidate_counts
+  UNION ALL
+  SELECT array_sort(array_agg(code)), max(basket_count)
+  FROM (SELECT code_1, code_2, code_1 AS code, basket_count FROM frequent_pairs
+        UNION ALL SELECT code_1, code_2, code_2, basket_count FROM frequent_pairs) p
+  GROUP BY code_1, code_2
+  UNION ALL
+  SELECT array_agg(item_code), max(basket_count) FROM frequent_items GROUP BY item_code
 )
 SELECT
   transform(c.codes, code -> element_at(n.names, code)) AS itemsets,
   size(c.codes) AS length,
   CAST(c.basket_count AS BIGINT) AS basket_count,
   CAST(c.basket_count AS DOUBLE) / t.baskets AS support
-FROM candidate_counts c
+FROM all_counts c
 CROSS JOIN basket_total t
 CROSS JOIN item_names n
 WHERE CAST(c.basket_count AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE);
