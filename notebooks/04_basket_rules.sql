@@ -4,10 +4,11 @@
 -- MAGIC
 -- MAGIC A basket is one member on one day (`silver.transactions`, one row per basket and item).
 -- MAGIC
--- MAGIC - `gold.frequent_itemsets`: itemsets of one to three items whose support (the share of
--- MAGIC   baskets that hold all of them) is at least `min_support` (Apriori, counted with joins).
+-- MAGIC - `gold.frequent_itemsets`: itemsets of any length (up to `max_len`) whose support (the share of
+-- MAGIC   baskets that hold all of them) is at least `min_support`, as mlxtend's `apriori`; `itemsets` is the
+-- MAGIC   array of items in name order.
 -- MAGIC - `gold.association_rules`: every split of a frequent itemset into antecedent → consequent,
--- MAGIC   with the metrics exactly as mlxtend's `association_rules` defines them: support, confidence,
+-- MAGIC   (`antecedents`, `consequents`: arrays of items in name order), with the metrics exactly as mlxtend's `association_rules` defines them: support, confidence,
 -- MAGIC   lift, representativity (1 here: no basket has missing values), leverage, conviction,
 -- MAGIC   Zhang's metric, Jaccard, certainty and Kulczynski.
 -- MAGIC
@@ -16,6 +17,7 @@
 -- MAGIC | name | meaning | original analysis |
 -- MAGIC |---|---|---|
 -- MAGIC | `min_support` | minimum itemset support | 0.001 |
+-- MAGIC | `max_len` | longest itemset (0: no limit, mlxtend's `max_len=None`) | 0 |
 -- MAGIC | `metric` | the metric that filters the rules (`support`, `confidence`, `lift`, `leverage`, `conviction`, `zhangs_metric`, `jaccard`, `certainty`, `kulczynski`, `antecedent_support`, `consequent_support`, `representativity`) | lift |
 -- MAGIC | `min_threshold` | keep rules whose `metric` is at least this | 0.8 |
 -- MAGIC | `confidence_above` | then keep rules whose confidence is strictly above this (0 keeps all) | 0.1 |
@@ -31,7 +33,13 @@ SELECT assert_true(
 
 -- COMMAND ----------
 
--- DBTITLE 1,Frequent itemsets of up to three items
+-- DBTITLE 1,Frequent itemsets of any length
+-- Neither engine can loop over Apriori's levels in one statement: Spark 4.0 has no recursive CTE, and where
+-- there is one (Spark 4.1, Databricks 17+) it may not aggregate over its recursive reference, which counting a
+-- level needs. So each basket lists, in one pass, every set of its items whose pairs are all frequent (the
+-- cliques of the frequent-pair graph: every frequent itemset is one, since all its pairs are frequent), with a
+-- fold over the basket's items (aggregate). One count over all baskets then keeps the frequent ones. The work
+-- grows with the baskets and with the candidate sets they hold, not with a fixed number of levels.
 CREATE OR REPLACE TABLE gold.frequent_itemsets USING DELTA AS
 WITH basket_total AS (
   SELECT CAST(count(*) AS DOUBLE) AS baskets FROM silver.baskets
@@ -40,98 +48,117 @@ item_counts AS (
   SELECT item, count(*) AS basket_count FROM silver.transactions GROUP BY item
 ),
 frequent_items AS (
-  -- Small integer codes in name order, so that code order is name order.
+  -- Small integer codes (from 1) in name order, so that code order is name order.
   SELECT c.item, c.basket_count, CAST(row_number() OVER (ORDER BY c.item) AS INT) AS item_code
   FROM item_counts c
   CROSS JOIN basket_total t
   WHERE CAST(c.basket_count AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE)
 ),
+item_names AS (
+  -- Every frequent item's name at the position of its code (element_at counts from 1).
+  SELECT array_sort(array_agg(item)) AS names FROM frequent_items
+),
 basket_items AS (
-  -- Baskets reduced to their frequent items; a basket of one item holds no pair.
-  SELECT s.basket_id, s.basket_size, f.item_code
+  SELECT s.basket_id, f.item_code
   FROM silver.transactions s
   JOIN frequent_items f ON s.item = f.item
-  WHERE s.basket_size >= 2
 ),
-two_item_basket_pairs AS (
-  -- Most baskets hold two items: their one pair needs no join.
-  SELECT min(item_code) AS code_1, max(item_code) AS code_2
-  FROM basket_items
-  WHERE basket_size = 2
-  GROUP BY basket_id
-  HAVING count(*) = 2
-),
-larger_basket_pairs AS (
+basket_pairs AS (
   SELECT a.basket_id, a.item_code AS code_1, b.item_code AS code_2
   FROM basket_items a
   JOIN basket_items b ON a.basket_id = b.basket_id AND a.item_code < b.item_code
-  WHERE a.basket_size >= 3 AND b.basket_size >= 3
-),
-pair_counts AS (
-  SELECT code_1, code_2, count(*) AS basket_count
-  FROM (
-    SELECT code_1, code_2 FROM two_item_basket_pairs
-    UNION ALL
-    SELECT code_1, code_2 FROM larger_basket_pairs
-  ) p
-  GROUP BY code_1, code_2
 ),
 frequent_pairs AS (
-  SELECT c.code_1, c.code_2, c.basket_count
-  FROM pair_counts c
+  SELECT p.code_1, p.code_2, count(*) AS basket_count
+  FROM basket_pairs p
   CROSS JOIN basket_total t
-  WHERE CAST(c.basket_count AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE)
+  GROUP BY p.code_1, p.code_2, t.baskets
+  HAVING CAST(count(*) AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE)
 ),
-triple_counts AS (
-  -- Apriori: a frequent triple starts with a frequent pair, and needs a basket of three items.
-  SELECT p.code_1, p.code_2, c.item_code AS code_3, count(*) AS basket_count
-  FROM larger_basket_pairs p
-  JOIN frequent_pairs f ON p.code_1 = f.code_1 AND p.code_2 = f.code_2
-  JOIN basket_items c ON c.basket_id = p.basket_id AND c.item_code > p.code_2
-  WHERE c.basket_size >= 3
-  GROUP BY p.code_1, p.code_2, c.item_code
+larger_baskets AS (
+  -- Single items and pairs are counted above; only a basket of three or more frequent items holds a longer set
+  -- (most baskets hold two items: this keeps the fold below to the few that can matter).
+  SELECT basket_id FROM basket_items GROUP BY basket_id HAVING count(*) >= 3
 ),
-frequent_triples AS (
-  SELECT c.code_1, c.code_2, c.code_3, c.basket_count
-  FROM triple_counts c
-  CROSS JOIN basket_total t
-  WHERE CAST(c.basket_count AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE)
+larger_basket_pairs AS (
+  SELECT p.basket_id, p.code_1, p.code_2
+  FROM basket_pairs p
+  JOIN larger_baskets l ON l.basket_id = p.basket_id
+  JOIN frequent_pairs f ON f.code_1 = p.code_1 AND f.code_2 = p.code_2
 ),
-itemsets AS (
-  SELECT item_code AS code_1, CAST(NULL AS INT) AS code_2, CAST(NULL AS INT) AS code_3, 1 AS length, basket_count
-  FROM frequent_items
+neighbours AS (
+  -- Each item of a larger basket as its code negated, with the items of the basket it makes a frequent pair with.
+  SELECT i.basket_id, -i.item_code AS member, i.item_code
+  FROM basket_items i JOIN larger_baskets l ON l.basket_id = i.basket_id
   UNION ALL
-  SELECT code_1, code_2, CAST(NULL AS INT), 2, basket_count FROM frequent_pairs
+  SELECT basket_id, code_2, code_1 FROM larger_basket_pairs
   UNION ALL
-  SELECT code_1, code_2, code_3, 3, basket_count FROM frequent_triples
+  SELECT basket_id, code_1, code_2 FROM larger_basket_pairs
+),
+item_steps AS (
+  -- One fold step per item: [[-item, neighbour, ...]]. The extra list level is there because DuckDB's fold
+  -- wants its elements of the accumulator's type (a list of item lists).
+  SELECT basket_id, item_code, array_agg(neighbours) AS step
+  FROM (SELECT basket_id, item_code, array_agg(member) AS neighbours FROM neighbours GROUP BY basket_id, item_code) n
+  GROUP BY basket_id, item_code
+),
+basket_candidates AS (
+  -- Fold over the items: a set grows by an item when every item of the set is its neighbour, and while it is
+  -- shorter than max_len (0: no limit). It starts from the empty set, [[]], typed from the data.
+  SELECT basket_id,
+    aggregate(
+      array_agg(step),
+      array_distinct(transform(array_agg(step), e -> filter(flatten(e), code -> false))),
+      (sets, e) -> concat(sets, transform(
+        filter(sets, s -> (CAST(:max_len AS INT) <= 0 OR size(s) < CAST(:max_len AS INT))
+                          AND size(array_intersect(s, flatten(e))) = size(s)),
+        s -> concat(s, transform(filter(flatten(e), code -> code < 0), code -> -code))))) AS sets
+  FROM item_steps
+  GROUP BY basket_id
+),
+candidate_counts AS (
+  -- Sorted: each basket folds its items in whatever order array_agg gave them.
+  SELECT array_sort(codes) AS codes, count(*) AS basket_count
+  FROM (SELECT explode(sets) AS codes FROM basket_candidates) c
+  WHERE size(codes) >= 3
+  GROUP BY array_sort(codes)
+),
+all_counts AS (
+  -- Sets of three or more items, frequent pairs and frequent items, each as a list of codes (array_agg of a
+  -- group of one or two rows: a list literal is written differently in Spark and DuckDB).
+  SELECT codes, basket_count FROM candidate_counts
+  UNION ALL
+  SELECT array_sort(array_agg(code)), max(basket_count)
+  FROM (SELECT code_1, code_2, code_1 AS code, basket_count FROM frequent_pairs
+        UNION ALL SELECT code_1, code_2, code_2, basket_count FROM frequent_pairs) p
+  GROUP BY code_1, code_2
+  UNION ALL
+  SELECT array_agg(item_code), max(basket_count) FROM frequent_items GROUP BY item_code
 )
 SELECT
-  i1.item AS item_1,
-  i2.item AS item_2,
-  i3.item AS item_3,
-  CAST(s.length AS INT) AS length,
-  CAST(s.basket_count AS BIGINT) AS basket_count,
-  CAST(s.basket_count AS DOUBLE) / t.baskets AS support
-FROM itemsets s
+  transform(c.codes, code -> element_at(n.names, code)) AS itemsets,
+  size(c.codes) AS length,
+  CAST(c.basket_count AS BIGINT) AS basket_count,
+  CAST(c.basket_count AS DOUBLE) / t.baskets AS support
+FROM all_counts c
 CROSS JOIN basket_total t
-JOIN frequent_items i1 ON i1.item_code = s.code_1
-LEFT JOIN frequent_items i2 ON i2.item_code = s.code_2
-LEFT JOIN frequent_items i3 ON i3.item_code = s.code_3;
+CROSS JOIN item_names n
+WHERE CAST(c.basket_count AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE);
 
 -- COMMAND ----------
 
--- DBTITLE 1,Check: itemsets are frequent, ordered and at most three items long
+-- DBTITLE 1,Check: itemsets are frequent, in name order and no longer than max_len
+-- coalesce: over no rows DuckDB's count_if is NULL (Spark's is 0), and thresholds may leave no itemsets.
 SELECT assert_true(
   bad_itemsets = 0,
   concat('gold.frequent_itemsets: ', CAST(bad_itemsets AS STRING),
-         ' itemsets are below min_support, out of name order or of a wrong length'))
+         ' itemsets are below min_support, out of name order, longer than max_len or of a wrong length'))
 FROM (
-  SELECT count_if(
+  SELECT coalesce(count_if(
     support < CAST(:min_support AS DOUBLE) OR support > 1
-    OR length NOT BETWEEN 1 AND 3
-    OR (length = 1 AND (item_2 IS NOT NULL OR item_3 IS NOT NULL))
-    OR (length = 2 AND (item_2 IS NULL OR item_3 IS NOT NULL OR item_1 >= item_2))
-    OR (length = 3 AND (item_3 IS NULL OR item_1 >= item_2 OR item_2 >= item_3))) AS bad_itemsets
+    OR length < 1 OR length <> size(itemsets) OR size(array_distinct(itemsets)) <> length
+    OR array_sort(itemsets) <> itemsets
+    OR (CAST(:max_len AS INT) > 0 AND length > CAST(:max_len AS INT))), 0) AS bad_itemsets
   FROM gold.frequent_itemsets
 ) checked;
 
@@ -139,39 +166,28 @@ FROM (
 
 -- DBTITLE 1,Association rules
 CREATE OR REPLACE TABLE gold.association_rules USING DELTA AS
-WITH singles AS (
-  SELECT item_1 AS item, support FROM gold.frequent_itemsets WHERE length = 1
+WITH splits AS (
+  -- Every split of an itemset of two or more items into antecedent and consequent, as mlxtend makes them:
+  -- bit i of a mask from 1 to 2^length - 2 puts item i + 1 in the antecedent. Items stay in name order.
+  SELECT itemsets, support, mask, length
+  FROM (SELECT itemsets, support, length, explode(sequence(1, CAST(pow(2, length) AS BIGINT) - 2)) AS mask
+        FROM gold.frequent_itemsets WHERE length >= 2) m
 ),
-pairs AS (
-  SELECT item_1, item_2, support FROM gold.frequent_itemsets WHERE length = 2
-),
-triples AS (
-  SELECT item_1, item_2, item_3, support FROM gold.frequent_itemsets WHERE length = 3
-),
-splits AS (
-  -- Every split of an itemset into antecedent and consequent; items stay in name order.
-  SELECT item_1 AS antecedent_1, CAST(NULL AS STRING) AS antecedent_2,
-         item_2 AS consequent_1, CAST(NULL AS STRING) AS consequent_2, support
-  FROM pairs
-  UNION ALL SELECT item_2, NULL, item_1, NULL, support FROM pairs
-  UNION ALL SELECT item_1, NULL, item_2, item_3, support FROM triples
-  UNION ALL SELECT item_2, NULL, item_1, item_3, support FROM triples
-  UNION ALL SELECT item_3, NULL, item_1, item_2, support FROM triples
-  UNION ALL SELECT item_1, item_2, item_3, NULL, support FROM triples
-  UNION ALL SELECT item_1, item_3, item_2, NULL, support FROM triples
-  UNION ALL SELECT item_2, item_3, item_1, NULL, support FROM triples
+sides AS (
+  SELECT
+    transform(filter(sequence(0, length - 1), i -> CAST(floor(mask / pow(2, i)) AS BIGINT) % 2 = 1),
+              i -> element_at(itemsets, i + 1)) AS antecedents,
+    transform(filter(sequence(0, length - 1), i -> CAST(floor(mask / pow(2, i)) AS BIGINT) % 2 = 0),
+              i -> element_at(itemsets, i + 1)) AS consequents,
+    support
+  FROM splits
 ),
 supported AS (
-  SELECT
-    s.antecedent_1, s.antecedent_2, s.consequent_1, s.consequent_2,
-    coalesce(a1.support, a2.support) AS antecedent_support,
-    coalesce(c1.support, c2.support) AS consequent_support,
-    s.support
-  FROM splits s
-  LEFT JOIN singles a1 ON s.antecedent_2 IS NULL AND a1.item = s.antecedent_1
-  LEFT JOIN pairs a2 ON a2.item_1 = s.antecedent_1 AND a2.item_2 = s.antecedent_2
-  LEFT JOIN singles c1 ON s.consequent_2 IS NULL AND c1.item = s.consequent_1
-  LEFT JOIN pairs c2 ON c2.item_1 = s.consequent_1 AND c2.item_2 = s.consequent_2
+  -- Both sides are frequent (Apriori), so both are itemsets of the table.
+  SELECT s.antecedents, s.consequents, a.support AS antecedent_support, c.support AS consequent_support, s.support
+  FROM sides s
+  JOIN gold.frequent_itemsets a ON a.itemsets = s.antecedents
+  JOIN gold.frequent_itemsets c ON c.itemsets = s.consequents
 ),
 with_confidence AS (
   SELECT supported.*, support / antecedent_support AS confidence FROM supported
@@ -196,9 +212,7 @@ measured AS (
   FROM with_confidence w
 )
 SELECT
-  concat_ws(', ', antecedent_1, antecedent_2) AS antecedents,
-  concat_ws(', ', consequent_1, consequent_2) AS consequents,
-  antecedent_1, antecedent_2, consequent_1, consequent_2,
+  antecedents, consequents,
   antecedent_support, consequent_support, support, confidence, lift, representativity,
   leverage, conviction, zhangs_metric, jaccard, certainty, kulczynski
 FROM measured
@@ -226,18 +240,19 @@ SELECT assert_true(
   bad_rules = 0,
   concat('gold.association_rules: ', CAST(bad_rules AS STRING), ' rules have inconsistent supports or metrics'))
 FROM (
-  SELECT count_if(
+  SELECT coalesce(count_if(
     antecedent_support IS NULL OR consequent_support IS NULL
     OR support > antecedent_support OR support > consequent_support
     OR confidence <= 0 OR confidence > 1 OR lift <= 0
-    OR jaccard <= 0 OR jaccard > 1 OR kulczynski <= 0 OR kulczynski > 1) AS bad_rules
+    OR jaccard <= 0 OR jaccard > 1 OR kulczynski <= 0 OR kulczynski > 1), 0) AS bad_rules
   FROM gold.association_rules
 ) checked;
 
 -- COMMAND ----------
 
 -- DBTITLE 1,Top rules by lift
-SELECT antecedents, consequents, support, confidence, lift
+SELECT array_join(antecedents, ', ') AS antecedents, array_join(consequents, ', ') AS consequents,
+       support, confidence, lift
 FROM gold.association_rules
-ORDER BY lift DESC, antecedents, consequents
+ORDER BY lift DESC, 1, 2
 LIMIT 10;

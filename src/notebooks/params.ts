@@ -3,6 +3,7 @@
 // view or table definitions, so values are validated by type and rendered as literals, never
 // spliced as raw text.
 import type { Token } from './lexer.ts';
+import { rewriteLambdaFunctions } from './duckdb-lambdas.ts';
 
 export type ParamValue = string | number | boolean | bigint;
 export type NotebookParams = Readonly<Record<string, ParamValue>>;
@@ -42,7 +43,7 @@ export function paramNames(tokens: readonly Token[]): string[] {
 }
 
 export function renderForDuckDB(tokens: readonly Token[], params: NotebookParams): string {
-  return tokens
+  return rewriteLambdaFunctions(tokens)
     .map((t) => {
       switch (t.kind) {
         case 'backquoted':

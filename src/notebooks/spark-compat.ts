@@ -29,6 +29,13 @@ export const SPARK_COMPAT_MACROS: readonly string[] = [
      system.main.regexp_replace(subject, pattern, replacement, 'g')`,
   // Spark numbers the days 1 (Sunday) to 7 (Saturday); DuckDB 0 to 6.
   `CREATE OR REPLACE TEMP MACRO dayofweek(d) AS CAST(system.main.dayofweek(d) + 1 AS INTEGER)`,
+  // Array functions of 04_basket_rules.sql (transform and aggregate take lambdas: duckdb-lambdas.ts).
+  `CREATE OR REPLACE TEMP MACRO size(a) AS CAST(len(a) AS INTEGER)`,
+  `CREATE OR REPLACE TEMP MACRO explode(a) AS unnest(a)`,
+  // Spark's sequence(a, b) includes b, as generate_series does; element_at counts from 1 in both.
+  `CREATE OR REPLACE TEMP MACRO sequence(a, b) AS generate_series(a, b)`,
+  `CREATE OR REPLACE TEMP MACRO element_at(a, i) AS list_extract(a, i)`,
+  `CREATE OR REPLACE TEMP MACRO array_join(a, separator) AS array_to_string(a, separator)`,
 ];
 
 export async function installSparkCompat(conn: DuckDBConnection): Promise<void> {

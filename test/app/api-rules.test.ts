@@ -1,7 +1,7 @@
 // The rules API on the pipeline's own tables: exact items (checked against an independent count over the Delta
 // table), a bound on every metric and sorting by every metric, the CSV export equal to the JSON rows, the metric
-// ranges and the item list; and the same answers from a rules table that holds its sides as arrays (as rules of
-// any length may), since the API keys on the lists, not on antecedent_1/_2.
+// ranges and the item list; and the same answers from a rules table that holds its sides as text ('a, b', as the
+// notebook wrote them before it mined rules of any length, with arrays), since the API keys on the lists.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localSource, startApp } from '../../app/server.ts';
@@ -18,10 +18,10 @@ interface TableRule {
 
 let deltaRoot: string;
 let app: RunningApp;
-let arrays: RunningApp;
+let textSides: RunningApp;
 let rules: TableRule[];
 
-/** Every rule straight from the Delta table, its sides split into items here. */
+/** Every rule straight from the Delta table, its sides the arrays of items the notebook wrote. */
 async function readRules(): Promise<TableRule[]> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
@@ -29,8 +29,8 @@ async function readRules(): Promise<TableRule[]> {
     await registerDeltaView(conn, 'rules', tableLocation(deltaRoot, 'gold.association_rules'));
     const rows = (await conn.runAndReadAll('SELECT * FROM rules')).getRowObjectsJS();
     return rows.map((r) => ({
-      antecedents: String(r.antecedents).split(', '),
-      consequents: String(r.consequents).split(', '),
+      antecedents: r.antecedents as string[],
+      consequents: r.consequents as string[],
       values: Object.fromEntries(Object.entries(r).filter(([, v]) => typeof v === 'number')) as Record<
         string,
         number
@@ -42,9 +42,9 @@ async function readRules(): Promise<TableRule[]> {
   }
 }
 
-/** A copy of the rules (and the items) with the sides as arrays of items and no antecedent_1/_2 columns. */
-async function arrayShapedRoot(): Promise<string> {
-  const root = tempDir('rules-arrays');
+/** A copy of the rules (and the items) with the sides as text, items joined by ', '. */
+async function textShapedRoot(): Promise<string> {
+  const root = tempDir('rules-text');
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
@@ -54,8 +54,8 @@ async function arrayShapedRoot(): Promise<string> {
     await writeDelta(
       conn,
       tableLocation(root, 'gold.association_rules'),
-      `SELECT string_split(antecedents, ', ') AS antecedents, string_split(consequents, ', ') AS consequents,
-         * EXCLUDE (antecedents, consequents, antecedent_1, antecedent_2, consequent_1, consequent_2)
+      `SELECT array_to_string(antecedents, ', ') AS antecedents, array_to_string(consequents, ', ') AS consequents,
+         * EXCLUDE (antecedents, consequents)
        FROM gold_association_rules`,
       { mode: 'overwrite' },
     );
@@ -78,12 +78,12 @@ beforeAll(async () => {
   deltaRoot = (await runSamplePipeline(20_000)).deltaRoot;
   rules = await readRules();
   app = await startApp({ source: await localSource({ deltaRoot }), port: 0 });
-  arrays = await startApp({ source: await localSource({ deltaRoot: await arrayShapedRoot() }), port: 0 });
+  textSides = await startApp({ source: await localSource({ deltaRoot: await textShapedRoot() }), port: 0 });
 });
 
 afterAll(async () => {
   await app?.close();
-  await arrays?.close();
+  await textSides?.close();
 });
 
 async function get<T>(p: string, on = app): Promise<{ status: number; data: T; error?: string }> {
@@ -235,7 +235,7 @@ describe('the CSV export', () => {
   });
 });
 
-describe('a rules table with its sides as arrays', () => {
+describe('a rules table with its sides as text', () => {
   // Ties (a rule and its reverse have the same lift) are broken by the sides, which text and arrays order
   // differently ("butter milk" < "butter, ham" as text, ["butter", "ham"] < ["butter milk"] as lists): the
   // answers are compared as sets of rules.
@@ -247,21 +247,20 @@ describe('a rules table with its sides as arrays', () => {
       '/api/rules?item=butter&pageSize=500',
       '/api/rules?item=whole%20milk&side=consequent&minLift=1.2&pageSize=500',
     ]) {
-      const [text, array] = await Promise.all([get<RulesPage>(p), get<RulesPage>(p, arrays)]);
-      expect(array.status, p).toBe(200);
-      expect(array.data.total, p).toBe(text.data.total);
-      // The array table has no antecedent_1/_2 columns: the same metrics otherwise.
-      expect(sorted(array.data.rows), p).toEqual(sorted(text.data.rows));
+      const [array, text] = await Promise.all([get<RulesPage>(p), get<RulesPage>(p, textSides)]);
+      expect(text.status, p).toBe(200);
+      expect(text.data.total, p).toBe(array.data.total);
+      expect(sorted(text.data.rows), p).toEqual(sorted(array.data.rows));
     }
     const items = await Promise.all([
       get<RuleItem[]>('/api/rules/items'),
-      get<RuleItem[]>('/api/rules/items', arrays),
+      get<RuleItem[]>('/api/rules/items', textSides),
     ]);
     expect(items[1].data).toEqual(items[0].data);
     const csv = async (on: RunningApp) =>
       (await (await fetch(`${on.url}/api/rules/export.csv?item=butter&item=ham&match=any`)).text())
         .split('\r\n')
         .sort();
-    expect(await csv(arrays)).toEqual(await csv(app));
+    expect(await csv(textSides)).toEqual(await csv(app));
   });
 });

@@ -23,6 +23,7 @@ export const OBJECT_NAME = 'groceries/transactions.csv';
 export const APRIORI_PARAMS = {
   dataset: DATASET,
   min_support: 0.001,
+  max_len: 0,
   metric: 'lift',
   min_threshold: 0.8,
   confidence_above: 0.1,

@@ -396,7 +396,9 @@ describe('notebooks/04_basket_rules.sql parameters', () => {
   it('rejects a metric mlxtend does not know', async () => {
     const rules = allNotebooks.find((f) => f.endsWith('04_basket_rules.sql'))!;
     const e = await failure(
-      run([rules], { params: { metric: 'luft', min_support: 0.1, min_threshold: 1, confidence_above: 0 } }),
+      run([rules], {
+        params: { metric: 'luft', min_support: 0.1, max_len: 0, min_threshold: 1, confidence_above: 0 },
+      }),
     );
     expect(e.detail).toMatch(
       /^assertion failed: unknown rule metric luft: expected support, confidence, lift/,

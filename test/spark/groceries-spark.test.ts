@@ -30,6 +30,7 @@ const SCHEMA = 'lh_spark_groceries';
 const FP_PARAMS = {
   dataset: DATASET,
   min_support: '0.001',
+  max_len: '0',
   metric: 'confidence',
   min_threshold: '0.1',
   confidence_above: '0',

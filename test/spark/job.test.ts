@@ -109,6 +109,7 @@ describe('the notebooks as one job', () => {
       metric: 'lift',
       min_threshold: 0.8,
       confidence_above: 0.1,
+      max_len: 0,
     };
     const job = notebookJob(notebooks, params, () => postgres);
     expect(job.schemas.sort()).toEqual(['gold', 'silver']);
