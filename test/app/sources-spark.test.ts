@@ -75,6 +75,11 @@ afterAll(async () => {
 
 async function call(app: RunningApp, path: string) {
   const response = await fetch(app.url + path);
+  if (response.headers.get('content-type')?.startsWith('text/csv'))
+    return {
+      status: response.status,
+      body: { data: await response.text() } as { data?: unknown; error?: string },
+    };
   const body = (await response.json()) as { data?: unknown; error?: string };
   // The data's age moves on between the two requests.
   const snapshot = (body.data as { snapshot?: { freshness?: { ageSeconds?: number } } } | undefined)
