@@ -338,7 +338,7 @@ describe('lakehouse transform --on databricks', () => {
       /02_enrich\s+notebooks\/02_enrich\.sql\s+\/Shared\/cli\/02_enrich\s+01_extract_clean/,
     );
     expect(result.stdout).toContain(
-      'parameters: {"dataset":"transactions","min_support":"0.001","metric":"confidence"',
+      'parameters: {"dataset":"transactions","min_support":"0.001","max_len":"0","metric":"confidence"',
     );
     expect(server.requests).toEqual([]);
   });
