@@ -84,6 +84,9 @@ describe.skipIf(!ok)('the bundled load action against PostgreSQL', () => {
       'objects-loaded': '1',
       'objects-skipped': '0',
       'objects-failed': '0',
+      'objects-withdrawn': '0',
+      'rows-replaced': '0',
+      changed: 'true',
       manifest: path.join(dir, 'manifests/load-777-1.json'),
     });
     expect(first.summary).toContain('<h2>Load</h2>');
