@@ -41,6 +41,11 @@ const benchmarks = [
   },
   { name: 'rules', report: 'rules.md', cmd: ['node', 'bench/rules.mjs', ...sizes.map(String)] },
   {
+    name: 'status',
+    report: 'status.md',
+    cmd: ['node', 'bench/status.mjs', ...(smoke ? ['--rows', '2000', '--runs', '1'] : [])],
+  },
+  {
     name: 'app',
     report: 'app.md',
     cmd: [

@@ -7,16 +7,8 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { configPath, loadConfig, type LoadOptions, type ResolvedConfig } from '../config/load.ts';
 import type { DatasetConfig } from '../config/schema.ts';
-import { generateGroceries } from '../generate/groceries.ts';
 import { selectDatasets, type RunContext } from '../pipeline/context.ts';
-import { deployPlan, runDeploy } from '../pipeline/deploy.ts';
-import { ingestPlan, runIngest } from '../pipeline/ingest.ts';
-import { loadPlan, runLoad } from '../pipeline/load.ts';
-import { preflight } from '../pipeline/preflight.ts';
-import { ensureSamples } from '../pipeline/samples.ts';
-import { storeStatus } from '../pipeline/status.ts';
 import { runTransform, transformEngines, type TransformEngineName } from '../pipeline/transform.ts';
-import { openSqlStore } from '../sql/index.ts';
 import { count, formatNumber } from '../util/format.ts';
 import { consoleLogger, errorDetails, errorMessage } from '../util/log.ts';
 import { clearStatusLine, progress } from '../util/progress.ts';
@@ -72,6 +64,19 @@ function context(command: Command, loadOptions?: LoadOptions): CliContext {
 
 const log = consoleLogger;
 
+// Each command imports its stage when it runs: the stages' clients and engines, imported up front, took a second
+// of every command's start, `--version` and `status` included (bench/status.mjs measures it).
+const stages = {
+  generate: () => import('../generate/groceries.ts'),
+  ingest: () => import('../pipeline/ingest.ts'),
+  load: () => import('../pipeline/load.ts'),
+  deploy: () => import('../pipeline/deploy.ts'),
+  status: () => import('../pipeline/status.ts'),
+  preflight: () => import('../pipeline/preflight.ts'),
+  samples: () => import('../pipeline/samples.ts'),
+  sql: () => import('../sql/index.ts'),
+};
+
 program
   .command('generate')
   .description('write synthetic grocery transactions (Member_number,Date,itemDescription), one CSV per month')
@@ -90,6 +95,7 @@ program
   )
   .action(
     async (o: { rows: number; seed: number; out: string; dirty: number; split: 'month' | 'single' }) => {
+      const { generateGroceries } = await stages.generate();
       const result = await generateGroceries({
         rows: o.rows,
         seed: o.seed,
@@ -110,6 +116,10 @@ program
 command('ingest', 'upload the datasets’ source files to the bucket (unchanged files are skipped)').action(
   async (_o, cmd: Command) => {
     const c = context(cmd);
+    const [{ preflight }, { ingestPlan, runIngest }] = await Promise.all([
+      stages.preflight(),
+      stages.ingest(),
+    ]);
     await preflight(c.resolved, { stages: ['ingest'], datasets: c.datasets }, c.run);
     finish(await runIngest(ingestPlan(c.resolved, c.datasets), c.run), log);
   },
@@ -118,6 +128,11 @@ command('ingest', 'upload the datasets’ source files to the bucket (unchanged 
 command('load', 'load bucket objects into the SQL store, each exactly once').action(
   async (_o, cmd: Command) => {
     const c = context(cmd);
+    const [{ preflight }, { loadPlan, runLoad }, { openSqlStore }] = await Promise.all([
+      stages.preflight(),
+      stages.load(),
+      stages.sql(),
+    ]);
     await preflight(c.resolved, { stages: ['load'], datasets: c.datasets }, c.run);
     finish(await runLoad(loadPlan(c.resolved, c.datasets), c.run, openSqlStore), log);
   },
@@ -178,6 +193,7 @@ command(
       const c = context(cmd, needs && { resolve: dryRun ? [] : needs });
       const transform = { notebooks: o.notebook, params: o.param };
       const defaultNotebooks = o.on === 'databricks';
+      const { preflight } = await stages.preflight();
       await preflight(
         c.resolved,
         { stages: ['transform'], datasets: [], transform, defaultNotebooks },
@@ -226,6 +242,7 @@ command('deploy', 'deploy the app to the profile’s Render service and follow i
       // Only the render section's secrets are needed here, and a dry run, which sends nothing, needs none.
       const dryRun = globalOptions(cmd).dryRun;
       const c = context(cmd, { resolve: dryRun ? [] : ['render'] });
+      const { deployPlan, runDeploy } = await stages.deploy();
       finish(await runDeploy(deployPlan(c.resolved, o, dryRun), c.run), log);
     },
   );
@@ -236,6 +253,7 @@ command('status', 'what is in the bucket, what is loaded, and what is waiting', 
   'dataset',
 ]).action(async (_o, cmd: Command) => {
   const c = context(cmd);
+  const { storeStatus } = await stages.status();
   finish(await storeStatus(c.resolved, c.datasets, log), log);
 });
 
@@ -301,6 +319,13 @@ program.addCommand(createRehearseCommand());
  */
 async function runPipeline({ resolved, datasets, run }: CliContext): Promise<void> {
   log.info(`lakehouse run ${run.run.id}: profile ${resolved.profileName}${run.dryRun ? ' (dry run)' : ''}`);
+  const [
+    { preflight },
+    { ensureSamples },
+    { ingestPlan, runIngest },
+    { loadPlan, runLoad },
+    { openSqlStore },
+  ] = await Promise.all([stages.preflight(), stages.samples(), stages.ingest(), stages.load(), stages.sql()]);
   await preflight(resolved, { stages: ['ingest', 'load', 'transform'], datasets, samples: true }, run);
   await ensureSamples(resolved, datasets, run);
   const ingested = finish(await runIngest(ingestPlan(resolved, datasets), run), log);

@@ -1,14 +1,15 @@
 // `lakehouse table …`: look at Delta tables — the list, history, rows at a version or timestamp (as text, CSV or
 // JSON), vacuum.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
 import path from 'node:path';
-import { openDeltaTable, registerDeltaView } from '../delta/index.ts';
 import type { SnapshotOptions } from '../delta/index.ts';
 import { count, formatNumber } from '../util/format.ts';
 import { textTable } from '../util/table.ts';
 import { addGlobalOptions } from './options.ts';
-import { csvText, tableEntries, unknownTable } from './table-catalog.ts';
+
+// The Delta reader and DuckDB load when a table command runs, not with every `lakehouse` command.
+const delta = () => import('../delta/index.ts');
+const catalog = () => import('./table-catalog.ts');
 
 export interface TableCommandOutput {
   write(text: string): void;
@@ -49,6 +50,7 @@ export function createTableCommand(
     if (/[/\\]/.test(name) || name.startsWith('.')) return path.resolve(name);
     const root = deltaRoot(command);
     const location = path.join(root, ...name.split('.'));
+    const [{ openDeltaTable }, { unknownTable }] = await Promise.all([delta(), catalog()]);
     if (!(await openDeltaTable(location).exists())) throw await unknownTable(name, root);
     return location;
   };
@@ -71,7 +73,7 @@ function addList(table: Command, deltaRoot: (command: Command) => string, output
     .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text'))
     .action(async (opts: { format: 'text' | 'json' }, command: Command) => {
       const root = deltaRoot(command);
-      const entries = await tableEntries(root);
+      const entries = await (await catalog()).tableEntries(root);
       if (opts.format === 'json') return output.write(`${JSON.stringify(entries, null, 2)}\n`);
       if (entries.length === 0) return output.write(`no Delta tables in ${root} yet\n`);
       output.write(`${count(entries.length, 'table')} in ${root}\n`);
@@ -94,7 +96,7 @@ function addHistory(table: Command, locate: Locate, output: TableCommandOutput):
     .option('--limit <n>', 'show at most n versions', nonNegativeInteger)
     .action(async (name: string, opts: { limit?: number }, command: Command) => {
       const location = await locate(name, command);
-      const history = await openDeltaTable(location).history(opts.limit);
+      const history = await (await delta()).openDeltaTable(location).history(opts.limit);
       output.write(`${location}\n`);
       const rows = history.map((h) => ({
         version: String(h.version),
@@ -112,13 +114,6 @@ function addHistory(table: Command, locate: Locate, output: TableCommandOutput):
 }
 
 type ShowFormat = 'text' | 'csv' | 'json';
-
-const WIDE_INTEGERS = new Set([
-  DuckDBTypeId.BIGINT,
-  DuckDBTypeId.UBIGINT,
-  DuckDBTypeId.HUGEINT,
-  DuckDBTypeId.UHUGEINT,
-]);
 
 function safeNumber(value: unknown): unknown {
   return typeof value === 'string' && Number.isSafeInteger(Number(value)) ? Number(value) : value;
@@ -151,7 +146,7 @@ function addShow(table: Command, locate: Locate, output: TableCommandOutput): vo
       ) => {
         const limit = opts.limit ?? (opts.format === 'text' ? 20 : undefined);
         const shown = await readRows(await locate(name, command), opts, limit);
-        if (opts.format === 'csv') return output.write(csvText(shown.columns, shown.rows));
+        if (opts.format === 'csv') return output.write((await catalog()).csvText(shown.columns, shown.rows));
         if (opts.format === 'json') {
           const objects = shown.rows.map((r) => Object.fromEntries(shown.columns.map((c, i) => [c, r[i]])));
           return output.write(`${JSON.stringify(objects, null, 2)}\n`);
@@ -179,6 +174,16 @@ async function readRows(
   at: SnapshotOptions,
   limit: number | undefined,
 ): Promise<ShownRows> {
+  const [{ DuckDBInstance, DuckDBTypeId }, { registerDeltaView }] = await Promise.all([
+    import('@duckdb/node-api'),
+    delta(),
+  ]);
+  const wideIntegers = new Set([
+    DuckDBTypeId.BIGINT,
+    DuckDBTypeId.UBIGINT,
+    DuckDBTypeId.HUGEINT,
+    DuckDBTypeId.UHUGEINT,
+  ]);
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
@@ -196,7 +201,7 @@ async function readRows(
       ? `, partitioned by ${snapshot.partitionColumns.join(', ')}`
       : '';
     // JSON gives 64-bit and 128-bit integers as text (they may not fit a double): numbers again where they fit.
-    const wide = reader.columnTypes().map((t) => WIDE_INTEGERS.has(t.typeId));
+    const wide = reader.columnTypes().map((t) => wideIntegers.has(t.typeId));
     const rows = reader.getRowsJson().map((row) => row.map((v, i) => (wide[i] ? safeNumber(v) : v)));
     return {
       heading: `${location} version ${formatNumber(snapshot.version)}${when}: ${count(total, 'row')} in ${count(snapshot.files.length, 'file')}${partitions}`,
@@ -227,7 +232,7 @@ function addVacuum(table: Command, locate: Locate, output: TableCommandOutput): 
       // on the root: read the options merged with the parents' so a dry run never deletes.
       const opts = command.optsWithGlobals<{ retainHours?: number; dryRun?: boolean; force?: boolean }>();
       const location = await locate(name, command);
-      const result = await openDeltaTable(location).vacuum({
+      const result = await (await delta()).openDeltaTable(location).vacuum({
         retentionHours: opts.retainHours,
         dryRun: opts.dryRun,
         force: opts.force,

@@ -1,14 +1,12 @@
 // The transform's front door: one request, run on the engine it names. Each engine is one function from the
 // request to a stage outcome, plus the profile sections whose secrets it needs; adding an engine (a Spark cluster)
-// is adding one entry here.
+// is adding one entry here. Each engine's module loads when it runs: DuckDB, the Delta writer, the Databricks and
+// Spark clients cost the CLI's start a second when imported up front (bench/status.mjs).
 import type { ResolvedConfig } from '../config/load.ts';
 import type { ProfileConfig } from '../config/schema.ts';
 import type { ParameterValue } from '../stages/transform-databricks.ts';
 import type { RunContext } from './context.ts';
 import type { StageOutcome } from './report.ts';
-import { runDatabricksTransform } from './transform-databricks.ts';
-import { runLocalTransform } from './transform-local.ts';
-import { runSparkTransform } from './transform-spark.ts';
 
 export interface TransformRequest {
   /** Run these notebooks instead of the config's list. */
@@ -43,14 +41,15 @@ export type TransformEngineName = 'local' | 'databricks' | 'spark';
 export const transformEngines: Record<TransformEngineName, TransformEngine> = {
   local: {
     description: 'DuckDB in this process, reading the SQL store, writing Delta tables',
-    run: (resolved, request, ctx) => runLocalTransform(resolved, request, ctx),
+    run: async (resolved, request, ctx) =>
+      (await import('./transform-local.ts')).runLocalTransform(resolved, request, ctx),
   },
   databricks: {
     description: 'the profile’s Databricks workspace (one job run)',
     // Databricks reads the SQL store itself: only the databricks section's secrets are needed here.
     resolve: ['databricks'],
-    run: (resolved, request, ctx) =>
-      runDatabricksTransform(
+    run: async (resolved, request, ctx) =>
+      (await import('./transform-databricks.ts')).runDatabricksTransform(
         resolved,
         {
           notebooks: request.notebooks,
@@ -65,7 +64,8 @@ export const transformEngines: Record<TransformEngineName, TransformEngine> = {
   spark: {
     description:
       'Apache Spark with Delta Lake (local[*], or the profile’s spark.master), reading the SQL store over JDBC',
-    run: (resolved, request, ctx) => runSparkTransform(resolved, request, ctx),
+    run: async (resolved, request, ctx) =>
+      (await import('./transform-spark.ts')).runSparkTransform(resolved, request, ctx),
   },
 };
 

@@ -2,7 +2,6 @@
 // fails (or cannot start).
 import { Command, Option } from 'commander';
 import { formatRehearsal } from './report.ts';
-import { rehearse } from './rehearse.ts';
 import { describeStandins } from './standins/index.ts';
 import { EVENT_ALIASES } from './triggers.ts';
 
@@ -61,6 +60,8 @@ export function createRehearseCommand(): Command {
           state?: string;
         },
       ) => {
+        // The engine loads only when a rehearsal runs, not with every `lakehouse` command.
+        const { rehearse } = await import('./rehearse.ts');
         const result = await rehearse({
           workflow,
           event: EVENT_ALIASES[o.event]!,
