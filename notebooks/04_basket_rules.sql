@@ -36,9 +36,10 @@ SELECT assert_true(
 -- DBTITLE 1,Frequent itemsets of any length
 -- Neither engine can loop over Apriori's levels in one statement: Spark 4.0 has no recursive CTE, and where
 -- there is one (Spark 4.1, Databricks 17+) it may not aggregate over its recursive reference, which counting a
--- level needs. So each basket lists, in one pass, every set of its items whose pairs are all frequent (the
--- cliques of the frequent-pair graph: every frequent itemset is one, since all its pairs are frequent), with a
--- fold over the basket's items (aggregate). One count over all baskets then keeps the frequent ones. The work
+-- level needs. So items, pairs and triples, where nearly every basket stops, are counted by joins; then each
+-- basket that can hold a longer frequent set lists, in one pass, every set of its items whose pairs are all
+-- frequent (the cliques of the frequent-pair graph: every frequent itemset is one, since all its pairs are
+-- frequent), with a fold over the basket's items (aggregate), and one count keeps the frequent ones. The work
 -- grows with the baskets and with the candidate sets they hold, not with a fixed number of levels.
 CREATE OR REPLACE TABLE gold.frequent_itemsets USING DELTA AS
 WITH basket_total AS (
@@ -75,16 +76,41 @@ frequent_pairs AS (
   GROUP BY p.code_1, p.code_2, t.baskets
   HAVING CAST(count(*) AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE)
 ),
+basket_frequent_pairs AS (
+  SELECT p.basket_id, p.code_1, p.code_2
+  FROM basket_pairs p
+  JOIN frequent_pairs f ON f.code_1 = p.code_1 AND f.code_2 = p.code_2
+),
+basket_triples AS (
+  -- Each basket's triples whose three pairs are frequent, by two joins (max_len 1 or 2 asks for none).
+  SELECT a.basket_id, a.code_1, a.code_2, b.code_2 AS code_3
+  FROM basket_frequent_pairs a
+  JOIN basket_frequent_pairs b ON b.basket_id = a.basket_id AND b.code_1 = a.code_1 AND b.code_2 > a.code_2
+  JOIN basket_frequent_pairs c ON c.basket_id = a.basket_id AND c.code_1 = a.code_2 AND c.code_2 = b.code_2
+  WHERE CAST(:max_len AS INT) <= 0 OR CAST(:max_len AS INT) >= 3
+),
+frequent_triples AS (
+  SELECT t.code_1, t.code_2, t.code_3, count(*) AS basket_count
+  FROM basket_triples t
+  CROSS JOIN basket_total b
+  GROUP BY t.code_1, t.code_2, t.code_3, b.baskets
+  HAVING CAST(count(*) AS DOUBLE) / b.baskets >= CAST(:min_support AS DOUBLE)
+),
 larger_baskets AS (
-  -- Single items and pairs are counted above; only a basket of three or more frequent items holds a longer set
-  -- (most baskets hold two items: this keeps the fold below to the few that can matter).
-  SELECT basket_id FROM basket_items GROUP BY basket_id HAVING count(*) >= 3
+  -- Single items, pairs and triples are counted above. Every triple of a frequent set of four or more items is
+  -- frequent, so only a basket holding four frequent triples or more can hold one: the fold below runs on these
+  -- few baskets alone (max_len 3 or less asks for none).
+  SELECT t.basket_id
+  FROM basket_triples t
+  JOIN frequent_triples f ON f.code_1 = t.code_1 AND f.code_2 = t.code_2 AND f.code_3 = t.code_3
+  WHERE CAST(:max_len AS INT) <= 0 OR CAST(:max_len AS INT) >= 4
+  GROUP BY t.basket_id
+  HAVING count(*) >= 4
 ),
 larger_basket_pairs AS (
   SELECT p.basket_id, p.code_1, p.code_2
-  FROM basket_pairs p
+  FROM basket_frequent_pairs p
   JOIN larger_baskets l ON l.basket_id = p.basket_id
-  JOIN frequent_pairs f ON f.code_1 = p.code_1 AND f.code_2 = p.code_2
 ),
 neighbours AS (
   -- Each item of a larger basket as its code negated, with the items of the basket it makes a frequent pair with.
@@ -120,13 +146,19 @@ candidate_counts AS (
   -- Sorted: each basket folds its items in whatever order array_agg gave them.
   SELECT array_sort(codes) AS codes, count(*) AS basket_count
   FROM (SELECT explode(sets) AS codes FROM basket_candidates) c
-  WHERE size(codes) >= 3
+  WHERE size(codes) >= 4
   GROUP BY array_sort(codes)
 ),
 all_counts AS (
-  -- Sets of three or more items, frequent pairs and frequent items, each as a list of codes (array_agg of a
-  -- group of one or two rows: a list literal is written differently in Spark and DuckDB).
+  -- Sets of four or more items, frequent triples, pairs and items, each as a list of codes (array_agg of a group
+  -- of one to three rows: a list literal is written differently in Spark and DuckDB).
   SELECT codes, basket_count FROM candidate_counts
+  UNION ALL
+  SELECT array_sort(array_agg(code)), max(basket_count)
+  FROM (SELECT code_1, code_2, code_3, code_1 AS code, basket_count FROM frequent_triples
+        UNION ALL SELECT code_1, code_2, code_3, code_2, basket_count FROM frequent_triples
+        UNION ALL SELECT code_1, code_2, code_3, code_3, basket_count FROM frequent_triples) t
+  GROUP BY code_1, code_2, code_3
   UNION ALL
   SELECT array_sort(array_agg(code)), max(basket_count)
   FROM (SELECT code_1, code_2, code_1 AS code, basket_count FROM frequent_pairs
@@ -143,7 +175,8 @@ SELECT
 FROM all_counts c
 CROSS JOIN basket_total t
 CROSS JOIN item_names n
-WHERE CAST(c.basket_count AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE);
+WHERE CAST(c.basket_count AS DOUBLE) / t.baskets >= CAST(:min_support AS DOUBLE)
+  AND (CAST(:max_len AS INT) <= 0 OR size(c.codes) <= CAST(:max_len AS INT));
 
 -- COMMAND ----------
 
