@@ -1,0 +1,89 @@
+// OAuth on the Databricks REST stand-in (POST /oidc/v1/token, see server.ts): the client_credentials grant against
+// the service principals, the RFC 8693 token exchange against the federation policies, and the access tokens issued.
+import crypto from 'node:crypto';
+import { jwtClaims } from '../github/id-token.ts';
+
+export interface ServicePrincipal {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface FederationPolicy {
+  issuer?: string;
+  /** The `aud` the subject token must have. */
+  audience: string;
+  /** The `sub` the subject token must have. */
+  subject: string;
+  /** The service principal the policy belongs to; unset: an account-wide policy. */
+  clientId?: string;
+}
+
+export interface OAuthOptions {
+  servicePrincipals: ServicePrincipal[];
+  policies: FederationPolicy[];
+  accessTokenSeconds: number;
+}
+
+export function oauthService({ servicePrincipals, policies, accessTokenSeconds }: OAuthOptions) {
+  const accessTokens = new Map<string, { expiresAt: number; principal: string }>();
+
+  function issueAccessToken(principal: string) {
+    const token = `dbx-oauth-${crypto.randomBytes(18).toString('hex')}`;
+    accessTokens.set(token, { expiresAt: Date.now() + accessTokenSeconds * 1000, principal });
+    return { access_token: token, token_type: 'Bearer', expires_in: accessTokenSeconds, scope: 'all-apis' };
+  }
+
+  /** POST /oidc/v1/token: `[status, answer]`. */
+  function tokenEndpoint(form: URLSearchParams, authorization: string | undefined): [number, unknown] {
+    const oauthError = (status: number, error: string, description: string): [number, unknown] => [
+      status,
+      { error, error_description: description },
+    ];
+    if (form.get('scope') !== 'all-apis')
+      return oauthError(400, 'invalid_scope', `Unsupported scope: ${form.get('scope') ?? '(none)'}`);
+    const grant = form.get('grant_type');
+    if (grant === 'client_credentials') {
+      const basic = /^Basic (\S+)$/.exec(authorization ?? '');
+      if (!basic) return oauthError(401, 'invalid_client', 'Client authentication is required.');
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const clientId = decoded.slice(0, colon);
+      const principal = servicePrincipals.find(
+        (p) => p.clientId === clientId && p.clientSecret === decoded.slice(colon + 1),
+      );
+      if (colon < 0 || !principal) return oauthError(401, 'invalid_client', 'Client authentication failed');
+      return [200, issueAccessToken(principal.clientId)];
+    }
+    if (grant === 'urn:ietf:params:oauth:grant-type:token-exchange') {
+      if (form.get('subject_token_type') !== 'urn:ietf:params:oauth:token-type:jwt')
+        return oauthError(
+          400,
+          'invalid_request',
+          'subject_token_type must be urn:ietf:params:oauth:token-type:jwt',
+        );
+      const claims = jwtClaims(form.get('subject_token') ?? '');
+      if (!claims) return oauthError(400, 'invalid_request', 'subject_token is not a JWT');
+      const clientId = form.get('client_id') ?? undefined;
+      const exp = Number(claims.exp);
+      if (!Number.isFinite(exp) || exp * 1000 <= Date.now())
+        return oauthError(401, 'invalid_grant', 'The subject token has expired.');
+      const policy = policies.find(
+        (p) =>
+          p.clientId === clientId &&
+          (p.issuer ?? 'https://token.actions.githubusercontent.com') === claims.iss &&
+          p.audience === claims.aud &&
+          p.subject === claims.sub,
+      );
+      if (!policy)
+        return oauthError(
+          401,
+          'invalid_grant',
+          `No federation policy${clientId ? ` of service principal ${clientId}` : ''} matches the subject token (iss, aud, sub).`,
+        );
+      return [200, issueAccessToken(clientId ?? `federated:${String(claims.sub)}`)];
+    }
+    return oauthError(400, 'unsupported_grant_type', `Unsupported grant_type: ${grant ?? '(none)'}`);
+  }
+
+  return { accessTokens, tokenEndpoint };
+}
