@@ -26,11 +26,16 @@ import {
   type StoredObject,
 } from './store.ts';
 
-export function objectOperations(store: GcsStore) {
+export class GcsObjects {
+  private readonly store: GcsStore;
+  constructor(store: GcsStore) {
+    this.store = store;
+  }
+
   /** The live object named by the route, after the generation parameter and the preconditions. */
-  function objectFor(x: Exchange, intent: 'read' | 'write'): StoredObject {
+  objectFor(x: Exchange, intent: 'read' | 'write'): StoredObject {
     const { bucket, object: name } = x.route;
-    const object = store.get(bucket!, name!);
+    const object = this.store.get(bucket!, name!);
     if (!object || (x.query.generation !== undefined && x.query.generation !== object.generation))
       throw new HttpError(
         404,
@@ -51,7 +56,7 @@ export function objectOperations(store: GcsStore) {
     return object;
   }
 
-  function listObjects(bucket: string, q: Record<string, string>, base: string) {
+  listObjects(bucket: string, q: Record<string, string>, base: string) {
     const prefix = q.prefix ?? '';
     const delimiter = q.delimiter ?? '';
     const maxResults = q.maxResults === undefined ? 1000 : Number(q.maxResults);
@@ -62,7 +67,7 @@ export function objectOperations(store: GcsStore) {
     // name it collapses, so a page token (the last key returned) works for both.
     const entries: { key: string; object?: StoredObject }[] = [];
     const seen = new Set<string>();
-    for (const object of store.list(bucket)) {
+    for (const object of this.store.list(bucket)) {
       if (!object.name.startsWith(prefix)) continue;
       if (q.startOffset !== undefined && object.name < q.startOffset) continue;
       if (q.endOffset !== undefined && object.name >= q.endOffset) continue;
@@ -89,7 +94,7 @@ export function objectOperations(store: GcsStore) {
     };
   }
 
-  async function sendMedia(x: Exchange, object: StoredObject): Promise<void> {
+  async sendMedia(x: Exchange, object: StoredObject): Promise<void> {
     const gzipped = object.contentEncoding === 'gzip';
     // GCS serves a gzip object as stored when the client accepts gzip, and decompresses it otherwise.
     const transcode = gzipped && !/\bgzip\b/.test(String(x.req.headers['accept-encoding'] ?? ''));
@@ -130,22 +135,27 @@ export function objectOperations(store: GcsStore) {
     );
   }
 
-  async function patchObject(x: Exchange): Promise<void> {
+  async patchObject(x: Exchange): Promise<void> {
     const body = await readJson(x);
-    objectFor(x, 'write');
+    this.objectFor(x, 'write');
     try {
-      const object = store.patch(x.route.bucket!, x.route.object!, fieldsOf(body), preconditionsOf(x.query));
+      const object = this.store.patch(
+        x.route.bucket!,
+        x.route.object!,
+        fieldsOf(body),
+        preconditionsOf(x.query),
+      );
       return reply(x, 200, resource(object, x.base));
     } catch (e) {
       throw asHttpError(e);
     }
   }
 
-  async function deleteObject(x: Exchange): Promise<void> {
+  async deleteObject(x: Exchange): Promise<void> {
     await drain(x);
-    objectFor(x, 'write');
+    this.objectFor(x, 'write');
     try {
-      await store.delete(x.route.bucket!, x.route.object!, preconditionsOf(x.query));
+      await this.store.delete(x.route.bucket!, x.route.object!, preconditionsOf(x.query));
     } catch (e) {
       throw asHttpError(e);
     }
@@ -154,9 +164,9 @@ export function objectOperations(store: GcsStore) {
 
   // ---- simple uploads ------------------------------------------------------------------------------------
 
-  async function uploadMedia(x: Exchange): Promise<void> {
+  async uploadMedia(x: Exchange): Promise<void> {
     const name = requiredName(x, undefined);
-    const temp = store.tempFile();
+    const temp = this.store.tempFile();
     try {
       const sink = fs.createWriteStream(temp);
       await pipeline(bodyOf(x), sink);
@@ -165,13 +175,13 @@ export function objectOperations(store: GcsStore) {
         ...(x.query.contentEncoding ? { contentEncoding: x.query.contentEncoding } : {}),
       };
       await checkHashes(temp, {}, x.req.headers['x-goog-hash']);
-      return await commitAndReply(x, name, temp, fields, preconditionsOf(x.query));
+      return await this.commitAndReply(x, name, temp, fields, preconditionsOf(x.query));
     } finally {
       await fsp.rm(temp, { force: true });
     }
   }
 
-  async function uploadMultipart(x: Exchange): Promise<void> {
+  async uploadMultipart(x: Exchange): Promise<void> {
     let boundary: string;
     try {
       boundary = boundaryOf(x.req.headers['content-type']);
@@ -179,7 +189,7 @@ export function objectOperations(store: GcsStore) {
       await drain(x);
       throw new HttpError(400, 'invalid', (e as Error).message);
     }
-    const temp = store.tempFile();
+    const temp = this.store.tempFile();
     const sink = await fsp.open(temp, 'w');
     try {
       let parsed;
@@ -201,13 +211,13 @@ export function objectOperations(store: GcsStore) {
       const fields = fieldsOf(metadata);
       fields.contentType ??= parsed.mediaContentType ?? 'application/octet-stream';
       await checkHashes(temp, metadata, x.req.headers['x-goog-hash']);
-      return await commitAndReply(x, name, temp, fields, preconditionsOf(x.query));
+      return await this.commitAndReply(x, name, temp, fields, preconditionsOf(x.query));
     } finally {
       await fsp.rm(temp, { force: true });
     }
   }
 
-  async function commitAndReply(
+  async commitAndReply(
     x: Exchange,
     name: string,
     temp: string,
@@ -216,12 +226,10 @@ export function objectOperations(store: GcsStore) {
   ): Promise<void> {
     try {
       if (x.corrupt) await flipFirstByte(temp);
-      const object = await store.commit(x.route.bucket!, name, temp, fields, preconditions);
+      const object = await this.store.commit(x.route.bucket!, name, temp, fields, preconditions);
       return reply(x, 200, resource(object, x.base));
     } catch (e) {
       throw asHttpError(e);
     }
   }
-
-  return { objectFor, listObjects, sendMedia, patchObject, deleteObject, uploadMedia, uploadMultipart };
 }

@@ -41,15 +41,19 @@ interface UploadSession {
   lock: Promise<void>;
 }
 
-export function resumableUploads(store: GcsStore) {
-  const sessions = new Map<string, UploadSession>();
+export class ResumableUploads {
+  private readonly sessions = new Map<string, UploadSession>();
+  private readonly store: GcsStore;
+  constructor(store: GcsStore) {
+    this.store = store;
+  }
 
-  async function startResumable(x: Exchange): Promise<void> {
+  async startResumable(x: Exchange): Promise<void> {
     const body = await readJson(x);
     const name = requiredName(x, body.name);
     const preconditions = preconditionsOf(x.query);
     // Refuse at once what would fail at the end anyway; the check is repeated when the upload completes.
-    const failure = failedPrecondition(store.get(x.route.bucket!, name), preconditions);
+    const failure = failedPrecondition(this.store.get(x.route.bucket!, name), preconditions);
     if (failure)
       throw new HttpError(
         412,
@@ -70,19 +74,19 @@ export function resumableUploads(store: GcsStore) {
         ...(typeof body.crc32c === 'string' ? { crc32c: body.crc32c } : {}),
       },
       preconditions,
-      file: store.tempFile(),
+      file: this.store.tempFile(),
       received: 0,
       ...(typeof declared === 'string' && /^\d+$/.test(declared) ? { total: Number(declared) } : {}),
       lock: Promise.resolve(),
     };
     await fsp.writeFile(session.file, '');
-    sessions.set(session.id, session);
+    this.sessions.set(session.id, session);
     const location = `${x.base}/upload/storage/v1/b/${encodeURIComponent(session.bucket)}/o?uploadType=resumable&name=${encodeURIComponent(name)}&upload_id=${session.id}`;
     return reply(x, 200, undefined, { location });
   }
 
-  async function continueResumable(x: Exchange): Promise<void> {
-    const session = sessions.get(x.query.upload_id ?? '');
+  async continueResumable(x: Exchange): Promise<void> {
+    const session = this.sessions.get(x.query.upload_id ?? '');
     if (!session) {
       await drain(x);
       throw new HttpError(404, 'notFound', `No such upload session: ${x.query.upload_id}`);
@@ -93,13 +97,13 @@ export function resumableUploads(store: GcsStore) {
     session.lock = new Promise((r) => (release = r));
     await previous;
     try {
-      await serveSession(x, session);
+      await this.serveSession(x, session);
     } finally {
       release();
     }
   }
 
-  async function serveSession(x: Exchange, session: UploadSession): Promise<void> {
+  async serveSession(x: Exchange, session: UploadSession): Promise<void> {
     if (session.result) {
       await drain(x);
       if ('error' in session.result) throw session.result.error;
@@ -127,8 +131,8 @@ export function resumableUploads(store: GcsStore) {
       // A status query: `bytes */*` or `bytes */<size>`.
       await drain(x);
       session.total = total;
-      if (total !== undefined && session.received === total) return finishSession(x, session);
-      return reply(x, 308, undefined, rangeHeader(session));
+      if (total !== undefined && session.received === total) return this.finishSession(x, session);
+      return reply(x, 308, undefined, this.rangeHeader(session));
     }
     if (range.start > session.received) {
       await drain(x);
@@ -140,8 +144,43 @@ export function resumableUploads(store: GcsStore) {
     }
 
     const before = session.received;
+    const written = await this.appendBody(x, session, before - range.start);
+    const received = before + written;
+    const length = range.end === undefined ? undefined : range.end - range.start + 1;
+    if (length !== undefined && x.record.bytesIn !== length)
+      throw await this.failChunk(
+        session,
+        before,
+        `Content-Range says ${length} bytes, the body had ${x.record.bytesIn}`,
+      );
+    // `bytes <start>-*/*`: this request carries the rest of the object, whatever its size.
+    if (range.end === undefined && total === undefined) total = received;
+    if (total !== undefined && received > total)
+      throw await this.failChunk(
+        session,
+        before,
+        `the session would have ${received} bytes, more than the object size ${total}`,
+      );
+    if (total === undefined || received < total) {
+      if (range.end === undefined)
+        throw await this.failChunk(session, before, `the body ended at byte ${received} of ${total}`);
+      if (written % RESUMABLE_QUANTUM !== 0)
+        throw await this.failChunk(
+          session,
+          before,
+          `a chunk that is not the last must be a multiple of ${RESUMABLE_QUANTUM} bytes, found ${written}`,
+        );
+    }
+    session.received = received;
+    session.total = total;
+    if (total !== undefined && received === total) return this.finishSession(x, session);
+    return reply(x, 308, undefined, this.rangeHeader(session));
+  }
+
+  /** Appends the body to the session's file, skipping the first `skip` bytes it already has; the bytes written. */
+  async appendBody(x: Exchange, session: UploadSession, skip: number): Promise<number> {
+    const before = session.received;
     // Bytes the session already has (a client resending after a broken request) are skipped.
-    let skip = before - range.start;
     let written = 0;
     const sink = await fsp.open(session.file, 'a');
     try {
@@ -164,50 +203,21 @@ export function resumableUploads(store: GcsStore) {
     } finally {
       await sink.close();
     }
-    const received = before + written;
-    const length = range.end === undefined ? undefined : range.end - range.start + 1;
-    if (length !== undefined && x.record.bytesIn !== length)
-      throw await failChunk(
-        session,
-        before,
-        `Content-Range says ${length} bytes, the body had ${x.record.bytesIn}`,
-      );
-    // `bytes <start>-*/*`: this request carries the rest of the object, whatever its size.
-    if (range.end === undefined && total === undefined) total = received;
-    if (total !== undefined && received > total)
-      throw await failChunk(
-        session,
-        before,
-        `the session would have ${received} bytes, more than the object size ${total}`,
-      );
-    if (total === undefined || received < total) {
-      if (range.end === undefined)
-        throw await failChunk(session, before, `the body ended at byte ${received} of ${total}`);
-      if (written % RESUMABLE_QUANTUM !== 0)
-        throw await failChunk(
-          session,
-          before,
-          `a chunk that is not the last must be a multiple of ${RESUMABLE_QUANTUM} bytes, found ${written}`,
-        );
-    }
-    session.received = received;
-    session.total = total;
-    if (total !== undefined && received === total) return finishSession(x, session);
-    return reply(x, 308, undefined, rangeHeader(session));
+    return written;
   }
 
-  async function failChunk(session: UploadSession, before: number, message: string): Promise<HttpError> {
+  async failChunk(session: UploadSession, before: number, message: string): Promise<HttpError> {
     session.received = before;
     await fsp.truncate(session.file, before);
     return new HttpError(400, 'invalid', message);
   }
 
-  async function finishSession(x: Exchange, session: UploadSession): Promise<void> {
+  async finishSession(x: Exchange, session: UploadSession): Promise<void> {
     try {
       await checkHashes(session.file, session.fields, x.req.headers['x-goog-hash']);
       const { md5Hash: _m, crc32c: _c, ...fields } = session.fields;
       if (x.corrupt) await flipFirstByte(session.file);
-      const object = await store.commit(
+      const object = await this.store.commit(
         session.bucket,
         session.name,
         session.file,
@@ -226,19 +236,17 @@ export function resumableUploads(store: GcsStore) {
     }
   }
 
-  async function cancelResumable(x: Exchange): Promise<void> {
+  async cancelResumable(x: Exchange): Promise<void> {
     await drain(x);
-    const session = sessions.get(x.query.upload_id ?? '');
+    const session = this.sessions.get(x.query.upload_id ?? '');
     if (!session) throw new HttpError(404, 'notFound', `No such upload session: ${x.query.upload_id}`);
-    sessions.delete(session.id);
+    this.sessions.delete(session.id);
     await fsp.rm(session.file, { force: true });
     return reply(x, 499, undefined);
   }
 
-  function rangeHeader(session: UploadSession): Record<string, string> {
+  rangeHeader(session: UploadSession): Record<string, string> {
     // No Range header means the session has nothing yet.
     return session.received > 0 ? { range: `bytes=0-${session.received - 1}` } : {};
   }
-
-  return { startResumable, continueResumable, cancelResumable };
 }

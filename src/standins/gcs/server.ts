@@ -26,10 +26,10 @@ import {
   type RequestRecord,
 } from './exchange.ts';
 import { Faults, type FaultTarget } from './faults.ts';
-import { objectOperations } from './objects.ts';
+import { GcsObjects } from './objects.ts';
 import { FAULT_REASONS, routeOf } from './requests.ts';
 import { resource } from './resource.ts';
-import { resumableUploads } from './resumable.ts';
+import { ResumableUploads } from './resumable.ts';
 import { GcsStore } from './store.ts';
 
 export type { RequestKind, RequestRecord } from './exchange.ts';
@@ -63,8 +63,8 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
   for (const bucket of options.buckets ?? ['test-bucket']) store.createBucket(bucket);
   const faults = new Faults();
   const requests: RequestRecord[] = [];
-  const objects = objectOperations(store);
-  const uploads = resumableUploads(store);
+  const objects = new GcsObjects(store);
+  const uploads = new ResumableUploads(store);
   let seq = 0;
 
   const handle: GcsServer = {
@@ -110,7 +110,7 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
       loseResponse: false,
       corrupt: false,
     };
-    serve(exchange)
+    serve(exchange, { handle, faults, store, objects, uploads })
       .catch(async (e: unknown) => {
         if (e instanceof ConnectionCut) return;
         // Answer only once the client has sent its whole body, as a server must.
@@ -126,68 +126,79 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Gc
       });
   });
 
-  async function serve(x: Exchange): Promise<void> {
-    const { route, record } = x;
-    await handle.onRequest?.({ method: record.method, ...route, query: x.query });
-    const fault = faults.decide({
-      method: record.method,
-      kind: route.kind,
-      bucket: route.bucket,
-      object: route.object,
-    });
-    if (fault) record.fault = fault;
-    if (fault === 'slow') await new Promise((r) => setTimeout(r, faults.slowMs));
-    if (fault && /^\d+$/.test(fault)) {
-      await drain(x);
-      throw new HttpError(Number(fault), FAULT_REASONS[fault] ?? 'backendError', `injected fault ${fault}`);
-    }
-    if (fault === 'reset') {
-      const length = Number(x.req.headers['content-length'] ?? (hasBody(x.req) ? NaN : 0));
-      if (length === 0 || length === 1) return resetConnection(x);
-      // Cut mid-body: half of a known length, or 64 KiB into a chunked body.
-      x.cutAt = Number.isNaN(length) ? 64 * 1024 : Math.floor(length / 2);
-    }
-    x.loseResponse = fault === 'lost-response';
-    x.corrupt = fault === 'corrupt';
-
-    if (route.bucket !== undefined && !store.hasBucket(route.bucket)) {
-      await drain(x);
-      throw new HttpError(404, 'notFound', 'The specified bucket does not exist.');
-    }
-    switch (route.kind) {
-      case 'bucket':
-        return reply(x, 200, { kind: 'storage#bucket', id: route.bucket, name: route.bucket });
-      case 'list':
-        return reply(x, 200, objects.listObjects(route.bucket!, x.query, x.base));
-      case 'get':
-        return reply(x, 200, resource(objects.objectFor(x, 'read'), x.base));
-      case 'media':
-        return objects.sendMedia(x, objects.objectFor(x, 'read'));
-      case 'patch':
-        return objects.patchObject(x);
-      case 'delete':
-        return objects.deleteObject(x);
-      case 'upload-media':
-        return objects.uploadMedia(x);
-      case 'upload-multipart':
-        return objects.uploadMultipart(x);
-      case 'resumable-start':
-        return uploads.startResumable(x);
-      case 'resumable-chunk':
-      case 'resumable-status':
-        return uploads.continueResumable(x);
-      case 'resumable-cancel':
-        return uploads.cancelResumable(x);
-      case 'unknown':
-        await drain(x);
-        throw new HttpError(404, 'notFound', `no such API: ${x.record.method} ${x.url.pathname}`);
-    }
-  }
-
   await new Promise<void>((resolve) =>
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
   );
   const address = server.address() as { address: string; port: number };
   handle.url = `http://${address.address}:${address.port}`;
   return handle;
+}
+
+/** What serving a request needs of the server. */
+interface Served {
+  handle: GcsServer;
+  faults: Faults;
+  store: GcsStore;
+  objects: GcsObjects;
+  uploads: ResumableUploads;
+}
+
+/** Serves one request: the fault it draws first, then the operation its route names. */
+async function serve(x: Exchange, server: Served): Promise<void> {
+  const { handle, faults, store, objects, uploads } = server;
+  const { route, record } = x;
+  await handle.onRequest?.({ method: record.method, ...route, query: x.query });
+  const fault = faults.decide({
+    method: record.method,
+    kind: route.kind,
+    bucket: route.bucket,
+    object: route.object,
+  });
+  if (fault) record.fault = fault;
+  if (fault === 'slow') await new Promise((r) => setTimeout(r, faults.slowMs));
+  if (fault && /^\d+$/.test(fault)) {
+    await drain(x);
+    throw new HttpError(Number(fault), FAULT_REASONS[fault] ?? 'backendError', `injected fault ${fault}`);
+  }
+  if (fault === 'reset') {
+    const length = Number(x.req.headers['content-length'] ?? (hasBody(x.req) ? NaN : 0));
+    if (length === 0 || length === 1) return resetConnection(x);
+    // Cut mid-body: half of a known length, or 64 KiB into a chunked body.
+    x.cutAt = Number.isNaN(length) ? 64 * 1024 : Math.floor(length / 2);
+  }
+  x.loseResponse = fault === 'lost-response';
+  x.corrupt = fault === 'corrupt';
+
+  if (route.bucket !== undefined && !store.hasBucket(route.bucket)) {
+    await drain(x);
+    throw new HttpError(404, 'notFound', 'The specified bucket does not exist.');
+  }
+  switch (route.kind) {
+    case 'bucket':
+      return reply(x, 200, { kind: 'storage#bucket', id: route.bucket, name: route.bucket });
+    case 'list':
+      return reply(x, 200, objects.listObjects(route.bucket!, x.query, x.base));
+    case 'get':
+      return reply(x, 200, resource(objects.objectFor(x, 'read'), x.base));
+    case 'media':
+      return objects.sendMedia(x, objects.objectFor(x, 'read'));
+    case 'patch':
+      return objects.patchObject(x);
+    case 'delete':
+      return objects.deleteObject(x);
+    case 'upload-media':
+      return objects.uploadMedia(x);
+    case 'upload-multipart':
+      return objects.uploadMultipart(x);
+    case 'resumable-start':
+      return uploads.startResumable(x);
+    case 'resumable-chunk':
+    case 'resumable-status':
+      return uploads.continueResumable(x);
+    case 'resumable-cancel':
+      return uploads.cancelResumable(x);
+    case 'unknown':
+      await drain(x);
+      throw new HttpError(404, 'notFound', `no such API: ${x.record.method} ${x.url.pathname}`);
+  }
 }
