@@ -126,82 +126,6 @@ export async function startDatabricksServer(
     runUrl: (runId) => `${url}/#job/${JOB_ID}/run/${runId}`,
   };
 
-  function route(
-    method: string,
-    path: string,
-    query: URLSearchParams,
-    body: Record<string, unknown>,
-  ): unknown {
-    const endpoint = `${method} ${path}`;
-    switch (endpoint) {
-      case 'POST /api/2.0/workspace/mkdirs': {
-        const target = requireString(body, 'path');
-        absolutePath(target);
-        mkdirs(state, target);
-        return {};
-      }
-      case 'POST /api/2.0/workspace/import':
-        importObject(state, body);
-        return {};
-      case 'GET /api/2.0/workspace/get-status':
-      case 'GET /api/2.0/workspace/export': {
-        const target = query.get('path') ?? '';
-        const object = workspace.get(target);
-        if (!object) throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', `Path (${target}) doesn't exist.`);
-        if (endpoint.endsWith('export'))
-          return { content: Buffer.from(object.content ?? '').toString('base64'), file_type: 'sql' };
-        const { content: _content, ...status } = object;
-        return status;
-      }
-      case 'POST /api/2.2/jobs/runs/submit':
-        return submit(state, body);
-      case 'GET /api/2.2/jobs/runs/get': {
-        const run = runs.get(Number(query.get('run_id')));
-        if (!run) throw runNotFound(query.get('run_id'));
-        advance(state, run);
-        return runJson(state, run);
-      }
-      case 'GET /api/2.2/jobs/runs/get-output': {
-        const id = Number(query.get('run_id'));
-        if (runs.has(id))
-          throw new ApiError(
-            400,
-            'INVALID_PARAMETER_VALUE',
-            'Retrieving the output of runs with multiple tasks is not supported. Please retrieve the output of each individual task run instead.',
-          );
-        const found = findTask(state, id);
-        if (!found) throw runNotFound(query.get('run_id'));
-        const { task } = found;
-        const result = task.execution?.result ?? notebooks.get(task.notebook_task.notebook_path)?.result;
-        return {
-          metadata: taskJson(state, task),
-          notebook_output:
-            task.result_state === 'SUCCESS' && result !== undefined ? { result, truncated: false } : {},
-          ...(task.error
-            ? {
-                error: task.error,
-                error_trace: `${task.error}\n\tat notebook ${task.notebook_task.notebook_path}`,
-              }
-            : {}),
-        };
-      }
-      case 'POST /api/2.2/jobs/runs/cancel': {
-        const run = runs.get(Number(body.run_id));
-        if (!run) throw runNotFound(String(body.run_id));
-        cancels.push(run.run_id);
-        if (!run.tasks.every(isFinal)) {
-          run.cancelled = true;
-          for (const task of run.tasks.filter((t) => !isFinal(t)))
-            finish(task, 'TERMINATED', 'CANCELED', 'Run cancelled.');
-          run.end_time = Date.now();
-        }
-        return {};
-      }
-      default:
-        throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${endpoint}'`);
-    }
-  }
-
   const server = http.createServer((req, res) => {
     void readBody(req).then((body) => {
       const parsedUrl = new URL(req.url ?? '/', 'http://localhost');
@@ -264,7 +188,7 @@ export async function startDatabricksServer(
       try {
         const body = method === 'POST' ? parseBody(text) : {};
         record.body = body;
-        send(200, route(method, parsedUrl.pathname, parsedUrl.searchParams, body));
+        send(200, route(state, method, parsedUrl.pathname, parsedUrl.searchParams, body));
       } catch (e) {
         if (e instanceof ApiError) return send(e.status, { error_code: e.code, message: e.message });
         send(500, { error_code: 'INTERNAL_ERROR', message: String(e) });
@@ -296,4 +220,105 @@ export async function startDatabricksServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** The answer to an authenticated API request (the endpoints of the top of this file). */
+function route(
+  state: ServerState,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: Record<string, unknown>,
+): unknown {
+  const endpoint = `${method} ${path}`;
+  if (path.startsWith('/api/2.0/workspace/')) return workspaceEndpoint(state, endpoint, query, body);
+  if (path.startsWith('/api/2.2/jobs/runs/')) return runsEndpoint(state, endpoint, query, body);
+  throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${endpoint}'`);
+}
+
+function workspaceEndpoint(
+  state: ServerState,
+  endpoint: string,
+  query: URLSearchParams,
+  body: Record<string, unknown>,
+): unknown {
+  switch (endpoint) {
+    case 'POST /api/2.0/workspace/mkdirs': {
+      const target = requireString(body, 'path');
+      absolutePath(target);
+      mkdirs(state, target);
+      return {};
+    }
+    case 'POST /api/2.0/workspace/import':
+      importObject(state, body);
+      return {};
+    case 'GET /api/2.0/workspace/get-status':
+    case 'GET /api/2.0/workspace/export': {
+      const target = query.get('path') ?? '';
+      const object = state.workspace.get(target);
+      if (!object) throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', `Path (${target}) doesn't exist.`);
+      if (endpoint.endsWith('export'))
+        return { content: Buffer.from(object.content ?? '').toString('base64'), file_type: 'sql' };
+      const { content: _content, ...status } = object;
+      return status;
+    }
+    default:
+      throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${endpoint}'`);
+  }
+}
+
+function runsEndpoint(
+  state: ServerState,
+  endpoint: string,
+  query: URLSearchParams,
+  body: Record<string, unknown>,
+): unknown {
+  switch (endpoint) {
+    case 'POST /api/2.2/jobs/runs/submit':
+      return submit(state, body);
+    case 'GET /api/2.2/jobs/runs/get': {
+      const run = state.runs.get(Number(query.get('run_id')));
+      if (!run) throw runNotFound(query.get('run_id'));
+      advance(state, run);
+      return runJson(state, run);
+    }
+    case 'GET /api/2.2/jobs/runs/get-output': {
+      const id = Number(query.get('run_id'));
+      if (state.runs.has(id))
+        throw new ApiError(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          'Retrieving the output of runs with multiple tasks is not supported. Please retrieve the output of each individual task run instead.',
+        );
+      const found = findTask(state, id);
+      if (!found) throw runNotFound(query.get('run_id'));
+      const { task } = found;
+      const result = task.execution?.result ?? state.notebooks.get(task.notebook_task.notebook_path)?.result;
+      return {
+        metadata: taskJson(state, task),
+        notebook_output:
+          task.result_state === 'SUCCESS' && result !== undefined ? { result, truncated: false } : {},
+        ...(task.error
+          ? {
+              error: task.error,
+              error_trace: `${task.error}\n\tat notebook ${task.notebook_task.notebook_path}`,
+            }
+          : {}),
+      };
+    }
+    case 'POST /api/2.2/jobs/runs/cancel': {
+      const run = state.runs.get(Number(body.run_id));
+      if (!run) throw runNotFound(String(body.run_id));
+      state.cancels.push(run.run_id);
+      if (!run.tasks.every(isFinal)) {
+        run.cancelled = true;
+        for (const task of run.tasks.filter((t) => !isFinal(t)))
+          finish(task, 'TERMINATED', 'CANCELED', 'Run cancelled.');
+        run.end_time = Date.now();
+      }
+      return {};
+    }
+    default:
+      throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${endpoint}'`);
+  }
 }
