@@ -85,5 +85,31 @@ export function oauthService({ servicePrincipals, policies, accessTokenSeconds }
     return oauthError(400, 'unsupported_grant_type', `Unsupported grant_type: ${grant ?? '(none)'}`);
   }
 
-  return { accessTokens, tokenEndpoint };
+  /** Why an API request's Authorization header is refused (`[status, answer]`), or undefined when it is not. */
+  function refusal(auth: string | undefined, personalToken: string): [number, unknown] | undefined {
+    if (!auth || !/^Bearer \S+$/.test(auth))
+      return [
+        401,
+        {
+          error_code: 'UNAUTHENTICATED',
+          message: 'Credential was not sent or was of an unsupported type for this API.',
+        },
+      ];
+    const bearer = auth.slice('Bearer '.length);
+    if (bearer.startsWith('dbx-oauth-')) {
+      const issued = accessTokens.get(bearer);
+      if (!issued || issued.expiresAt <= Date.now())
+        return [
+          401,
+          {
+            error_code: 'UNAUTHENTICATED',
+            message: issued ? 'Token expired.' : 'Invalid OAuth access token.',
+          },
+        ];
+    } else if (bearer !== personalToken)
+      return [403, { error_code: 'PERMISSION_DENIED', message: 'Invalid access token.' }];
+    return undefined;
+  }
+
+  return { accessTokens, tokenEndpoint, refusal };
 }

@@ -100,7 +100,7 @@ export async function startDatabricksServer(
   const notebooks = new Map<string, NotebookBehaviour>();
   const cancels: number[] = [];
   const policies = [...(options.federationPolicies ?? [])];
-  const { accessTokens, tokenEndpoint } = oauthService({
+  const { accessTokens, tokenEndpoint, refusal } = oauthService({
     servicePrincipals: options.servicePrincipals ?? [],
     policies,
     accessTokenSeconds: options.accessTokenSeconds ?? 60,
@@ -149,16 +149,7 @@ export async function startDatabricksServer(
         const [{ kind, retryAfter }] = faults.splice(fault, 1) as [(typeof faults)[number]];
         record.fault = kind;
         if (kind === 'reset') return void req.socket.destroy();
-        if (kind === '429')
-          return send(
-            429,
-            { error_code: 'REQUEST_LIMIT_EXCEEDED', message: 'Too many requests.' },
-            retryAfter === undefined ? {} : { 'Retry-After': retryAfter },
-          );
-        return send(Number(kind), {
-          error_code: kind === '500' ? 'INTERNAL_ERROR' : 'TEMPORARILY_UNAVAILABLE',
-          message: 'The service is having a moment.',
-        });
+        return send(...faultAnswer(kind, retryAfter));
       }
       const auth = req.headers.authorization;
       if (method === 'POST' && parsedUrl.pathname === '/oidc/v1/token') {
@@ -170,21 +161,8 @@ export async function startDatabricksServer(
         const [status, answer] = tokenEndpoint(form, auth);
         return send(status, answer);
       }
-      if (!auth || !/^Bearer \S+$/.test(auth))
-        return send(401, {
-          error_code: 'UNAUTHENTICATED',
-          message: 'Credential was not sent or was of an unsupported type for this API.',
-        });
-      const bearer = auth.slice('Bearer '.length);
-      if (bearer.startsWith('dbx-oauth-')) {
-        const issued = accessTokens.get(bearer);
-        if (!issued || issued.expiresAt <= Date.now())
-          return send(401, {
-            error_code: 'UNAUTHENTICATED',
-            message: issued ? 'Token expired.' : 'Invalid OAuth access token.',
-          });
-      } else if (bearer !== token)
-        return send(403, { error_code: 'PERMISSION_DENIED', message: 'Invalid access token.' });
+      const refused = refusal(auth, token);
+      if (refused) return send(...refused);
       try {
         const body = method === 'POST' ? parseBody(text) : {};
         record.body = body;
@@ -321,4 +299,25 @@ function runsEndpoint(
     default:
       throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API found for '${endpoint}'`);
   }
+}
+
+/** The answer to a request that drew an injected fault (other than a reset). */
+function faultAnswer(
+  kind: Exclude<FaultKind, 'reset'>,
+  retryAfter: string | undefined,
+): [number, unknown, Record<string, string>] {
+  if (kind === '429')
+    return [
+      429,
+      { error_code: 'REQUEST_LIMIT_EXCEEDED', message: 'Too many requests.' },
+      retryAfter === undefined ? {} : { 'Retry-After': retryAfter },
+    ];
+  return [
+    Number(kind),
+    {
+      error_code: kind === '500' ? 'INTERNAL_ERROR' : 'TEMPORARILY_UNAVAILABLE',
+      message: 'The service is having a moment.',
+    },
+    {},
+  ];
 }
