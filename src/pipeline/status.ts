@@ -75,13 +75,15 @@ async function datasetStatus(
   const tables = loadTables(dataset);
   for (const ddl of session.dialect.ensureTables(tables)) await session.execute(ddl);
   const status = { dataset: dataset.name, objects: 0, bytes: 0, loaded: 0, pending: 0, table: tables.target };
+  // One statement for every object's last load, not one per object.
+  const standing = await session.query<{ object_name: string; md5: string }>(
+    session.dialect.standingLoads(tables, bucket.uri),
+  );
+  const loadedMd5 = new Map(standing.map((l) => [l.object_name, l.md5]));
   for await (const object of bucket.list(datasetPrefix(destination, dataset.name))) {
     status.objects++;
     status.bytes += object.size;
-    const [last] = await session.query<{ md5: string }>(
-      session.dialect.lastLoad(tables, bucket.uri, object.name),
-    );
-    if (last?.md5 === object.md5) status.loaded++;
+    if (loadedMd5.get(object.name) === object.md5) status.loaded++;
     else status.pending++;
   }
   const [counts] = await session.query<{ n: number | string }>(

@@ -126,7 +126,7 @@ export abstract class SqlDialect implements LoadDialect {
     const audit = this.table(t.audit);
     // A withdrawal is an audit row without an MD5 (nothing was read): its object no longer stands.
     return p.statement(
-      `SELECT a.object_name, a.generation FROM ${audit} a
+      `SELECT a.object_name, a.generation, a.md5 FROM ${audit} a
         WHERE a.bucket = ${p.add(bucket)} AND a.dataset = ${p.add(t.dataset)} AND a.target_table = ${p.add(t.target)}
           AND a.rows_in IS NOT NULL AND a.md5 <> ${this.text('')}
           AND a.id = (SELECT max(b.id) FROM ${audit} b WHERE b.bucket = a.bucket AND b.object_name = a.object_name AND b.rows_in IS NOT NULL)

@@ -156,7 +156,7 @@ export interface LoadDialect {
   addQuarantineBytes(t: LoadTables): string;
   /**
    * The objects whose latest load in the audit is of this dataset's table from `bucket` and still stands (not
-   * withdrawn): columns object_name, generation.
+   * withdrawn): columns object_name, generation, md5.
    */
   standingLoads(t: LoadTables, bucket: string): Statement;
   /** Audit rows keyed on `bucket`: columns id, object_name, generation. */
