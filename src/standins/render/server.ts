@@ -109,21 +109,9 @@ class HttpError extends Error {
 
 export async function startRenderServer(options: RenderServerOptions = {}): Promise<RenderServer> {
   const apiKey = options.apiKey ?? 'rnd_testKey0123456789abcdef';
-  const services = new Map<string, FakeService>();
-  for (const [i, s] of (options.services ?? [{}]).entries()) {
-    const id = s.id ?? `srv-test${String(i).padStart(16, '0')}`;
-    services.set(id, {
-      id,
-      name: s.name ?? `service-${i}`,
-      url: s.url ?? `https://service-${i}.onrender.com`,
-      hookKey: s.hookKey ?? `hookKey${i}SecretValue`,
-      outcome: s.outcome ?? 'live',
-    });
-  }
-  const deploys = new Map<string, FakeDeploy>();
+  const state = new RenderState(servicesOf(options.services ?? [{}]));
   const requests: RenderRequestRecord[] = [];
   const faults: { kind: RenderFaultKind; when: (method: string, path: string) => boolean }[] = [];
-  let deploySeq = 0;
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -142,21 +130,9 @@ export async function startRenderServer(options: RenderServerOptions = {}): Prom
         const fault = index >= 0 ? faults.splice(index, 1)[0]!.kind : undefined;
         if (fault === 'reset') return req.socket.resetAndDestroy();
         if (fault === 'hang') return;
-        if (fault === '429')
-          throw new HttpError(429, 'rate_limited', 'rate limit exceeded', {
-            'Ratelimit-Limit': '10',
-            'Ratelimit-Remaining': '0',
-            'Ratelimit-Reset': String(options.rateLimitResetSeconds ?? 0),
-          });
-        if (fault) throw new HttpError(Number(fault), 'internal', 'internal server error');
-        if (text) {
-          try {
-            record.body = JSON.parse(text);
-          } catch {
-            throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
-          }
-        }
-        return reply(res, record, route(record, url));
+        if (fault) throw faultError(fault, options.rateLimitResetSeconds ?? 0);
+        if (text) record.body = parseJson(text);
+        return reply(res, record, route(state, apiKey, record, url));
       })
       .catch((e: unknown) => {
         const error =
@@ -172,64 +148,132 @@ export async function startRenderServer(options: RenderServerOptions = {}): Prom
       });
   });
 
-  function route(record: RenderRequestRecord, url: URL): { status: number; body: unknown } {
-    const { method, path } = record;
-    const hook = /^\/deploy\/([^/]+)$/.exec(path);
-    if (hook) {
-      if (method !== 'GET' && method !== 'POST')
-        throw new HttpError(405, 'method_not_allowed', 'use GET or POST');
-      const service = services.get(decodeURIComponent(hook[1]!));
-      // A wrong key looks like no hook at all: the URL is the credential.
-      if (!service || url.searchParams.get('key') !== service.hookKey)
-        throw new HttpError(404, 'not_found', 'not found');
-      const deploy = createDeploy(service, 'deploy_hook', 'do_not_clear');
-      return { status: 200, body: { deploy: { id: deploy.id } } };
-    }
-    if (!path.startsWith('/v1/')) throw new HttpError(404, 'not_found', 'not found');
-    if (record.authorization !== `Bearer ${apiKey}`) throw new HttpError(401, 'unauthorized', 'unauthorized');
-    const parts = path.slice('/v1/'.length).split('/').map(decodeURIComponent);
-    if (parts[0] !== 'services' || !parts[1]) throw new HttpError(404, 'not_found', 'not found');
-    const service = services.get(parts[1]);
-    if (!service) throw new HttpError(404, 'not_found', 'service not found');
-    if (parts.length === 2 && method === 'GET') return { status: 200, body: serviceResource(service) };
-    if (parts[2] === 'deploys' && parts.length === 3 && method === 'POST') {
-      const body = (record.body ?? {}) as { clearCache?: unknown; commitId?: unknown };
-      const clearCache = body.clearCache ?? 'do_not_clear';
-      if (clearCache !== 'clear' && clearCache !== 'do_not_clear')
-        throw new HttpError(400, 'invalid', 'clearCache must be one of clear, do_not_clear');
-      if (
-        body.commitId !== undefined &&
-        (typeof body.commitId !== 'string' || !/^[0-9a-f]{7,40}$/.test(body.commitId))
-      )
-        throw new HttpError(400, 'invalid', 'commitId must be a git commit SHA');
-      const deploy = createDeploy(service, 'api', clearCache, body.commitId as string | undefined);
-      return { status: 201, body: deployResource(deploy) };
-    }
-    if (parts[2] === 'deploys' && parts.length === 4 && method === 'GET') {
-      const deploy = deploys.get(parts[3]!);
-      if (!deploy || deploy.serviceId !== service.id)
-        throw new HttpError(404, 'not_found', 'deploy not found');
-      advance(deploy);
-      return { status: 200, body: deployResource(deploy) };
-    }
-    throw new HttpError(404, 'not_found', 'not found');
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    apiUrl: `${origin}/v1`,
+    origin,
+    apiKey,
+    services: state.services,
+    deploys: state.deploys,
+    requests,
+    hookUrl: (serviceId) => `${origin}/deploy/${serviceId}?key=${state.services.get(serviceId)!.hookKey}`,
+    inject: (kind, count = 1, when = () => true) => {
+      for (let i = 0; i < count; i++) faults.push({ kind, when });
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The services a test asked for, each field it left out given a value of its own. */
+function servicesOf(wanted: Partial<FakeService>[]): Map<string, FakeService> {
+  const services = new Map<string, FakeService>();
+  for (const [i, s] of wanted.entries()) {
+    const id = s.id ?? `srv-test${String(i).padStart(16, '0')}`;
+    services.set(id, {
+      id,
+      name: s.name ?? `service-${i}`,
+      url: s.url ?? `https://service-${i}.onrender.com`,
+      hookKey: s.hookKey ?? `hookKey${i}SecretValue`,
+      outcome: s.outcome ?? 'live',
+    });
+  }
+  return services;
+}
+
+/** The error an injected fault answers with (a 429 carries Render's rate-limit headers). */
+function faultError(fault: Exclude<RenderFaultKind, 'reset' | 'hang'>, resetSeconds: number): HttpError {
+  if (fault === '429')
+    return new HttpError(429, 'rate_limited', 'rate limit exceeded', {
+      'Ratelimit-Limit': '10',
+      'Ratelimit-Remaining': '0',
+      'Ratelimit-Reset': String(resetSeconds),
+    });
+  return new HttpError(Number(fault), 'internal', 'internal server error');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+  }
+}
+
+/** A request's answer: the deploy hook (its key is the credential), or the REST API (a bearer key). */
+function route(
+  state: RenderState,
+  apiKey: string,
+  record: RenderRequestRecord,
+  url: URL,
+): { status: number; body: unknown } {
+  const { method, path } = record;
+  const hook = /^\/deploy\/([^/]+)$/.exec(path);
+  if (hook) {
+    if (method !== 'GET' && method !== 'POST')
+      throw new HttpError(405, 'method_not_allowed', 'use GET or POST');
+    const service = state.services.get(decodeURIComponent(hook[1]!));
+    // A wrong key looks like no hook at all: the URL is the credential.
+    if (!service || url.searchParams.get('key') !== service.hookKey)
+      throw new HttpError(404, 'not_found', 'not found');
+    const deploy = state.createDeploy(service, 'deploy_hook', 'do_not_clear');
+    return { status: 200, body: { deploy: { id: deploy.id } } };
+  }
+  if (!path.startsWith('/v1/')) throw new HttpError(404, 'not_found', 'not found');
+  if (record.authorization !== `Bearer ${apiKey}`) throw new HttpError(401, 'unauthorized', 'unauthorized');
+  const parts = path.slice('/v1/'.length).split('/').map(decodeURIComponent);
+  if (parts[0] !== 'services' || !parts[1]) throw new HttpError(404, 'not_found', 'not found');
+  const service = state.services.get(parts[1]);
+  if (!service) throw new HttpError(404, 'not_found', 'service not found');
+  if (parts.length === 2 && method === 'GET') return { status: 200, body: serviceResource(service) };
+  if (parts[2] === 'deploys' && parts.length === 3 && method === 'POST')
+    return { status: 201, body: deployResource(triggerDeploy(state, service, record.body)) };
+  if (parts[2] === 'deploys' && parts.length === 4 && method === 'GET') {
+    const deploy = state.deploys.get(parts[3]!);
+    if (!deploy || deploy.serviceId !== service.id) throw new HttpError(404, 'not_found', 'deploy not found');
+    state.advance(deploy);
+    return { status: 200, body: deployResource(deploy) };
+  }
+  throw new HttpError(404, 'not_found', 'not found');
+}
+
+/** POST /v1/services/{id}/deploys: its body checked as Render checks it. */
+function triggerDeploy(state: RenderState, service: FakeService, body: unknown): FakeDeploy {
+  const { clearCache = 'do_not_clear', commitId } = (body ?? {}) as {
+    clearCache?: unknown;
+    commitId?: unknown;
+  };
+  if (clearCache !== 'clear' && clearCache !== 'do_not_clear')
+    throw new HttpError(400, 'invalid', 'clearCache must be one of clear, do_not_clear');
+  if (commitId !== undefined && (typeof commitId !== 'string' || !/^[0-9a-f]{7,40}$/.test(commitId)))
+    throw new HttpError(400, 'invalid', 'commitId must be a git commit SHA');
+  return state.createDeploy(service, 'api', clearCache, commitId);
+}
+
+/** The services and their deploys, each deploy advancing one status per retrieval. */
+class RenderState {
+  readonly deploys = new Map<string, FakeDeploy>();
+  private deploySeq = 0;
+
+  readonly services: Map<string, FakeService>;
+
+  constructor(services: Map<string, FakeService>) {
+    this.services = services;
   }
 
-  function createDeploy(
-    service: FakeService,
-    trigger: FakeDeploy['trigger'],
-    clearCache: string,
-    commitId?: string,
-  ) {
+  createDeploy(service: FakeService, trigger: FakeDeploy['trigger'], clearCache: string, commitId?: string) {
     const now = new Date().toISOString();
     // A newer deploy cancels one still in progress, as on Render.
-    for (const d of deploys.values())
+    for (const d of this.deploys.values())
       if (d.serviceId === service.id && !FINISHED.has(d.status)) {
         d.status = 'canceled';
         d.next = [];
       }
     const deploy: FakeDeploy = {
-      id: `dep-${String(++deploySeq).padStart(20, '0')}`,
+      id: `dep-${String(++this.deploySeq).padStart(20, '0')}`,
       serviceId: service.id,
       status: 'created',
       trigger,
@@ -239,11 +283,11 @@ export async function startRenderServer(options: RenderServerOptions = {}): Prom
       updatedAt: now,
       next: [...PROGRESS[service.outcome]],
     };
-    deploys.set(deploy.id, deploy);
+    this.deploys.set(deploy.id, deploy);
     return deploy;
   }
 
-  function advance(deploy: FakeDeploy): void {
+  advance(deploy: FakeDeploy): void {
     const status = deploy.next.shift();
     if (!status) return;
     deploy.status = status;
@@ -251,28 +295,9 @@ export async function startRenderServer(options: RenderServerOptions = {}): Prom
     if (FINISHED.has(status)) deploy.finishedAt = deploy.updatedAt;
     // The deploy that was live before is deactivated when a newer one goes live.
     if (status === 'live')
-      for (const d of deploys.values())
+      for (const d of this.deploys.values())
         if (d !== deploy && d.serviceId === deploy.serviceId && d.status === 'live') d.status = 'deactivated';
   }
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    apiUrl: `${origin}/v1`,
-    origin,
-    apiKey,
-    services,
-    deploys,
-    requests,
-    hookUrl: (serviceId) => `${origin}/deploy/${serviceId}?key=${services.get(serviceId)!.hookKey}`,
-    inject: (kind, count = 1, when = () => true) => {
-      for (let i = 0; i < count; i++) faults.push({ kind, when });
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 function serviceResource(service: FakeService) {
