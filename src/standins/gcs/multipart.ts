@@ -29,109 +29,144 @@ export async function readMultipartRelated(
   boundary: string,
   writeMedia: (chunk: Buffer) => Promise<void>,
 ): Promise<MultipartUpload> {
-  const opening = Buffer.from(`--${boundary}`);
-  const delimiter = Buffer.from(`\r\n--${boundary}`);
-  let buffer: Buffer = Buffer.alloc(0);
-  // Cast, so that TypeScript does not narrow `state` to its initial value: `step` changes it.
-  let state = 'preamble' as 'preamble' | 'headers' | 'content' | 'after-delimiter' | 'done';
-  let part = 0;
-  const headers: Record<string, string>[] = [];
-  const metadataChunks: Buffer[] = [];
-  let metadataBytes = 0;
-  let mediaBytes = 0;
-
-  const takeContent = async (chunk: Buffer) => {
-    if (chunk.length === 0) return;
-    if (part === 0) {
-      metadataBytes += chunk.length;
-      if (metadataBytes > MAX_METADATA_BYTES)
-        throw new MultipartError(`the metadata part is larger than ${MAX_METADATA_BYTES} bytes`);
-      metadataChunks.push(chunk);
-    } else {
-      mediaBytes += chunk.length;
-      await writeMedia(chunk);
-    }
+  const reader = new MultipartReader(boundary, writeMedia);
+  for await (const chunk of body) await reader.push(chunk);
+  await reader.end();
+  const mediaContentType = reader.headers[1]?.['content-type'];
+  return {
+    metadata: metadataOf(reader.metadataChunks),
+    ...(mediaContentType ? { mediaContentType } : {}),
+    mediaBytes: reader.mediaBytes,
   };
+}
 
-  const step = async (final: boolean): Promise<boolean> => {
-    switch (state) {
-      case 'preamble': {
-        const at = buffer.indexOf(opening);
-        if (at < 0) return false;
-        buffer = buffer.subarray(at + opening.length);
-        state = 'after-delimiter';
-        return true;
-      }
-      case 'after-delimiter': {
-        if (buffer.length < 2) return false;
-        if (buffer.subarray(0, 2).toString() === '--') {
-          state = 'done';
-          return false;
-        }
-        const eol = buffer.indexOf('\r\n');
-        if (eol < 0) return false;
-        buffer = buffer.subarray(eol + 2);
-        state = 'headers';
-        return true;
-      }
-      case 'headers': {
-        // A part may have no headers at all, in which case the blank line comes first.
-        const end = buffer.subarray(0, 2).toString() === '\r\n' ? 0 : buffer.indexOf('\r\n\r\n');
-        if (end < 0) return false;
-        const lines = end === 0 ? [] : buffer.subarray(0, end).toString('utf8').split('\r\n');
-        headers.push(
-          Object.fromEntries(
-            lines.map((line) => {
-              const colon = line.indexOf(':');
-              return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
-            }),
-          ),
-        );
-        buffer = buffer.subarray(end === 0 ? 2 : end + 4);
-        state = 'content';
-        return true;
-      }
-      case 'content': {
-        const at = buffer.indexOf(delimiter);
-        if (at >= 0) {
-          await takeContent(buffer.subarray(0, at));
-          buffer = buffer.subarray(at + delimiter.length);
-          part++;
-          if (part > 2) throw new MultipartError('expected two parts (metadata and media), found more');
-          state = 'after-delimiter';
-          return true;
-        }
-        // Keep enough bytes to recognise a delimiter split across chunks.
-        const keep = final ? buffer.length : Math.min(buffer.length, delimiter.length - 1);
-        await takeContent(buffer.subarray(0, buffer.length - keep));
-        buffer = buffer.subarray(buffer.length - keep);
-        return false;
-      }
-      case 'done':
-        return false;
-    }
-  };
-
-  for await (const chunk of body) {
-    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-    while (await step(false));
-  }
-  while (await step(true));
-  if (state !== 'done') throw new MultipartError(`the body ended before the closing --${boundary}--`);
-  if (part !== 2) throw new MultipartError(`expected two parts (metadata and media), found ${part}`);
-
+function metadataOf(chunks: Buffer[]): Record<string, unknown> {
   let metadata: unknown;
   try {
-    metadata = JSON.parse(Buffer.concat(metadataChunks).toString('utf8') || '{}');
+    metadata = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
   } catch (e) {
     throw new MultipartError(`the metadata part is not JSON: ${(e as Error).message}`);
   }
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
     throw new MultipartError('the metadata part must be a JSON object');
-  const mediaContentType = headers[1]?.['content-type'];
-  return {
-    metadata: metadata as Record<string, unknown>,
-    ...(mediaContentType ? { mediaContentType } : {}),
-    mediaBytes,
-  };
+  return metadata as Record<string, unknown>;
+}
+
+/** The parser's states, one method each: each takes what it can from the buffer and says whether to go on. */
+class MultipartReader {
+  readonly headers: Record<string, string>[] = [];
+  readonly metadataChunks: Buffer[] = [];
+  mediaBytes = 0;
+  private metadataBytes = 0;
+  private buffer: Buffer = Buffer.alloc(0);
+  private state: 'preamble' | 'headers' | 'content' | 'after-delimiter' | 'done' = 'preamble';
+  private part = 0;
+  private readonly opening: Buffer;
+  private readonly delimiter: Buffer;
+  private readonly boundary: string;
+  private readonly writeMedia: (chunk: Buffer) => Promise<void>;
+
+  constructor(boundary: string, writeMedia: (chunk: Buffer) => Promise<void>) {
+    this.boundary = boundary;
+    this.writeMedia = writeMedia;
+    this.opening = Buffer.from(`--${boundary}`);
+    this.delimiter = Buffer.from(`\r\n--${boundary}`);
+  }
+
+  async push(chunk: Buffer): Promise<void> {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    while (await this.step(false));
+  }
+
+  async end(): Promise<void> {
+    while (await this.step(true));
+    if (this.state !== 'done')
+      throw new MultipartError(`the body ended before the closing --${this.boundary}--`);
+    if (this.part !== 2)
+      throw new MultipartError(`expected two parts (metadata and media), found ${this.part}`);
+  }
+
+  private async step(final: boolean): Promise<boolean> {
+    switch (this.state) {
+      case 'preamble':
+        return this.preamble();
+      case 'after-delimiter':
+        return this.afterDelimiter();
+      case 'headers':
+        return this.partHeaders();
+      case 'content':
+        return this.content(final);
+      case 'done':
+        return false;
+    }
+  }
+
+  private preamble(): boolean {
+    const at = this.buffer.indexOf(this.opening);
+    if (at < 0) return false;
+    this.buffer = this.buffer.subarray(at + this.opening.length);
+    this.state = 'after-delimiter';
+    return true;
+  }
+
+  private afterDelimiter(): boolean {
+    if (this.buffer.length < 2) return false;
+    if (this.buffer.subarray(0, 2).toString() === '--') {
+      this.state = 'done';
+      return false;
+    }
+    const eol = this.buffer.indexOf('\r\n');
+    if (eol < 0) return false;
+    this.buffer = this.buffer.subarray(eol + 2);
+    this.state = 'headers';
+    return true;
+  }
+
+  private partHeaders(): boolean {
+    // A part may have no headers at all, in which case the blank line comes first.
+    const end = this.buffer.subarray(0, 2).toString() === '\r\n' ? 0 : this.buffer.indexOf('\r\n\r\n');
+    if (end < 0) return false;
+    const lines = end === 0 ? [] : this.buffer.subarray(0, end).toString('utf8').split('\r\n');
+    this.headers.push(
+      Object.fromEntries(
+        lines.map((line) => {
+          const colon = line.indexOf(':');
+          return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+        }),
+      ),
+    );
+    this.buffer = this.buffer.subarray(end === 0 ? 2 : end + 4);
+    this.state = 'content';
+    return true;
+  }
+
+  private async content(final: boolean): Promise<boolean> {
+    const at = this.buffer.indexOf(this.delimiter);
+    if (at >= 0) {
+      await this.takeContent(this.buffer.subarray(0, at));
+      this.buffer = this.buffer.subarray(at + this.delimiter.length);
+      this.part++;
+      if (this.part > 2) throw new MultipartError('expected two parts (metadata and media), found more');
+      this.state = 'after-delimiter';
+      return true;
+    }
+    // Keep enough bytes to recognise a delimiter split across chunks.
+    const keep = final ? this.buffer.length : Math.min(this.buffer.length, this.delimiter.length - 1);
+    await this.takeContent(this.buffer.subarray(0, this.buffer.length - keep));
+    this.buffer = this.buffer.subarray(this.buffer.length - keep);
+    return false;
+  }
+
+  private async takeContent(chunk: Buffer): Promise<void> {
+    if (chunk.length === 0) return;
+    if (this.part === 0) {
+      this.metadataBytes += chunk.length;
+      if (this.metadataBytes > MAX_METADATA_BYTES)
+        throw new MultipartError(`the metadata part is larger than ${MAX_METADATA_BYTES} bytes`);
+      this.metadataChunks.push(chunk);
+    } else {
+      this.mediaBytes += chunk.length;
+      await this.writeMedia(chunk);
+    }
+  }
 }
