@@ -89,108 +89,49 @@ export interface DatabricksServer {
 export async function startDatabricksServer(
   options: DatabricksServerOptions = {},
 ): Promise<DatabricksServer> {
-  const token = options.token ?? 'test-token';
-  const warehouses = new Set(options.warehouses ?? ['wh-test']);
-  const clusters = new Set(options.clusters ?? ['cluster-test']);
-  const requests: RequestRecord[] = [];
-  const workspace = new Map<string, WorkspaceObject>([
-    ['/', { object_type: 'DIRECTORY', path: '/', object_id: 1 }],
-  ]);
-  const runs = new Map<number, ServerRun>();
-  const notebooks = new Map<string, NotebookBehaviour>();
-  const cancels: number[] = [];
   const policies = [...(options.federationPolicies ?? [])];
-  const { accessTokens, tokenEndpoint, refusal } = oauthService({
+  const oauth = oauthService({
     servicePrincipals: options.servicePrincipals ?? [],
     policies,
     accessTokenSeconds: options.accessTokenSeconds ?? 60,
   });
-  const faults: {
-    kind: FaultKind;
-    when: (m: string, p: string) => boolean;
-    retryAfter?: string;
-  }[] = [];
   let nextId = 1000;
   let url = '';
-
   const state: ServerState = {
-    workspace,
-    runs,
-    notebooks,
+    workspace: new Map([['/', { object_type: 'DIRECTORY', path: '/', object_id: 1 }]]),
+    runs: new Map(),
+    notebooks: new Map(),
     tokens: new Map(),
-    cancels,
-    warehouses,
-    clusters,
+    cancels: [],
+    warehouses: new Set(options.warehouses ?? ['wh-test']),
+    clusters: new Set(options.clusters ?? ['cluster-test']),
     runNotebook: options.runNotebook,
     nextId: () => nextId++,
     runUrl: (runId) => `${url}/#job/${JOB_ID}/run/${runId}`,
   };
-
+  const service: Service = { state, token: options.token ?? 'test-token', requests: [], faults: [], oauth };
   const server = http.createServer((req, res) => {
-    void readBody(req).then((body) => {
-      const parsedUrl = new URL(req.url ?? '/', 'http://localhost');
-      const method = req.method ?? 'GET';
-      const text = body.toString('utf8');
-      const record: RequestRecord = {
-        method,
-        path: parsedUrl.pathname,
-        query: Object.fromEntries(parsedUrl.searchParams),
-        body: undefined,
-        status: 0,
-      };
-      requests.push(record);
-      const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-        record.status = status;
-        res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-        res.end(JSON.stringify(payload));
-      };
-      const fault = faults.findIndex((f) => f.when(method, parsedUrl.pathname));
-      if (fault >= 0) {
-        const [{ kind, retryAfter }] = faults.splice(fault, 1) as [(typeof faults)[number]];
-        record.fault = kind;
-        if (kind === 'reset') return void req.socket.destroy();
-        return send(...faultAnswer(kind, retryAfter));
-      }
-      const auth = req.headers.authorization;
-      if (method === 'POST' && parsedUrl.pathname === '/oidc/v1/token') {
-        const form = new URLSearchParams(text);
-        // What was asked, without the credentials.
-        record.body = Object.fromEntries(
-          [...form].filter(([k]) => !['subject_token', 'client_secret'].includes(k)),
-        );
-        const [status, answer] = tokenEndpoint(form, auth);
-        return send(status, answer);
-      }
-      const refused = refusal(auth, token);
-      if (refused) return send(...refused);
-      try {
-        const body = method === 'POST' ? parseBody(text) : {};
-        record.body = body;
-        send(200, route(state, method, parsedUrl.pathname, parsedUrl.searchParams, body));
-      } catch (e) {
-        if (e instanceof ApiError) return send(e.status, { error_code: e.code, message: e.message });
-        send(500, { error_code: 'INTERNAL_ERROR', message: String(e) });
-      }
-    });
+    void readBody(req).then((body) => answer(service, req, res, body.toString('utf8')));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  const { accessTokens } = oauth;
   return {
     url,
-    token,
-    requests,
-    workspace,
-    runs,
-    notebooks,
-    cancels,
+    token: service.token,
+    requests: service.requests,
+    workspace: state.workspace,
+    runs: state.runs,
+    notebooks: state.notebooks,
+    cancels: state.cancels,
     accessTokens,
     federationPolicies: policies,
     expireAccessTokens() {
       for (const issued of accessTokens.values()) issued.expiresAt = 0;
     },
     inject(kind, { count = 1, when = () => true, retryAfter } = {}) {
-      for (let i = 0; i < count; i++) faults.push({ kind, when, retryAfter });
+      for (let i = 0; i < count; i++) service.faults.push({ kind, when, retryAfter });
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -198,6 +139,60 @@ export async function startDatabricksServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** What a request is answered from: the state, the credentials, the faults to inject, the record of requests. */
+interface Service {
+  state: ServerState;
+  token: string;
+  requests: RequestRecord[];
+  faults: { kind: FaultKind; when: (m: string, p: string) => boolean; retryAfter?: string }[];
+  oauth: ReturnType<typeof oauthService>;
+}
+
+/** Records a request, then answers it: an injected fault, the token endpoint, a refusal, or the API's answer. */
+function answer(service: Service, req: http.IncomingMessage, res: http.ServerResponse, text: string): void {
+  const parsedUrl = new URL(req.url ?? '/', 'http://localhost');
+  const method = req.method ?? 'GET';
+  const record: RequestRecord = {
+    method,
+    path: parsedUrl.pathname,
+    query: Object.fromEntries(parsedUrl.searchParams),
+    body: undefined,
+    status: 0,
+  };
+  service.requests.push(record);
+  const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+    record.status = status;
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(JSON.stringify(payload));
+  };
+  const fault = service.faults.findIndex((f) => f.when(method, parsedUrl.pathname));
+  if (fault >= 0) {
+    const [{ kind, retryAfter }] = service.faults.splice(fault, 1) as [Service['faults'][number]];
+    record.fault = kind;
+    if (kind === 'reset') return void req.socket.destroy();
+    return send(...faultAnswer(kind, retryAfter));
+  }
+  const auth = req.headers.authorization;
+  if (method === 'POST' && parsedUrl.pathname === '/oidc/v1/token') {
+    const form = new URLSearchParams(text);
+    // What was asked, without the credentials.
+    record.body = Object.fromEntries(
+      [...form].filter(([k]) => !['subject_token', 'client_secret'].includes(k)),
+    );
+    return send(...service.oauth.tokenEndpoint(form, auth));
+  }
+  const refused = service.oauth.refusal(auth, service.token);
+  if (refused) return send(...refused);
+  try {
+    const body = method === 'POST' ? parseBody(text) : {};
+    record.body = body;
+    send(200, route(service.state, method, parsedUrl.pathname, parsedUrl.searchParams, body));
+  } catch (e) {
+    if (e instanceof ApiError) return send(e.status, { error_code: e.code, message: e.message });
+    send(500, { error_code: 'INTERNAL_ERROR', message: String(e) });
+  }
 }
 
 /** The answer to an authenticated API request (the endpoints of the top of this file). */
