@@ -35,54 +35,16 @@ export function oauthService({ servicePrincipals, policies, accessTokenSeconds }
 
   /** POST /oidc/v1/token: `[status, answer]`. */
   function tokenEndpoint(form: URLSearchParams, authorization: string | undefined): [number, unknown] {
-    const oauthError = (status: number, error: string, description: string): [number, unknown] => [
-      status,
-      { error, error_description: description },
-    ];
     if (form.get('scope') !== 'all-apis')
       return oauthError(400, 'invalid_scope', `Unsupported scope: ${form.get('scope') ?? '(none)'}`);
     const grant = form.get('grant_type');
-    if (grant === 'client_credentials') {
-      const basic = /^Basic (\S+)$/.exec(authorization ?? '');
-      if (!basic) return oauthError(401, 'invalid_client', 'Client authentication is required.');
-      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      const clientId = decoded.slice(0, colon);
-      const principal = servicePrincipals.find(
-        (p) => p.clientId === clientId && p.clientSecret === decoded.slice(colon + 1),
-      );
-      if (colon < 0 || !principal) return oauthError(401, 'invalid_client', 'Client authentication failed');
-      return [200, issueAccessToken(principal.clientId)];
-    }
-    if (grant === 'urn:ietf:params:oauth:grant-type:token-exchange') {
-      if (form.get('subject_token_type') !== 'urn:ietf:params:oauth:token-type:jwt')
-        return oauthError(
-          400,
-          'invalid_request',
-          'subject_token_type must be urn:ietf:params:oauth:token-type:jwt',
-        );
-      const claims = jwtClaims(form.get('subject_token') ?? '');
-      if (!claims) return oauthError(400, 'invalid_request', 'subject_token is not a JWT');
-      const clientId = form.get('client_id') ?? undefined;
-      const exp = Number(claims.exp);
-      if (!Number.isFinite(exp) || exp * 1000 <= Date.now())
-        return oauthError(401, 'invalid_grant', 'The subject token has expired.');
-      const policy = policies.find(
-        (p) =>
-          p.clientId === clientId &&
-          (p.issuer ?? 'https://token.actions.githubusercontent.com') === claims.iss &&
-          p.audience === claims.aud &&
-          p.subject === claims.sub,
-      );
-      if (!policy)
-        return oauthError(
-          401,
-          'invalid_grant',
-          `No federation policy${clientId ? ` of service principal ${clientId}` : ''} matches the subject token (iss, aud, sub).`,
-        );
-      return [200, issueAccessToken(clientId ?? `federated:${String(claims.sub)}`)];
-    }
-    return oauthError(400, 'unsupported_grant_type', `Unsupported grant_type: ${grant ?? '(none)'}`);
+    const principal =
+      grant === 'client_credentials'
+        ? clientCredentialsPrincipal(authorization, servicePrincipals)
+        : grant === 'urn:ietf:params:oauth:grant-type:token-exchange'
+          ? federatedPrincipal(form, policies)
+          : oauthError(400, 'unsupported_grant_type', `Unsupported grant_type: ${grant ?? '(none)'}`);
+    return typeof principal === 'string' ? [200, issueAccessToken(principal)] : principal;
   }
 
   /** Why an API request's Authorization header is refused (`[status, answer]`), or undefined when it is not. */
@@ -112,4 +74,55 @@ export function oauthService({ servicePrincipals, policies, accessTokenSeconds }
   }
 
   return { accessTokens, tokenEndpoint, refusal };
+}
+
+function oauthError(status: number, error: string, description: string): [number, unknown] {
+  return [status, { error, error_description: description }];
+}
+
+/** The client_credentials grant: the service principal that HTTP Basic `client_id:secret` names, or the error. */
+function clientCredentialsPrincipal(
+  authorization: string | undefined,
+  servicePrincipals: ServicePrincipal[],
+): string | [number, unknown] {
+  const basic = /^Basic (\S+)$/.exec(authorization ?? '');
+  if (!basic) return oauthError(401, 'invalid_client', 'Client authentication is required.');
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const clientId = decoded.slice(0, colon);
+  const principal = servicePrincipals.find(
+    (p) => p.clientId === clientId && p.clientSecret === decoded.slice(colon + 1),
+  );
+  if (colon < 0 || !principal) return oauthError(401, 'invalid_client', 'Client authentication failed');
+  return principal.clientId;
+}
+
+/** The RFC 8693 token exchange: the principal a federation policy grants the subject token, or the error. */
+function federatedPrincipal(form: URLSearchParams, policies: FederationPolicy[]): string | [number, unknown] {
+  if (form.get('subject_token_type') !== 'urn:ietf:params:oauth:token-type:jwt')
+    return oauthError(
+      400,
+      'invalid_request',
+      'subject_token_type must be urn:ietf:params:oauth:token-type:jwt',
+    );
+  const claims = jwtClaims(form.get('subject_token') ?? '');
+  if (!claims) return oauthError(400, 'invalid_request', 'subject_token is not a JWT');
+  const clientId = form.get('client_id') ?? undefined;
+  const exp = Number(claims.exp);
+  if (!Number.isFinite(exp) || exp * 1000 <= Date.now())
+    return oauthError(401, 'invalid_grant', 'The subject token has expired.');
+  const policy = policies.find(
+    (p) =>
+      p.clientId === clientId &&
+      (p.issuer ?? 'https://token.actions.githubusercontent.com') === claims.iss &&
+      p.audience === claims.aud &&
+      p.subject === claims.sub,
+  );
+  if (!policy)
+    return oauthError(
+      401,
+      'invalid_grant',
+      `No federation policy${clientId ? ` of service principal ${clientId}` : ''} matches the subject token (iss, aud, sub).`,
+    );
+  return clientId ?? `federated:${String(claims.sub)}`;
 }
