@@ -240,12 +240,28 @@ export const loadSettings = z
   })
   .default({ batchRows: 10_000, maxQuarantineShare: 0.05 });
 
+/**
+ * The DuckDB engine's resources (the notebooks run in one DuckDB instance): its memory_limit (DuckDB's default is
+ * 80% of the machine's memory), its threads (default: one per core), and the folder it spills to past the limit.
+ */
+const duckdbSettings = z
+  .strictObject({
+    memoryLimit: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 2GB or 512MB')
+      .optional(),
+    threads: z.number().int().min(1).max(1024).optional(),
+    spillDirectory: z.string().min(1).default('.lakehouse/duckdb-spill'),
+  })
+  .default({ spillDirectory: '.lakehouse/duckdb-spill' });
+
 export const transformSettings = z
   .strictObject({
     notebooks: z.array(z.string().min(1)).default([]),
     parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    duckdb: duckdbSettings,
   })
-  .default({ notebooks: [], parameters: {} });
+  .default({ notebooks: [], parameters: {}, duckdb: { spillDirectory: '.lakehouse/duckdb-spill' } });
 
 /** A duration as `<number><unit>`, the unit m (minutes), h (hours) or d (days): `36h`, `90m`, `3d`. */
 const DURATION = /^(\d+(?:\.\d+)?)([mhd])$/;
@@ -298,5 +314,6 @@ export type ProfileConfig = z.output<typeof profile>;
 export type SqlTargetConfig = z.output<typeof sqlTarget>;
 export type DatabricksConfig = z.output<typeof databricks>;
 export type SparkConfig = z.output<typeof spark>;
+export type DuckDBSettings = z.output<typeof duckdbSettings>;
 export type IngestSettings = z.output<typeof ingestSettings>;
 export type AppSettings = z.output<typeof appSettings>;

@@ -15,6 +15,7 @@ import {
   transform,
   TransformFailedError,
   type TransformManifest,
+  type TransformOptions,
 } from '../stages/transform.ts';
 import { count, formatDuration } from '../util/format.ts';
 import { recordManifest, type RunContext } from './context.ts';
@@ -49,6 +50,12 @@ export function transformInputs(
   };
 }
 
+/** The config's DuckDB settings, the spill folder resolved against the project. */
+function duckdbSettings(resolved: ResolvedConfig): TransformOptions['duckdb'] {
+  const { spillDirectory, ...limits } = resolved.config.transform.duckdb;
+  return { ...limits, spillDirectory: configPath(resolved, spillDirectory) };
+}
+
 export async function runLocalTransform(
   resolved: ResolvedConfig,
   request: LocalTransformRequest,
@@ -75,6 +82,7 @@ export async function runLocalTransform(
       run: ctx.run,
       log: ctx.log,
       progress: ctx.progress?.('transform'),
+      duckdb: duckdbSettings(resolved),
     }).catch(async (error: unknown) => {
       // A failed run leaves a manifest too: where it stopped and the table versions it wrote before.
       if (error instanceof TransformFailedError) await recordManifest(manifests, error.manifest, ctx);

@@ -31,6 +31,8 @@ export interface TransformOptions {
   fingerprint?: string;
   /** Where the cell under way is shown, with its timer. */
   progress?: Progress;
+  /** DuckDB's memory limit, threads and spill folder (an absolute path); DuckDB's defaults where unset. */
+  duckdb?: { memoryLimit?: string; threads?: number; spillDirectory?: string };
 }
 
 export interface QueryOutput {
@@ -87,6 +89,15 @@ export function failureOf(error: unknown): TransformFailure {
   return { message: error.detail, notebook, cell: cell?.index, title: cell?.title, line };
 }
 
+/** DuckDB's own names for the settings given (DuckDB refuses a malformed one when the instance starts). */
+function duckdbConfig(settings: NonNullable<TransformOptions['duckdb']>): Record<string, string> {
+  return {
+    ...(settings.memoryLimit ? { memory_limit: settings.memoryLimit } : {}),
+    ...(settings.threads ? { threads: String(settings.threads) } : {}),
+    ...(settings.spillDirectory ? { temp_directory: settings.spillDirectory } : {}),
+  };
+}
+
 export async function transform(options: TransformOptions): Promise<TransformManifest> {
   const { log = consoleLogger, progress = noProgress } = options;
   const startedAt = new Date().toISOString();
@@ -99,7 +110,7 @@ export async function transform(options: TransformOptions): Promise<TransformMan
     params: options.params,
     fingerprint: options.fingerprint,
   };
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await DuckDBInstance.create(':memory:', duckdbConfig(options.duckdb ?? {}));
   const conn = await instance.connect();
   const written: TableWritten[] = [];
   try {
