@@ -10,7 +10,7 @@ import type { StoreOptions } from '../sql/index.ts';
 import { QUARANTINE_TABLE, type SqlSession } from '../sql/types.ts';
 import type { ObjectLoad } from '../sql/plan.ts';
 import { load, type LoadManifest } from '../stages/load.ts';
-import { count, formatNumber, someOf } from '../util/format.ts';
+import { count, formatDuration, formatNumber, someOf } from '../util/format.ts';
 import { recordManifest, type RunContext } from './context.ts';
 import {
   failure,
@@ -80,10 +80,16 @@ export async function runLoad(
     return { report: { stage: 'load', dryRun: true, title: loadTitle(true), blocks: [] }, verdict: ok };
   }
   const bucket = await openBucket(plan.bucket, plan.root, { log: ctx.log });
+  // A first run creates the embedded store (PGlite's initdb): seconds that would otherwise pass without a word.
+  const creating = target.engine === 'pglite' && !fs.existsSync(path.resolve(plan.root, target.path));
+  if (creating) ctx.log.info(`load: creating the PGlite store ${target.path} (the first run only)`);
+  const opening = performance.now();
   const session = await openStore(target, plan.root, {
     batchRows: plan.batchRows,
     retry: { onRetry: (message) => ctx.log.warn(message) },
   });
+  if (creating)
+    ctx.log.info(`load: PGlite store created in ${formatDuration((performance.now() - opening) / 1000)}`);
   let manifest: LoadManifest;
   try {
     manifest = await load({

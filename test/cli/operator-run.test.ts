@@ -67,6 +67,9 @@ describe('a pipeline run, as an operator sees it', () => {
         expect.stringMatching(/^rows in = rows loaded \+ rows quarantined: 1,\d{3} = 1,\d{3} \+ \d+$/),
       );
       expect(lines).toContainEqual(expect.stringMatching(/^generate: 24 files, 1,500 lines \(/));
+      // The first run's seconds of creating the embedded store are said, not silent.
+      expect(lines).toContain('load: creating the PGlite store .lakehouse/pglite (the first run only)');
+      expect(lines).toContainEqual(expect.stringMatching(/^load: PGlite store created in \d+\.\d s$/));
       expect(lines.some((l) => /^load summary$/.test(l))).toBe(true);
       // The status lines that were drawn (each after a clearing \r ESC[K) had the overall picture.
       const drawn = received.split('\r\x1b[K').map((s) => s.split(/[\r\n]/)[0]!);
