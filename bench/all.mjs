@@ -39,6 +39,7 @@ const benchmarks = [
     report: 'ingest.md',
     cmd: ['node', 'bench/ingest.mjs', ...(smoke ? ['--mb', '2', '--files', '20', '--runs', '1'] : [])],
   },
+  { name: 'run', report: 'run.md', cmd: ['node', 'bench/run.mjs', String(largest)] },
   { name: 'rules', report: 'rules.md', cmd: ['node', 'bench/rules.mjs', ...sizes.map(String)] },
   {
     name: 'status',

@@ -18,7 +18,7 @@ describe('npm run bench -- --smoke', () => {
     const run = spawnSync('node', ['bench/all.mjs', '--smoke'], { cwd: repoRoot, encoding: 'utf8' });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     const report = fs.readFileSync(path.join(os.tmpdir(), 'lakehouse-bench-smoke.md'), 'utf8');
-    for (const name of ['load 2000', 'delta', 'ingest', 'rules', 'status', 'app'])
+    for (const name of ['load 2000', 'delta', 'ingest', 'run', 'rules', 'status', 'app'])
       expect(report).toMatch(`| ${name} |`);
     expect(report).not.toMatch('failed (exit');
     expect(report).toMatch(/PostgreSQL 15, 2,000 rows: [\d,]+ rows\/s against psql/);
