@@ -65,12 +65,15 @@ const kept = smoke ? snapshot(results) : undefined;
 const loadBefore = os.loadavg();
 const ran = [];
 const loadBySize = [];
+let endToEnd = [];
 for (const bench of benchmarks) {
   console.log(`\n== ${bench.name}: ${bench.cmd.join(' ')}`);
   const started = performance.now();
   const run = spawnSync(bench.cmd[0], bench.cmd.slice(1), { cwd: root, stdio: 'inherit', env: process.env });
   const seconds = (performance.now() - started) / 1000;
   ran.push({ ...bench, seconds, ok: run.status === 0, status: run.status ?? run.signal });
+  if (bench.name === 'run' && run.status === 0)
+    endToEnd = JSON.parse(fs.readFileSync(path.join(results, 'run.json'), 'utf8')).results;
   if (bench.name.startsWith('load ') && run.status === 0)
     loadBySize.push(JSON.parse(fs.readFileSync(path.join(results, 'load.json'), 'utf8')));
 }
@@ -104,6 +107,14 @@ function writeReport() {
     "## Load: the load stage against the engine's own bulk client (same file, same run)",
     '',
     ...loadRatios(),
+    '',
+    '## End to end: `lakehouse run` (target: 10 million lines in under 3 minutes and 2 GB)',
+    '',
+    ...endToEnd.map(
+      (r) =>
+        `- ${r.lines.toLocaleString('en-US')} lines: ${r.wall.toFixed(1)} s wall, ${r.peakMb.toFixed(0)} MB peak (ingest ${r.stages.ingest?.toFixed(1)} s, load ${r.stages.load?.toFixed(1)} s, transform ${r.stages.transform?.toFixed(1)} s; reading the files once: ${r.cat.toFixed(2)} s), load average ${r.loadavg[0].toFixed(1)}`,
+    ),
+    ...(endToEnd.length ? [] : ['(the run benchmark did not run)']),
     '',
     '## Load cost against size',
     '',

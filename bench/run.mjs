@@ -30,6 +30,11 @@ const results = [];
 for (const lines of sizes.length ? sizes : [1_000_000]) results.push(await measure(lines));
 const loadAfter = os.loadavg();
 fs.writeFileSync(path.join(root, 'bench/results/run.md'), report());
+// For bench/all.mjs's summary (not kept in git, as load.json).
+fs.writeFileSync(
+  path.join(root, 'bench/results/run.json'),
+  JSON.stringify({ results, loadBefore, loadAfter }),
+);
 console.log('wrote bench/results/run.md');
 
 /** One size: a fresh project folder, the lines generated, the files read once, then `lakehouse run`. */
