@@ -2,12 +2,16 @@
 // Association-rule mining as the data grows: synthetic grocery baskets from 100 thousand to 10
 // million transactions go through PGlite and the four notebooks on DuckDB; each stage's time and
 // peak memory are recorded, and the frequent-itemset mining is compared with the node-fpgrowth
-// package on the same baskets (same itemsets; ratio of times). Results: bench/results/rules.md.
+// package and, where Java and the built Spark module are present, with Spark MLlib's FPGrowth
+// (spark/src/main/java/lakehouse/spark/FpGrowthBench.java) on the same baskets: the itemsets must be
+// identical (same sets, same basket counts) or the bench fails; the times are side by side.
+// Results: bench/results/rules.md.
 //
 //   node bench/rules.mjs                      all sizes (about ten minutes on 2 cores)
 //   node bench/rules.mjs 100000 1000000       chosen sizes
 //
 // Each size runs in its own process, so that one size's memory does not weigh on the next.
+import { spawnSync } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
 import console from 'node:console';
 import os from 'node:os';
@@ -144,6 +148,70 @@ async function fastest(times, fn) {
   return best;
 }
 
+/** The itemsets of a file written by FpGrowthBench (items, then the count, tab-separated), keyed as the SQL's. */
+function readItemsets(file) {
+  return new Map(
+    fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const fields = line.split('\t');
+        return [fields.slice(0, -1).join(' & '), Number(fields.at(-1))];
+      }),
+  );
+}
+
+/**
+ * Spark MLlib's FPGrowth on the same baskets, in a JVM started as the Spark engine is (src/spark/engine.ts), mining
+ * REPEAT times in one session; or why it cannot run here ({ skipped }). A JVM that fails is an error.
+ */
+async function runMllib(dir, baskets, load) {
+  const { sparkModule, javaLaunch } = await load('src/spark/engine.ts');
+  let module;
+  try {
+    module = sparkModule();
+  } catch (e) {
+    return { skipped: e.message };
+  }
+  if (!fs.readdirSync(module.lib).some((f) => f.startsWith('spark-mllib_')))
+    return { skipped: 'the Spark module was built without MLlib: rerun `(cd spark && mvn -q package)`' };
+  const input = path.join(dir, 'baskets.tsv');
+  const output = path.join(dir, 'mllib-itemsets.tsv');
+  await fs.writeFile(input, baskets.map((items) => `${items.join('\t')}\n`).join(''));
+  const args = [input, String(MIN_SUPPORT), String(PARAMS.max_len), String(REPEAT), output];
+  const java = javaLaunch(module, 'lakehouse.spark.FpGrowthBench', { local: true, heap: '4g', args });
+  const loadAtStart = os.loadavg()[0];
+  const started = performance.now();
+  const run = spawnSync(java.command, java.args, { env: java.env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const seconds = (performance.now() - started) / 1000;
+  if (run.error?.code === 'ENOENT')
+    return { skipped: `no Java (\`${java.command}\` not found; Spark needs Java 17)` };
+  if (run.error || run.status !== 0)
+    throw new Error(
+      `FpGrowthBench failed (${run.error?.message ?? `exit ${run.status}`}):\n${run.stderr.split('\n').slice(-20).join('\n')}`,
+    );
+  const result = JSON.parse(run.stdout.trim().split('\n').at(-1));
+  const best = result.miningMs.indexOf(Math.min(...result.miningMs));
+  return {
+    spark: result.spark,
+    master: result.master,
+    jvmSeconds: seconds,
+    sessionSeconds: result.sessionMs / 1000,
+    loadSeconds: result.loadMs / 1000,
+    firstSeconds: result.miningMs[0] / 1000,
+    seconds: result.miningMs[best] / 1000,
+    cpuSeconds: result.miningCpuMs[best] / 1000,
+    itemsets: readItemsets(output),
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
+  };
+}
+
+/** The keys where two itemset maps differ (a set missing from one side, or another count). */
+function differing(a, b) {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
+}
+
 async function measure(transactions) {
   const { tsImport } = await import('tsx/esm/api');
   const load = (p) => tsImport(path.join(repo, p), import.meta.url);
@@ -258,9 +326,18 @@ async function measure(transactions) {
     const found = fpgrowth?.value ?? [];
     const theirs = new Map(found.map((s) => [[...s.items].sort().join(' & '), s.support]));
     const longer = found.filter((s) => s.items.length > 3).length;
-    const differences = fpgrowth
-      ? [...new Set([...ours.keys(), ...theirs.keys()])].filter((k) => ours.get(k) !== theirs.get(k))
-      : [];
+    const differences = fpgrowth ? differing(ours, theirs) : [];
+    const { itemsets: mllibItemsets, ...mllib } = await runMllib(dir, baskets, load);
+    if (mllibItemsets) {
+      const against = (other) => differing(ours, other).slice(0, 5);
+      Object.assign(mllib, {
+        itemsetCount: mllibItemsets.size,
+        differencesFromSql: against(mllibItemsets),
+        differencesFromFpgrowth: fpgrowth ? differing(theirs, mllibItemsets).slice(0, 5) : [],
+      });
+      mllib.sameItemsets =
+        mllib.differencesFromSql.length === 0 && mllib.differencesFromFpgrowth.length === 0;
+    }
     return {
       counts,
       stages,
@@ -279,6 +356,7 @@ async function measure(transactions) {
         fpgrowthLongerThanThree: longer,
         sameItemsets: fpgrowth ? differences.length === 0 : undefined,
         differences: differences.slice(0, 5),
+        mllib,
       },
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
       machine: {
@@ -298,13 +376,39 @@ const fmt = (s) => (s < 10 ? s.toFixed(2) : s.toFixed(1));
 const n = (x) => x.toLocaleString('en');
 const ratio = (c) => c.fpgrowthSeconds / c.sqlItemsetsSeconds;
 const oneThreadRatio = (c) => c.fpgrowthSeconds / c.sqlOneThreadSeconds;
+/** The range of ratios, "0.7–2.2×", or one figure when they are all the same. */
+const span = (values) =>
+  `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}×`.replace(/^(.*)–\1×$/, '$1×');
 
 function summaryLine(r) {
   const c = r.comparison;
   const theirs = c.fpgrowthError
     ? `node-fpgrowth failed (${c.fpgrowthError})`
     : `node-fpgrowth ${fmt(c.fpgrowthSeconds)} s (${ratio(c).toFixed(1)}×; SQL on 1 thread ${fmt(c.sqlOneThreadSeconds)} s, ${oneThreadRatio(c).toFixed(1)}×), same itemsets: ${c.sameItemsets}`;
-  return `  ${n(r.counts.baskets)} baskets: SQL itemsets ${fmt(c.sqlItemsetsSeconds)} s, ${theirs}, load ${r.loadAverage.start.toFixed(1)}`;
+  return `  ${n(r.counts.baskets)} baskets: SQL itemsets ${fmt(c.sqlItemsetsSeconds)} s, ${theirs}, load ${r.loadAverage.start.toFixed(1)}\n  ${mllibLine(c.mllib)}`;
+}
+
+function mllibLine(m) {
+  if (m.skipped) return `MLlib FPGrowth skipped: ${m.skipped}`;
+  return `MLlib FPGrowth (Spark ${m.spark}, ${m.master}) ${fmt(m.seconds)} s best, ${fmt(m.firstSeconds)} s first, session start ${fmt(m.sessionSeconds)} s, ${n(m.itemsetCount)} itemsets, same itemsets: ${m.sameItemsets}, load ${m.loadAverage.start.toFixed(1)}–${m.loadAverage.end.toFixed(1)}`;
+}
+
+/** Why the bench fails: itemsets that differ between the SQL, node-fpgrowth and MLlib. */
+function mismatches(results) {
+  return results.flatMap((r) => {
+    const c = r.comparison;
+    const at = `${n(r.counts.transactions)} transactions`;
+    return [
+      ...(c.sameItemsets === false
+        ? [`${at}: SQL and node-fpgrowth differ: ${c.differences.join('; ')}`]
+        : []),
+      ...(c.mllib.sameItemsets === false
+        ? [
+            `${at}: MLlib FPGrowth differs: from the SQL ${c.mllib.differencesFromSql.join('; ') || 'no'}, from node-fpgrowth ${c.mllib.differencesFromFpgrowth.join('; ') || 'no'}`,
+          ]
+        : []),
+    ];
+  });
 }
 
 function report(results) {
@@ -313,6 +417,7 @@ function report(results) {
   const lines = [
     '# Benchmark: association-rule mining as the data grows',
     '',
+    ...headline(results),
     `Produced by \`node bench/rules.mjs\` on ${m.cpus} cores, ${m.memoryGiB} GB, Node ${m.node}, ${new Date().toISOString().slice(0, 10)}.`,
     '',
     'Synthetic grocery baskets (deterministic generator in the script): basket sizes as in the real',
@@ -352,15 +457,15 @@ function report(results) {
   }
   const large = results.filter((r) => r.counts.transactions >= 1_000_000 && !r.comparison.fpgrowthError);
   if (large.length > 0) {
-    const span = (values) => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}×`;
     const twoThreads = large.map((r) => ratio(r.comparison));
     lines.push(
       '',
-      `From 1 million transactions up, the SQL finds the itemsets ${span(twoThreads)} faster than node-fpgrowth ` +
+      `From 1 million transactions up, the SQL's speed-up over node-fpgrowth (node-fpgrowth's time ÷ the SQL's) is ${span(twoThreads)} ` +
         `with two threads and ${span(large.map((r) => oneThreadRatio(r.comparison)))} with one; ` +
         (Math.min(...twoThreads) >= 10 ? 'the 10× aim is met.' : 'the aim was 10×.'),
     );
   }
+  lines.push('', ...mllibSection(results));
   lines.push('', '## Every stage: wall time, CPU time and peak resident memory of the process', '');
   lines.push(
     'Peak memory is the whole process (PGlite, DuckDB and JavaScript), reset at the start of each stage.',
@@ -401,6 +506,70 @@ function report(results) {
   return lines.join('\n');
 }
 
+/** The figures in two sentences, with the 10× aim of issue 14 (SQL against node-fpgrowth) and MLlib beside them. */
+function headline(results) {
+  const mined = results.filter((r) => !r.comparison.fpgrowthError);
+  const sizes = `${[...new Set([results[0], results.at(-1)].map((r) => n(r.counts.transactions)))].join('–')} transactions`;
+  const loads = results.flatMap((r) => [r.loadAverage.start, r.loadAverage.end]);
+  const load = `load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${results[0].machine.cpus} cores`;
+  const twoThreads = mined.map((r) => ratio(r.comparison));
+  const met = twoThreads.length > 0 && Math.min(...twoThreads) >= 10;
+  const fp = mined.length
+    ? `the SQL's speed-up over node-fpgrowth is ${span(twoThreads)} with two threads (${span(mined.map((r) => oneThreadRatio(r.comparison)))} with one)`
+    : 'node-fpgrowth failed at every size';
+  const withMllib = results.filter((r) => !r.comparison.mllib.skipped);
+  const ml = withMllib.length
+    ? `Spark MLlib FPGrowth (local, best of ${REPEAT} in one session, session start not counted) takes ${span(withMllib.map((r) => r.comparison.mllib.seconds / r.comparison.sqlItemsetsSeconds))} the SQL's time`
+    : `Spark MLlib FPGrowth was not run (${results[0].comparison.mllib.skipped})`;
+  const same = results.every(
+    (r) => r.comparison.sameItemsets !== false && r.comparison.mllib.sameItemsets !== false,
+  );
+  return [
+    `> **${met ? 'Target met' : 'Below target'} (issue 14: SQL at least 10× faster than node-fpgrowth):** at ${sizes}, ${fp}; ${ml}.`,
+    `> Itemsets ${same ? 'identical' : 'NOT identical'} across the miners that ran. Measured under a ${load}.`,
+    '',
+  ];
+}
+
+function mllibSection(results) {
+  const lines = [
+    '## Frequent itemsets: Spark MLlib FPGrowth on the same baskets',
+    '',
+    '`org.apache.spark.ml.fpm.FPGrowth` with `minSupport = ' +
+      MIN_SUPPORT +
+      '` and no length limit (MLlib has none), run by',
+    '`spark/src/main/java/lakehouse/spark/FpGrowthBench.java` in one local JVM started as the Spark engine is',
+    `(\`local[*]\`): the baskets are read from a file (one a line) into a cached DataFrame, then fit + collecting the itemsets runs ${REPEAT}`,
+    'times in the same session; "best" is the fastest of them, "first" the first (a cold JVM). Session start and reading',
+    'the baskets are listed apart and not in the mining time. CPU is the whole JVM (every thread). "Same itemsets" compares',
+    "MLlib's itemsets and basket counts with both the SQL's and node-fpgrowth's; a difference fails the bench.",
+    '',
+  ];
+  if (results.every((r) => r.comparison.mllib.skipped))
+    return [...lines, `Not run here: ${results[0].comparison.mllib.skipped}.`];
+  lines.push(
+    '| transactions | baskets | MLlib best: s (CPU s) | MLlib first: s | session start / read baskets / whole JVM: s | SQL, 2 threads / 1 thread: s | node-fpgrowth: s | MLlib time ÷ SQL time: 2 threads / 1 thread | same itemsets | load avg during MLlib |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|',
+  );
+  for (const r of results) {
+    const c = r.comparison;
+    const m = c.mllib;
+    if (m.skipped) {
+      lines.push(
+        `| ${n(r.counts.transactions)} | ${n(r.counts.baskets)} | skipped: ${m.skipped} |${' – |'.repeat(7)}`,
+      );
+      continue;
+    }
+    const same = m.sameItemsets
+      ? `yes (${n(m.itemsetCount)})`
+      : `no: ${[...m.differencesFromSql, ...m.differencesFromFpgrowth].join('; ')}`;
+    lines.push(
+      `| ${n(r.counts.transactions)} | ${n(r.counts.baskets)} | ${fmt(m.seconds)} (${fmt(m.cpuSeconds)}) | ${fmt(m.firstSeconds)} | ${fmt(m.sessionSeconds)} / ${fmt(m.loadSeconds)} / ${fmt(m.jvmSeconds)} | ${fmt(c.sqlItemsetsSeconds)} / ${fmt(c.sqlOneThreadSeconds)} | ${c.fpgrowthError ? 'failed' : fmt(c.fpgrowthSeconds)} | ${(m.seconds / c.sqlItemsetsSeconds).toFixed(1)}× / ${(m.seconds / c.sqlOneThreadSeconds).toFixed(1)}× | ${same} | ${m.loadAverage.start.toFixed(1)}–${m.loadAverage.end.toFixed(1)} |`,
+    );
+  }
+  return lines;
+}
+
 // ---------------------------------------------------------------- main (last: it uses everything above)
 
 if (process.argv[2] === '--worker') {
@@ -420,4 +589,9 @@ if (process.argv[2] === '--worker') {
     await fs.outputFile(resultsFile, report(results)); // after each size: a later failure keeps these
   }
   console.error(`written ${path.relative(process.cwd(), resultsFile)}`);
+  const wrong = mismatches(results);
+  if (wrong.length) {
+    console.error(`the miners disagree on the frequent itemsets:\n${wrong.join('\n')}`);
+    process.exit(1);
+  }
 }

@@ -124,12 +124,12 @@ export interface SparkJobOutcome {
  */
 export async function runSparkJob(job: SparkJob, options: RunSparkJobOptions = {}): Promise<SparkJobOutcome> {
   const { jar, lib } = options.module ?? sparkModule();
-  const local = /^local(\[|$)/.test(job.master);
-  const child = spawn(javaCommand(), jvmArguments(job, { jar, lib }), {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    // Spark otherwise binds to the machine's outward address, which a local session has no use for.
-    env: local ? { ...process.env, SPARK_LOCAL_IP: '127.0.0.1' } : process.env,
+  // In local mode the driver is this JVM, so spark.driver.memory becomes its heap, as spark-submit does.
+  const java = javaLaunch({ jar, lib }, 'lakehouse.spark.Engine', {
+    heap: job.conf['spark.driver.memory'],
+    local: /^local(\[|$)/.test(job.master),
   });
+  const child = spawn(java.command, java.args, { stdio: ['pipe', 'pipe', 'pipe'], env: java.env });
   const exited = new Promise<number | null>((resolve, reject) => {
     child.once('error', (e) =>
       reject(
@@ -194,20 +194,37 @@ function redactResult(result: SparkResult): SparkResult {
   };
 }
 
-/** java [heap, time zone, module options] -cp <jar>:<lib>/* lakehouse.spark.Engine: nothing secret. */
-function jvmArguments(job: SparkJob, module: SparkModule): string[] {
-  // In local mode the driver is this JVM, so spark.driver.memory becomes its heap, as spark-submit does.
-  const heap = job.conf['spark.driver.memory'] ?? '2g';
-  return [
-    `-Xmx${heap}`,
-    '-Duser.timezone=UTC',
-    '-XX:+IgnoreUnrecognizedVMOptions',
-    ...JAVA_MODULE_OPTIONS,
-    '-Djdk.reflect.useDirectMethodHandle=false',
-    '-cp',
-    [module.jar, path.join(module.lib, '*')].join(path.delimiter),
-    'lakehouse.spark.Engine',
-  ];
+export interface JavaLaunch {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * `java [heap, time zone, module options] -cp <jar>:<lib>/* <mainClass> [args]` and its environment, for an entry class
+ * of the module: lakehouse.spark.Engine here, lakehouse.spark.FpGrowthBench in bench/rules.mjs. Nothing secret.
+ */
+export function javaLaunch(
+  module: SparkModule,
+  mainClass: string,
+  options: { heap?: string; local?: boolean; args?: string[] } = {},
+): JavaLaunch {
+  return {
+    command: javaCommand(),
+    args: [
+      `-Xmx${options.heap ?? '2g'}`,
+      '-Duser.timezone=UTC',
+      '-XX:+IgnoreUnrecognizedVMOptions',
+      ...JAVA_MODULE_OPTIONS,
+      '-Djdk.reflect.useDirectMethodHandle=false',
+      '-cp',
+      [module.jar, path.join(module.lib, '*')].join(path.delimiter),
+      mainClass,
+      ...(options.args ?? []),
+    ],
+    // Spark otherwise binds to the machine's outward address, which a local session has no use for.
+    env: options.local ? { ...process.env, SPARK_LOCAL_IP: '127.0.0.1' } : process.env,
+  };
 }
 
 /** The jars a cluster's executors need beside Spark itself: Delta Lake, the JDBC drivers and this module. */

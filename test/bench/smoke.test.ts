@@ -9,6 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { needsMariaDB, needsPostgres, repoRoot } from '../helpers/services.ts';
 
 const servers = (await needsPostgres()) && (await needsMariaDB());
+// Where Java and the built Spark module are present, the rules bench must also run MLlib's FPGrowth (else it says why not).
+const sparkBuilt =
+  fs.existsSync(path.join(repoRoot, 'spark/target/lib')) &&
+  fs.readdirSync(path.join(repoRoot, 'spark/target/lib')).some((f) => f.startsWith('spark-mllib_')) &&
+  spawnSync(process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin/java') : 'java', ['-version'])
+    .status === 0;
 
 describe('npm run bench -- --smoke', () => {
   it('runs every benchmark at a tiny size and leaves bench/results as it was', async (ctx) => {
@@ -21,6 +27,11 @@ describe('npm run bench -- --smoke', () => {
     for (const name of ['load 2000', 'delta', 'ingest', 'run', 'rules', 'status', 'app'])
       expect(report).toMatch(`| ${name} |`);
     expect(report).not.toMatch('failed (exit');
+    expect(run.stderr).toMatch(
+      sparkBuilt
+        ? /MLlib FPGrowth \(Spark [\d.]+, local\[\*\]\) .* same itemsets: true/
+        : /MLlib FPGrowth skipped: /,
+    );
     expect(report).toMatch(/PostgreSQL 15, 2,000 rows: [\d,]+ rows\/s against psql/);
     const after = fs.readdirSync(results).map((f) => [f, fs.readFileSync(path.join(results, f), 'utf8')]);
     expect(after).toEqual(before);
