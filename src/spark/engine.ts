@@ -62,23 +62,31 @@ export class SparkEngineError extends Error {
   override name = 'SparkEngineError';
 }
 
-/** The JVM options Spark's launcher adds for Java 17 (Spark reaches into these JDK internals). */
-const JAVA_MODULE_OPTIONS = [
-  'java.lang',
-  'java.lang.invoke',
-  'java.lang.reflect',
-  'java.io',
-  'java.net',
-  'java.nio',
-  'java.util',
-  'java.util.concurrent',
-  'java.util.concurrent.atomic',
-  'jdk.internal.ref',
-  'sun.nio.ch',
-  'sun.nio.cs',
-  'sun.security.action',
-  'sun.util.calendar',
-].map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`);
+/**
+ * The JVM options a plain `java` needs for Spark: those Spark's launcher adds for Java 17 (Spark reaches into these
+ * JDK internals), and UTC, so that timestamps print the same on every machine.
+ */
+export const SPARK_JVM_OPTIONS = [
+  '-XX:+IgnoreUnrecognizedVMOptions',
+  ...[
+    'java.lang',
+    'java.lang.invoke',
+    'java.lang.reflect',
+    'java.io',
+    'java.net',
+    'java.nio',
+    'java.util',
+    'java.util.concurrent',
+    'java.util.concurrent.atomic',
+    'jdk.internal.ref',
+    'sun.nio.ch',
+    'sun.nio.cs',
+    'sun.security.action',
+    'sun.util.calendar',
+  ].map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`),
+  '-Djdk.reflect.useDirectMethodHandle=false',
+  '-Duser.timezone=UTC',
+];
 
 /** The built module: `(cd spark && mvn -q package)` writes the jar and its dependencies there. */
 export const DEFAULT_MODULE_DIR = path.resolve(import.meta.dirname, '../../spark/target');
@@ -207,18 +215,21 @@ export interface JavaLaunch {
 export function javaLaunch(
   module: SparkModule,
   mainClass: string,
-  options: { heap?: string; local?: boolean; args?: string[] } = {},
+  options: {
+    heap?: string;
+    local?: boolean;
+    args?: string[];
+    /** Entries before the module's (another module built on this one's jars). */
+    classpath?: string[];
+  } = {},
 ): JavaLaunch {
   return {
     command: javaCommand(),
     args: [
       `-Xmx${options.heap ?? '2g'}`,
-      '-Duser.timezone=UTC',
-      '-XX:+IgnoreUnrecognizedVMOptions',
-      ...JAVA_MODULE_OPTIONS,
-      '-Djdk.reflect.useDirectMethodHandle=false',
+      ...SPARK_JVM_OPTIONS,
       '-cp',
-      [module.jar, path.join(module.lib, '*')].join(path.delimiter),
+      [...(options.classpath ?? []), module.jar, path.join(module.lib, '*')].join(path.delimiter),
       mainClass,
       ...(options.args ?? []),
     ],

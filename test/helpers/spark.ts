@@ -1,39 +1,7 @@
 // Runs Spark SQL jobs on Apache Spark with Delta Lake (the spark/ Maven module's Engine) for tests: one JVM per
 // job, so a suite batches its statements. Build the module first: `cd spark && mvn -q package`.
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { repoRoot } from './services.ts';
-
-export const sparkTarget = path.join(repoRoot, 'spark/target');
-
-/** The classpath of a built Maven module: its jar and target/lib/*. */
-export function moduleClasspath(target: string, jar: string): string {
-  return [path.join(target, jar), path.join(target, 'lib/*')].join(path.delimiter);
-}
-
-// Spark 4 on Java 17 reaches into JDK internals; its own launcher adds these options, a plain `java` must too.
-export const SPARK_JVM_OPTIONS = [
-  '-XX:+IgnoreUnrecognizedVMOptions',
-  ...[
-    'java.lang',
-    'java.lang.invoke',
-    'java.lang.reflect',
-    'java.io',
-    'java.net',
-    'java.nio',
-    'java.util',
-    'java.util.concurrent',
-    'java.util.concurrent.atomic',
-    'jdk.internal.ref',
-    'sun.nio.ch',
-    'sun.nio.cs',
-    'sun.security.action',
-    'sun.util.calendar',
-  ].map((pkg) => `--add-opens=java.base/${pkg}=ALL-UNNAMED`),
-  '-Djdk.reflect.useDirectMethodHandle=false',
-  // Timestamps print in UTC, whatever the machine's zone is.
-  '-Duser.timezone=UTC',
-];
+import { javaLaunch, sparkModule, type JavaLaunch } from '../../src/spark/engine.ts';
 
 /** Settings that keep a local test job small and fast on a 2-core machine. */
 export const TEST_SPARK_CONF: Record<string, string> = {
@@ -84,14 +52,8 @@ export async function runSparkJob(job: SparkJob): Promise<Map<string, SparkResul
     // Tests compare whole results: every row comes back (the Engine returns 100 unless told).
     statements: job.statements.map((s) => ({ maxRows: 2_147_483_647, ...s })),
   });
-  const args = [
-    '-Xmx1g',
-    ...SPARK_JVM_OPTIONS,
-    '-cp',
-    moduleClasspath(sparkTarget, 'lakehouse-spark.jar'),
-    'lakehouse.spark.Engine',
-  ];
-  const { code, stdout, stderr } = await runJava(args, input, job.timeoutMs ?? 1_800_000);
+  const launch = javaLaunch(sparkModule(), 'lakehouse.spark.Engine', { heap: '1g', local: true });
+  const { code, stdout, stderr } = await runJava(launch, input, job.timeoutMs ?? 1_800_000);
   const results = new Map<string, SparkResult>();
   for (const line of stdout.split('\n')) {
     if (line.trim() === '') continue;
@@ -117,12 +79,12 @@ export function resultOf(results: Map<string, SparkResult>, id: string): SparkRe
 }
 
 function runJava(
-  args: string[],
+  { command, args, env }: JavaLaunch,
   input: string,
   timeoutMs: number,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { moduleClasspath, SPARK_JVM_OPTIONS, sparkTarget } from '../../helpers/spark.ts';
+import { javaLaunch, sparkModule } from '../../../src/spark/engine.ts';
 
 export const thriftTarget = path.join(import.meta.dirname, 'target');
 
@@ -63,30 +63,20 @@ export async function startSparkThriftServer(options: {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-thrift-'));
   const password = randomBytes(12).toString('hex');
   const keystore = await makeKeystore(dir, password);
-  const classpath = [moduleClasspath(thriftTarget, 'spark-thrift.jar'), path.join(sparkTarget, 'lib/*')].join(
-    path.delimiter,
-  );
-  const child = spawn(
-    'java',
-    [
-      '-Xmx1g',
-      ...SPARK_JVM_OPTIONS,
-      '-cp',
-      classpath,
-      'lakehouse.thrift.SparkThriftServer',
-      '--delta-root',
-      options.deltaRoot,
-    ],
-    {
-      env: {
-        ...process.env,
-        SPARK_THRIFT_TOKEN: options.token,
-        SPARK_THRIFT_KEYSTORE: keystore,
-        SPARK_THRIFT_KEYSTORE_PASSWORD: password,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const launch = javaLaunch(sparkModule(), 'lakehouse.thrift.SparkThriftServer', {
+    heap: '1g',
+    classpath: [path.join(thriftTarget, 'spark-thrift.jar'), path.join(thriftTarget, 'lib/*')],
+    args: ['--delta-root', options.deltaRoot],
+  });
+  const child = spawn(launch.command, launch.args, {
+    env: {
+      ...process.env,
+      SPARK_THRIFT_TOKEN: options.token,
+      SPARK_THRIFT_KEYSTORE: keystore,
+      SPARK_THRIFT_KEYSTORE_PASSWORD: password,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const close = async () => {
     await stop(child);
     fs.rmSync(dir, { recursive: true, force: true });
