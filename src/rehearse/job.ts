@@ -21,7 +21,7 @@ import {
 import { remainingMs, stepScope, type JobRuntime } from './runtime.ts';
 import { runPostSteps, runStep } from './step.ts';
 import type { JobReport, RunContext, State, StepReport } from './types.ts';
-import type { WorkflowJob } from './workflow.ts';
+import type { AnyJob, WorkflowJob } from './workflow.ts';
 
 const CANCEL_TIMEOUT_MS = 5 * 60_000;
 
@@ -47,16 +47,8 @@ export async function runJob(
     continueOnError: false,
   };
   const needs = needsContext(job, done);
-  const condition = job.model.if?.expression ?? 'success()';
-  if (!evaluateCondition(condition, jobScope(run, job, needs, done))) {
-    const failedNeeds = (job.model.needs ?? [])
-      .map((n) => n.value)
-      .filter((n) => done.get(n)?.state !== 'success');
-    const reason = failedNeeds.length
-      ? `if: ${condition} was false (needs ${failedNeeds.map((n) => `${n}: ${done.get(n)?.state}`).join(', ')})`
-      : `if: ${condition} was false`;
-    return { ...base, state: 'skipped', ms: 0, reason };
-  }
+  const skipped = skipReason(run, job, needs, done);
+  if (skipped) return { ...base, state: 'skipped', ms: 0, reason: skipped };
   const rt = newRuntime(run, job, needs);
   try {
     return await runSteps(rt, base, options, started);
@@ -143,7 +135,24 @@ function newRuntime(run: RunContext, job: WorkflowJob, needs: Record<string, Jso
   };
 }
 
-function needsContext(job: WorkflowJob, done: Map<string, JobOutcome>): Record<string, Json> {
+/** Why the job's `if` (against the jobs it needs) skips it, or undefined when it runs. */
+export function skipReason(
+  run: RunContext,
+  job: AnyJob,
+  needs: Record<string, Json>,
+  done: Map<string, JobOutcome>,
+): string | undefined {
+  const condition = job.model.if?.expression ?? 'success()';
+  if (evaluateCondition(condition, jobScope(run, job, needs, done))) return undefined;
+  const failedNeeds = (job.model.needs ?? [])
+    .map((n) => n.value)
+    .filter((n) => done.get(n)?.state !== 'success');
+  return failedNeeds.length
+    ? `if: ${condition} was false (needs ${failedNeeds.map((n) => `${n}: ${done.get(n)?.state}`).join(', ')})`
+    : `if: ${condition} was false`;
+}
+
+export function needsContext(job: AnyJob, done: Map<string, JobOutcome>): Record<string, Json> {
   const needs: Record<string, Json> = {};
   for (const need of job.model.needs ?? []) {
     const outcome = done.get(need.value);
@@ -156,9 +165,9 @@ function needsContext(job: WorkflowJob, done: Map<string, JobOutcome>): Record<s
  * A job's `if` sees github, needs, vars and inputs; its status functions look at the jobs it needs: success()
  * when every one succeeded, failure() when one failed or was cancelled.
  */
-function jobScope(
+export function jobScope(
   run: RunContext,
-  job: WorkflowJob,
+  job: AnyJob,
   needs: Record<string, Json>,
   done: Map<string, JobOutcome>,
 ): Scope {
