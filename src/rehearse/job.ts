@@ -7,7 +7,8 @@ import path from 'node:path';
 import { data } from '@actions/expressions';
 import type { FunctionDefinition } from '@actions/expressions/funcs/info';
 import { githubContext } from './contexts.ts';
-import { evaluateCondition, evaluateMapping, evaluateToken, type Json, type Scope } from './expressions.ts';
+import { endDeployment, environmentName, environmentUrl, startDeployment } from './deployment.ts';
+import { evaluateCondition, evaluateMapping, type Json, type Scope } from './expressions.ts';
 import {
   concurrencyText,
   jobContinueOnError,
@@ -76,6 +77,8 @@ async function runSteps(
   rt.deadline = started + rt.timeoutMinutes * 60_000;
   rt.services = await jobServices(job, setupScope, notes);
   const concurrency = concurrencyText(job.model.concurrency, setupScope);
+  const environment = environmentName(job, setupScope);
+  const deployment = environment ? await startDeployment(run, environment) : undefined;
   const steps: StepReport[] = [];
   let timedOut = false;
   for (const step of job.steps) {
@@ -90,9 +93,14 @@ async function runSteps(
   }
   steps.push(...(await runPostSteps(rt)));
   const outputs = jobOutputs(rt, notes);
-  const environment = job.model.environment ? evaluateToken(job.model.environment, stepScope(rt)) : undefined;
-  if (environment) notes.push(`environment ${describeEnvironment(environment)}`);
   const state: State = timedOut || rt.status !== 'success' ? 'failure' : 'success';
+  if (deployment) {
+    const url = environmentUrl(job, stepScope(rt));
+    await endDeployment(run, deployment, state, url);
+    notes.push(
+      `environment ${deployment.environment}${url ? ` (url ${url})` : ''}: GitHub deployment ${deployment.id} of ${run.commit.sha.slice(0, 12)} recorded, in_progress then ${state}`,
+    );
+  }
   void options;
   return {
     ...base,
@@ -204,10 +212,4 @@ function jobOutputs(rt: JobRuntime, notes: string[]): Record<string, string> {
       delete outputs[name];
     }
   return outputs;
-}
-
-function describeEnvironment(environment: Json): string {
-  if (typeof environment === 'string') return environment;
-  const env = environment as Record<string, Json>;
-  return `${String(env.name)}${env.url ? ` (url ${String(env.url)})` : ''}`;
 }

@@ -36,7 +36,11 @@ export interface StandinOptions {
 /** What the Render and GitHub stand-ins saw: deploys started, deployments recorded with their statuses. */
 export interface Recorded {
   renderDeploys: { id: string; serviceId: string; status: string; trigger: string; commit?: string }[];
-  githubDeployments: { environment: string; sha: string; statuses: string[] }[];
+  githubDeployments: {
+    environment: string;
+    sha: string;
+    statuses: { state: string; environmentUrl: string }[];
+  }[];
 }
 
 export interface CloudStandins extends StandinEnvironment {
@@ -140,7 +144,7 @@ function recordedBy(
     githubDeployments: [...github.deployments.values()].map((d) => ({
       environment: d.environment,
       sha: d.sha,
-      statuses: d.statuses.map((s) => s.state),
+      statuses: d.statuses.map((s) => ({ state: s.state, environmentUrl: s.environment_url })),
     })),
   };
 }

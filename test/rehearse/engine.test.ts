@@ -1,6 +1,7 @@
 // The rehearsal engine on small workflows of a repository of their own: contexts and functions evaluated by
 // @actions/expressions, env precedence, step and job outputs, if rules with the implicit success(), needs
-// ordering, continue-on-error, timeouts, a bad expression placed in its job and step.
+// ordering, continue-on-error, timeouts, a bad expression placed in its job and step, the GitHub deployment
+// GitHub records for a job with `environment:`.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,7 @@ jobs:
       step-env-wins: \${{ steps.stepwins.outputs.shared }}
       secret: \${{ steps.facts.outputs.secret }}
       runner: \${{ steps.facts.outputs.runner }}
+      ci: \${{ steps.overrides.outputs.ci }}
     steps:
       - uses: ${CHECKOUT}
       - id: facts
@@ -57,6 +59,12 @@ jobs:
         env:
           SHARED: step
         run: echo "shared=$SHARED" >> "$GITHUB_OUTPUT"
+      # CI can be overridden (app-deploy.yml's test step sets CI: false); GITHUB_* cannot.
+      - id: overrides
+        env:
+          CI: false
+          GITHUB_REPOSITORY: mine
+        run: echo "ci=$CI $GITHUB_REPOSITORY" >> "$GITHUB_OUTPUT"
 `;
 
 const STATUS = `
@@ -149,6 +157,25 @@ jobs:
         run: echo "\${{ steps.x.outputs.y }"
 `;
 
+const ENVIRONMENTS = `
+name: environments
+on: workflow_dispatch
+jobs:
+  staging:
+    runs-on: ubuntu-latest
+    environment:
+      name: staging
+      url: \${{ steps.out.outputs.url }}
+    steps:
+      - id: out
+        run: echo "url=https://staging.example.com/\${{ github.run_id }}" >> "$GITHUB_OUTPUT"
+  broken:
+    runs-on: ubuntu-latest
+    environment: preview
+    steps:
+      - run: exit 3
+`;
+
 let dir: string;
 
 beforeAll(async () => {
@@ -157,6 +184,7 @@ beforeAll(async () => {
     '.github/workflows/status.yml': STATUS,
     '.github/workflows/timeouts.yml': TIMEOUTS,
     '.github/workflows/bad.yml': BAD_EXPRESSION,
+    '.github/workflows/environments.yml': ENVIRONMENTS,
     'data/a.txt': 'alpha\n',
     'data/b.txt': 'beta\n',
   });
@@ -188,6 +216,7 @@ describe('lakehouse rehearse: expressions and contexts', () => {
       'after-github-env': 'from-github-env',
       'step-env-wins': 'step',
       runner: 'Linux local/' + dir.split('/').pop() + ' refs/heads/main true',
+      ci: 'false local/' + dir.split('/').pop(),
     });
     // An output that would show a secret is left out, and the log shows *** in its place.
     expect(facts.notes.join('\n')).toContain('output secret left out');
@@ -251,5 +280,36 @@ describe('lakehouse rehearse: if, needs, continue-on-error', () => {
     expect(result.firstFailure?.job).toBe('second');
     expect(result.firstFailure?.step).toBe('Broken');
     expect(result.firstFailure?.reason).toMatch(/\(Line: 14, Col: \d+\): The expression is not closed/);
+  });
+});
+
+describe('lakehouse rehearse: environments', () => {
+  it('records a GitHub deployment for each job with environment:, in_progress then how the job ended', async () => {
+    const result = await rehearseIn(dir, 'environments.yml');
+    expect(result.state).toBe('failure');
+    expect(result.recorded?.githubDeployments).toEqual([
+      {
+        environment: 'staging',
+        sha: result.commit!.sha,
+        statuses: [
+          { state: 'in_progress', environmentUrl: '' },
+          {
+            state: 'success',
+            environmentUrl: expect.stringMatching(/^https:\/\/staging\.example\.com\/\d+$/),
+          },
+        ],
+      },
+      {
+        environment: 'preview',
+        sha: result.commit!.sha,
+        statuses: [
+          { state: 'in_progress', environmentUrl: '' },
+          { state: 'failure', environmentUrl: '' },
+        ],
+      },
+    ]);
+    expect(job(result, 'staging').notes.join('\n')).toMatch(
+      /^environment staging \(url https:\/\/staging\.example\.com\/\d+\): GitHub deployment \d+ of [0-9a-f]{12} recorded, in_progress then success$/m,
+    );
   });
 });
