@@ -176,6 +176,55 @@ jobs:
       - run: exit 3
 `;
 
+const CALLED = `
+name: called
+on:
+  workflow_call:
+    inputs:
+      who: { type: string, required: true }
+      loud: { type: boolean, default: false }
+    secrets:
+      token: { required: true }
+    outputs:
+      greeting:
+        value: \${{ jobs.greet.outputs.greeting }}
+env:
+  PREFIX: hello
+jobs:
+  greet:
+    runs-on: ubuntu-latest
+    outputs:
+      greeting: \${{ steps.say.outputs.greeting }}
+    steps:
+      - id: say
+        env:
+          TOKEN: \${{ secrets.token }}
+        run: |
+          echo "greeting=$PREFIX \${{ inputs.who }}\${{ inputs.loud && '!' || '' }} on \${{ github.event_name }}" >> "$GITHUB_OUTPUT"
+          echo "token length \${#TOKEN}, a secret not passed: [\${{ secrets.DATABRICKS_TOKEN }}]"
+`;
+
+const CALLER = `
+name: caller
+on: workflow_dispatch
+jobs:
+  call:
+    uses: ./.github/workflows/called.yml
+    with:
+      who: \${{ github.actor }}
+      loud: true
+    secrets:
+      token: \${{ secrets.DATABRICKS_TOKEN }}
+  after:
+    needs: call
+    runs-on: ubuntu-latest
+    outputs:
+      seen: \${{ steps.seen.outputs.seen }}
+    steps:
+      - id: seen
+        run: echo "seen=\${{ needs.call.outputs.greeting }}" >> "$GITHUB_OUTPUT"
+`;
+
 let dir: string;
 
 beforeAll(async () => {
@@ -185,6 +234,8 @@ beforeAll(async () => {
     '.github/workflows/timeouts.yml': TIMEOUTS,
     '.github/workflows/bad.yml': BAD_EXPRESSION,
     '.github/workflows/environments.yml': ENVIRONMENTS,
+    '.github/workflows/called.yml': CALLED,
+    '.github/workflows/caller.yml': CALLER,
     'data/a.txt': 'alpha\n',
     'data/b.txt': 'beta\n',
   });
@@ -311,5 +362,25 @@ describe('lakehouse rehearse: environments', () => {
     expect(job(result, 'staging').notes.join('\n')).toMatch(
       /^environment staging \(url https:\/\/staging\.example\.com\/\d+\): GitHub deployment \d+ of [0-9a-f]{12} recorded, in_progress then success$/m,
     );
+  });
+});
+
+describe('lakehouse rehearse: a reusable workflow of the same repository', () => {
+  it('runs the called jobs with the inputs and secrets the call gives, and hands its outputs to needs', async () => {
+    const result = await rehearseIn(dir, 'caller.yml');
+    expect(result.state, JSON.stringify(result.firstFailure)).toBe('success');
+    expect(result.jobs.map((j) => `${j.id}:${j.state}`)).toEqual([
+      'call:success',
+      'call/greet:success',
+      'after:success',
+    ]);
+    expect(job(result, 'call').notes[0]).toMatch(/^calls \.\/\.github\/workflows\/called\.yml \(local\//);
+    // The called file's env, typed inputs, the caller's github context, and only the secrets passed.
+    expect(job(result, 'call').outputs).toEqual({
+      greeting: 'hello lakehouse-rehearsal! on workflow_dispatch',
+    });
+    expect(job(result, 'after').outputs.seen).toBe('hello lakehouse-rehearsal! on workflow_dispatch');
+    const log = fs.readFileSync(step(job(result, 'call/greet'), 'say').logFile!, 'utf8');
+    expect(log).toMatch(/token length [1-9]\d*, a secret not passed: \[\]/);
   });
 });
