@@ -207,8 +207,10 @@ async function runJobs(
   const reported: JobOutcome[] = [];
   for (const job of needsOrder(run.workflow.jobs)) {
     if (isCallerJob(job)) {
+      // The called jobs' progress is named as the report names them: <caller job>/<called job>.
+      const onJob = (j: JobReport) => options.onJob?.({ ...j, id: `${job.id}/${j.id}` });
       const { outcome, called } = await runCallerJob(run, job, done, (calledRun, calledDone) =>
-        runJobs(calledRun, calledDone, options),
+        runJobs(calledRun, calledDone, { ...options, onJob }),
       );
       done.set(job.id, outcome);
       reported.push(outcome, ...called);
