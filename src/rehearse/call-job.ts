@@ -50,6 +50,7 @@ export async function runCallerJob(
     calledRun = {
       ...run,
       workflow: job.called,
+      runWorkflow: run.runWorkflow ?? run.workflow,
       inputs,
       standins: { ...run.standins, secrets },
       runDir: path.join(run.runDir, 'called', job.id),

@@ -48,6 +48,8 @@ export interface RunContext {
   runNumber: string;
   attempt: string;
   workflow: Workflow;
+  /** In a called workflow, the workflow of the run (the caller's), which the github context names. */
+  runWorkflow?: Workflow;
   masker: Masker;
   standins: StandinEnvironment;
   artifacts: import('./artifacts.ts').ArtifactStore;

@@ -200,7 +200,7 @@ jobs:
         env:
           TOKEN: \${{ secrets.token }}
         run: |
-          echo "greeting=$PREFIX \${{ inputs.who }}\${{ inputs.loud && '!' || '' }} on \${{ github.event_name }}" >> "$GITHUB_OUTPUT"
+          echo "greeting=$PREFIX \${{ inputs.who }}\${{ inputs.loud && '!' || '' }} on \${{ github.event_name }} in \${{ github.workflow }}" >> "$GITHUB_OUTPUT"
           echo "token length \${#TOKEN}, a secret not passed: [\${{ secrets.DATABRICKS_TOKEN }}]"
 `;
 
@@ -377,9 +377,11 @@ describe('lakehouse rehearse: a reusable workflow of the same repository', () =>
     expect(job(result, 'call').notes[0]).toMatch(/^calls \.\/\.github\/workflows\/called\.yml \(local\//);
     // The called file's env, typed inputs, the caller's github context, and only the secrets passed.
     expect(job(result, 'call').outputs).toEqual({
-      greeting: 'hello lakehouse-rehearsal! on workflow_dispatch',
+      greeting: 'hello lakehouse-rehearsal! on workflow_dispatch in caller',
     });
-    expect(job(result, 'after').outputs.seen).toBe('hello lakehouse-rehearsal! on workflow_dispatch');
+    expect(job(result, 'after').outputs.seen).toBe(
+      'hello lakehouse-rehearsal! on workflow_dispatch in caller',
+    );
     const log = fs.readFileSync(step(job(result, 'call/greet'), 'say').logFile!, 'utf8');
     expect(log).toMatch(/token length [1-9]\d*, a secret not passed: \[\]/);
   });
