@@ -45,6 +45,10 @@ export function createRehearseCommand(): Command {
       'keep the cloud (bucket, SQL schema, Delta tables) in this folder: a later rehearsal given it continues from there',
     )
     .option('--keep-workspaces', 'keep each job’s workspace in the run folder', false)
+    .option(
+      '--called-repository <folder>',
+      'the repository a job’s `uses: <owner>/<repo>/.github/workflows/x.yml@ref` is read from (default: this one)',
+    )
     .addHelpText('after', `\nThird-party actions and their stand-ins:\n${describeStandins()}`)
     .action(
       async (
@@ -58,6 +62,7 @@ export function createRehearseCommand(): Command {
           secret: Record<string, string>;
           keepWorkspaces: boolean;
           state?: string;
+          calledRepository?: string;
         },
       ) => {
         // The engine loads only when a rehearsal runs, not with every `lakehouse` command.
@@ -72,6 +77,7 @@ export function createRehearseCommand(): Command {
           secrets: o.secret,
           keepWorkspaces: o.keepWorkspaces,
           stateDir: o.state,
+          calledRepository: o.calledRepository,
           onJob: (job) => console.error(`${job.id}: ${job.state}`),
         });
         console.log(formatRehearsal(result));

@@ -49,8 +49,9 @@ export function githubContext(run: RunContext, place: JobPlace): Record<string, 
     sha: run.commit.sha,
     token: place.token,
     triggering_actor: 'lakehouse-rehearsal',
-    workflow: run.workflow.name,
-    workflow_ref: `${run.repository}/${run.workflow.file}@${ref}`,
+    // In a called workflow, github is the caller's: the run's workflow, not the called file.
+    workflow: (run.runWorkflow ?? run.workflow).name,
+    workflow_ref: `${run.repository}/${(run.runWorkflow ?? run.workflow).file}@${ref}`,
     workflow_sha: run.commit.sha,
     workspace: place.workspace,
   };

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { isMapping, isString } from '@actions/workflow-parser';
-import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
+import type { MappingToken, TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
 import type { JobPlace } from './contexts.ts';
 import { evaluateMapping, evaluateToken, type Json, type Scope } from './expressions.ts';
 import type { RunContext } from './types.ts';
@@ -48,7 +48,7 @@ const SCOPES = [
 ];
 
 /** The job token's permissions: the job's, else the workflow's, else GitHub's restricted default. */
-export function jobPermissions(run: RunContext, job: WorkflowJob): Record<string, string> {
+export function jobPermissions(run: RunContext, job: { raw: MappingToken }): Record<string, string> {
   const token = child(job.raw, 'permissions') ?? child(run.workflow.root, 'permissions');
   if (!token) return { contents: 'read', packages: 'read', metadata: 'read' };
   if (isString(token)) {

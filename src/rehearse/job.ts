@@ -7,7 +7,8 @@ import path from 'node:path';
 import { data } from '@actions/expressions';
 import type { FunctionDefinition } from '@actions/expressions/funcs/info';
 import { githubContext } from './contexts.ts';
-import { evaluateCondition, evaluateMapping, evaluateToken, type Json, type Scope } from './expressions.ts';
+import { endDeployment, environmentName, environmentUrl, startDeployment } from './deployment.ts';
+import { evaluateCondition, evaluateMapping, type Json, type Scope } from './expressions.ts';
 import {
   concurrencyText,
   jobContinueOnError,
@@ -21,7 +22,7 @@ import {
 import { remainingMs, stepScope, type JobRuntime } from './runtime.ts';
 import { runPostSteps, runStep } from './step.ts';
 import type { JobReport, RunContext, State, StepReport } from './types.ts';
-import type { WorkflowJob } from './workflow.ts';
+import type { AnyJob, WorkflowJob } from './workflow.ts';
 
 const CANCEL_TIMEOUT_MS = 5 * 60_000;
 
@@ -47,16 +48,8 @@ export async function runJob(
     continueOnError: false,
   };
   const needs = needsContext(job, done);
-  const condition = job.model.if?.expression ?? 'success()';
-  if (!evaluateCondition(condition, jobScope(run, job, needs, done))) {
-    const failedNeeds = (job.model.needs ?? [])
-      .map((n) => n.value)
-      .filter((n) => done.get(n)?.state !== 'success');
-    const reason = failedNeeds.length
-      ? `if: ${condition} was false (needs ${failedNeeds.map((n) => `${n}: ${done.get(n)?.state}`).join(', ')})`
-      : `if: ${condition} was false`;
-    return { ...base, state: 'skipped', ms: 0, reason };
-  }
+  const skipped = skipReason(run, job, needs, done);
+  if (skipped) return { ...base, state: 'skipped', ms: 0, reason: skipped };
   const rt = newRuntime(run, job, needs);
   try {
     return await runSteps(rt, base, options, started);
@@ -84,6 +77,8 @@ async function runSteps(
   rt.deadline = started + rt.timeoutMinutes * 60_000;
   rt.services = await jobServices(job, setupScope, notes);
   const concurrency = concurrencyText(job.model.concurrency, setupScope);
+  const environment = environmentName(job, setupScope);
+  const deployment = environment ? await startDeployment(run, environment) : undefined;
   const steps: StepReport[] = [];
   let timedOut = false;
   for (const step of job.steps) {
@@ -98,9 +93,14 @@ async function runSteps(
   }
   steps.push(...(await runPostSteps(rt)));
   const outputs = jobOutputs(rt, notes);
-  const environment = job.model.environment ? evaluateToken(job.model.environment, stepScope(rt)) : undefined;
-  if (environment) notes.push(`environment ${describeEnvironment(environment)}`);
   const state: State = timedOut || rt.status !== 'success' ? 'failure' : 'success';
+  if (deployment) {
+    const url = environmentUrl(job, stepScope(rt));
+    await endDeployment(run, deployment, state, url);
+    notes.push(
+      `environment ${deployment.environment}${url ? ` (url ${url})` : ''}: GitHub deployment ${deployment.id} of ${run.commit.sha.slice(0, 12)} recorded, in_progress then ${state}`,
+    );
+  }
   void options;
   return {
     ...base,
@@ -143,7 +143,24 @@ function newRuntime(run: RunContext, job: WorkflowJob, needs: Record<string, Jso
   };
 }
 
-function needsContext(job: WorkflowJob, done: Map<string, JobOutcome>): Record<string, Json> {
+/** Why the job's `if` (against the jobs it needs) skips it, or undefined when it runs. */
+export function skipReason(
+  run: RunContext,
+  job: AnyJob,
+  needs: Record<string, Json>,
+  done: Map<string, JobOutcome>,
+): string | undefined {
+  const condition = job.model.if?.expression ?? 'success()';
+  if (evaluateCondition(condition, jobScope(run, job, needs, done))) return undefined;
+  const failedNeeds = (job.model.needs ?? [])
+    .map((n) => n.value)
+    .filter((n) => done.get(n)?.state !== 'success');
+  return failedNeeds.length
+    ? `if: ${condition} was false (needs ${failedNeeds.map((n) => `${n}: ${done.get(n)?.state}`).join(', ')})`
+    : `if: ${condition} was false`;
+}
+
+export function needsContext(job: AnyJob, done: Map<string, JobOutcome>): Record<string, Json> {
   const needs: Record<string, Json> = {};
   for (const need of job.model.needs ?? []) {
     const outcome = done.get(need.value);
@@ -156,9 +173,9 @@ function needsContext(job: WorkflowJob, done: Map<string, JobOutcome>): Record<s
  * A job's `if` sees github, needs, vars and inputs; its status functions look at the jobs it needs: success()
  * when every one succeeded, failure() when one failed or was cancelled.
  */
-function jobScope(
+export function jobScope(
   run: RunContext,
-  job: WorkflowJob,
+  job: AnyJob,
   needs: Record<string, Json>,
   done: Map<string, JobOutcome>,
 ): Scope {
@@ -195,10 +212,4 @@ function jobOutputs(rt: JobRuntime, notes: string[]): Record<string, string> {
       delete outputs[name];
     }
   return outputs;
-}
-
-function describeEnvironment(environment: Json): string {
-  if (typeof environment === 'string') return environment;
-  const env = environment as Record<string, Json>;
-  return `${String(env.name)}${env.url ? ` (url ${String(env.url)})` : ''}`;
 }

@@ -11,11 +11,19 @@ import { machineEnvironment } from './contexts.ts';
 import { evaluateToken, type Json } from './expressions.ts';
 import { dropCommitRef, prepareCommit, repositoryRoot } from './git.ts';
 import { concurrencyText } from './job-setup.ts';
+import { runCallerJob } from './call-job.ts';
 import { runJob, type JobOutcome } from './job.ts';
 import { startStandins, type Recorded } from './services.ts';
 import { decideTrigger, TriggerError, type RehearsedEvent } from './triggers.ts';
 import type { Failure, JobReport, RehearsedCommit, RunContext } from './types.ts';
-import { readWorkflow, WorkflowError, type Workflow, type WorkflowJob } from './workflow.ts';
+import {
+  isCallerJob,
+  readWorkflow,
+  WorkflowError,
+  type AnyJob,
+  type CalledSource,
+  type Workflow,
+} from './workflow.ts';
 
 export interface RehearseOptions {
   workflow: string;
@@ -33,6 +41,11 @@ export interface RehearseOptions {
   stateDir?: string;
   /** Keep each job's workspace in the run folder (default: removed when the job ends). */
   keepWorkspaces?: boolean;
+  /**
+   * The repository a job's `uses: <owner>/<repo>/.github/workflows/x.yml@ref` is read from, and which
+   * actions/checkout of that <owner>/<repo> clones (default: this repository, the one the rehearsal runs from).
+   */
+  calledRepository?: string;
   /** Called as each job ends (progress). */
   onJob?: (job: JobReport) => void;
 }
@@ -71,18 +84,35 @@ export async function rehearse(options: RehearseOptions): Promise<Rehearsal> {
   };
   let workflow: Workflow;
   try {
-    workflow = await readWorkflow(file, repoRoot);
+    workflow = await readWorkflow(file, repoRoot, {
+      calledRoot: options.calledRepository ? path.resolve(options.calledRepository) : THIS_REPOSITORY,
+    });
   } catch (e) {
     if (!(e instanceof WorkflowError)) throw e;
     return { ...base, state: 'failure', firstFailure: { job: e.job ?? '', step: e.step, reason: e.message } };
   }
   const runId = String(Date.now()).slice(-10);
   const commit = prepareCommit(repoRoot, runId);
+  const others: Prepared['others'] = {};
   try {
-    return await rehearseCommit(options, { repoRoot, workflow, commit, runId, branch, base });
+    for (const source of calledSources(workflow))
+      if (source.repository && !(source.repository.toLowerCase() in others))
+        others[source.repository.toLowerCase()] = {
+          repoRoot: source.root,
+          commit: prepareCommit(source.root, `${runId}-called`),
+        };
+    return await rehearseCommit(options, { repoRoot, workflow, commit, runId, branch, base, others });
   } finally {
     dropCommitRef(repoRoot, commit);
+    for (const other of Object.values(others)) dropCommitRef(other.repoRoot, other.commit);
   }
+}
+
+const THIS_REPOSITORY = path.resolve(import.meta.dirname, '../..');
+
+/** The workflows the jobs call, and those they call in turn. */
+function calledSources(workflow: Workflow): CalledSource[] {
+  return workflow.jobs.flatMap((j) => (isCallerJob(j) ? [j.source, ...calledSources(j.called)] : []));
 }
 
 interface Prepared {
@@ -92,6 +122,8 @@ interface Prepared {
   runId: string;
   branch: string;
   base: Omit<Rehearsal, 'state'>;
+  /** The other repositories a called workflow names, each mapped onto a folder and a commit of it. */
+  others: NonNullable<RunContext['repositories']>;
 }
 
 async function rehearseCommit(options: RehearseOptions, p: Prepared): Promise<Rehearsal> {
@@ -140,10 +172,13 @@ async function rehearseCommit(options: RehearseOptions, p: Prepared): Promise<Re
     standins,
     artifacts: new ArtifactStore(path.join(runDir, 'artifacts')),
     baseEnv: machineEnvironment(),
+    repositories: p.others,
   };
   try {
-    const jobs = await runJobs(run, options);
-    const failed = jobs.find((j) => j.state === 'failure' && !j.continueOnError);
+    const jobs = await runJobs(run, new Map(), options);
+    const failedJobs = jobs.filter((j) => j.state === 'failure' && !j.continueOnError);
+    // A called workflow's job that failed at a step says more than the caller job that failed with it.
+    const failed = failedJobs.find((j) => j.steps.some((s) => s.state === 'failure')) ?? failedJobs[0];
     return {
       ...base,
       state: failed ? 'failure' : 'success',
@@ -163,19 +198,36 @@ async function rehearseCommit(options: RehearseOptions, p: Prepared): Promise<Re
   }
 }
 
-async function runJobs(run: RunContext, options: RehearseOptions): Promise<JobOutcome[]> {
-  const done = new Map<string, JobOutcome>();
+/** The jobs in needs order; a job that calls a reusable workflow is followed by the called workflow's jobs. */
+async function runJobs(
+  run: RunContext,
+  done: Map<string, JobOutcome>,
+  options: RehearseOptions,
+): Promise<JobOutcome[]> {
+  const reported: JobOutcome[] = [];
   for (const job of needsOrder(run.workflow.jobs)) {
+    if (isCallerJob(job)) {
+      // The called jobs' progress is named as the report names them: <caller job>/<called job>.
+      const onJob = (j: JobReport) => options.onJob?.({ ...j, id: `${job.id}/${j.id}` });
+      const { outcome, called } = await runCallerJob(run, job, done, (calledRun, calledDone) =>
+        runJobs(calledRun, calledDone, { ...options, onJob }),
+      );
+      done.set(job.id, outcome);
+      reported.push(outcome, ...called);
+      options.onJob?.(outcome);
+      continue;
+    }
     const outcome = await runJob(run, job, done, { keepWorkspaces: options.keepWorkspaces ?? false });
     done.set(job.id, outcome);
+    reported.push(outcome);
     options.onJob?.(outcome);
   }
-  return [...done.values()];
+  return reported;
 }
 
 /** Jobs ordered so that each comes after every job it needs; among ready jobs, the file's order. */
-export function needsOrder(jobs: WorkflowJob[]): WorkflowJob[] {
-  const ordered: WorkflowJob[] = [];
+export function needsOrder<J extends AnyJob>(jobs: J[]): J[] {
+  const ordered: J[] = [];
   const placed = new Set<string>();
   while (ordered.length < jobs.length) {
     const ready = jobs.find(

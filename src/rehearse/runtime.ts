@@ -84,11 +84,16 @@ export function processEnvironment(
   io: StepIo,
 ): Record<string, string> {
   const github = githubContext(rt.run, rt.place);
+  // GitHub's default variables: GITHUB_* and RUNNER_* cannot be overridden by an env (the assignment is
+  // ignored), but CI can ("Currently, you can overwrite the value of the CI variable", GitHub's docs on default
+  // variables): a step's `env: CI: false` is what its process sees.
+  const { CI, ...defaults } = runnerVariables(github, runnerContext(rt.place), action);
   const env: Record<string, string> = {
     ...rt.run.baseEnv,
     ...rt.run.standins.endpointEnv,
+    CI: CI!,
     ...stepEnv,
-    ...runnerVariables(github, runnerContext(rt.place), action),
+    ...defaults,
     ...io.files,
   };
   if (rt.permissions['id-token'] === 'write') {

@@ -36,7 +36,11 @@ export interface StandinOptions {
 /** What the Render and GitHub stand-ins saw: deploys started, deployments recorded with their statuses. */
 export interface Recorded {
   renderDeploys: { id: string; serviceId: string; status: string; trigger: string; commit?: string }[];
-  githubDeployments: { environment: string; sha: string; statuses: string[] }[];
+  githubDeployments: {
+    environment: string;
+    sha: string;
+    statuses: { state: string; environmentUrl: string }[];
+  }[];
 }
 
 export interface CloudStandins extends StandinEnvironment {
@@ -99,7 +103,7 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
     `SQL Server: no SQL Server runs here; lakehouse.yml's sqlserver targets point at PostgreSQL (127.0.0.1:5432, database test, schema ${schema})${postgres ? `: ${postgres}` : ''}`,
     `Databricks: the Databricks stand-in at ${databricks.url} runs the notebooks it is sent on DuckDB, reading PostgreSQL schema ${schema}, writing Delta tables into ${deltaRoot}`,
     `GitHub: REST stand-in at ${github.url}, ID tokens at ${idToken.url.split('?')[0]} for jobs with id-token: write`,
-    `Render: the Render stand-in at ${render.apiUrl} (action input default https://api.render.com/v1 replaced)`,
+    `Render: the Render stand-in at ${render.apiUrl} (lakehouse.yml's profiles get render.apiUrl = it, where the deploy-render action looks before https://api.render.com/v1)`,
   ];
   const servers = [gcs, idToken, databricks, github, render];
   return {
@@ -110,7 +114,10 @@ export async function startStandins(options: StandinOptions): Promise<CloudStand
     githubApiUrl: github.url,
     idToken: { url: idToken.url, requestToken: idToken.requestToken },
     inputDefaults: { 'https://api.render.com/v1': render.apiUrl },
-    prepareWorkspace: (workspace) => pointSqlServerAtPostgres(workspace, schema),
+    prepareWorkspace: (workspace) => {
+      pointSqlServerAtPostgres(workspace, schema);
+      pointRenderAtStandin(workspace, render.apiUrl);
+    },
     notes,
     deltaRoot,
     manifestsDir: path.join(home, 'manifests'),
@@ -140,7 +147,7 @@ function recordedBy(
     githubDeployments: [...github.deployments.values()].map((d) => ({
       environment: d.environment,
       sha: d.sha,
-      statuses: d.statuses.map((s) => s.state),
+      statuses: d.statuses.map((s) => ({ state: s.state, environmentUrl: s.environment_url })),
     })),
   };
 }
@@ -229,6 +236,16 @@ export function pointSqlServerAtPostgres(workspace: string, schema: string): str
   }
   if (changed.length) fs.writeFileSync(file, doc.toString());
   return changed;
+}
+
+/** Every profile of the checkout's lakehouse.yml sends Render API calls to the stand-in (render.apiUrl). */
+export function pointRenderAtStandin(workspace: string, apiUrl: string): void {
+  const file = path.join(workspace, 'lakehouse.yml');
+  if (!fs.existsSync(file)) return;
+  const doc = parseDocument(fs.readFileSync(file, 'utf8'));
+  const profiles = Object.keys((doc.toJS() as { profiles?: Record<string, unknown> })?.profiles ?? {});
+  for (const name of profiles) doc.setIn(['profiles', name, 'render', 'apiUrl'], apiUrl);
+  if (profiles.length) fs.writeFileSync(file, doc.toString());
 }
 
 async function withPostgres<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -48,9 +48,16 @@ export interface RunContext {
   runNumber: string;
   attempt: string;
   workflow: Workflow;
+  /** In a called workflow, the workflow of the run (the caller's), which the github context names. */
+  runWorkflow?: Workflow;
   masker: Masker;
   standins: StandinEnvironment;
   artifacts: import('./artifacts.ts').ArtifactStore;
+  /**
+   * Other repositories (owner/name, lower case) a called workflow names: the rehearsal has none, so each is a
+   * folder and a commit of it, which actions/checkout clones when asked for that repository.
+   */
+  repositories?: Record<string, { repoRoot: string; commit: RehearsedCommit }>;
   /** The machine's variables a runner has too (PATH, HOME, LANG …); nothing else of the caller's environment. */
   baseEnv: Record<string, string>;
 }

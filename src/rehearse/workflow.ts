@@ -3,7 +3,12 @@
 // `if` conditions with the implicit success() already added. The converted model leaves out what the service
 // hands to the runner untouched (a step's `with`, `timeout-minutes`, `working-directory`, `shell`; a job's
 // `timeout-minutes`, `continue-on-error`, `permissions`, `defaults`), so those are read from the same validated
-// token tree.
+// token tree. A job that calls a reusable workflow (`uses: ./.github/workflows/x.yml`, or
+// `<owner>/<repo>/.github/workflows/x.yml@ref`) is given to the converter's own loading of referenced workflows
+// (a FileProvider, fetch depth 1): it reads the called file's `on.workflow_call` inputs, secrets and outputs and
+// checks the caller's `with:` and `secrets:` against them; the called file is then read as a workflow of its own.
+// A local reference is the caller's file; a remote one is this repository's file at that path (the rehearsal has
+// no other repository), which the rehearsal says.
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -17,7 +22,8 @@ import {
 } from '@actions/workflow-parser';
 import { ErrorPolicy } from '@actions/workflow-parser/model/convert';
 import { isJob } from '@actions/workflow-parser/model/type-guards';
-import type { Job, Step } from '@actions/workflow-parser/model/workflow-template';
+import type { Job, ReusableWorkflowJob, Step } from '@actions/workflow-parser/model/workflow-template';
+import { fileIdentifier, type FileReference } from '@actions/workflow-parser/workflows/file-reference';
 import type { MappingToken, TemplateToken } from '@actions/workflow-parser/templates/tokens/index';
 
 /** A mistake in the workflow file, placed in the job and step it belongs to. */
@@ -47,39 +53,96 @@ export interface WorkflowJob {
   steps: WorkflowStep[];
 }
 
+/** A job that calls a reusable workflow: the converter's model of the call, and the called workflow. */
+export interface CallerJob {
+  id: string;
+  model: ReusableWorkflowJob;
+  raw: MappingToken;
+  called: Workflow;
+  source: CalledSource;
+}
+
+/** Where a called workflow's file is read from. */
+export interface CalledSource {
+  /** The job's `uses:`. */
+  ref: string;
+  file: string;
+  /** The repository folder the file is in. */
+  root: string;
+  /** owner/name of a remote reference, which the rehearsal maps onto `root`. */
+  repository?: string;
+}
+
+export type AnyJob = WorkflowJob | CallerJob;
+
+export const isCallerJob = (job: AnyJob): job is CallerJob => 'called' in job;
+
 export interface Workflow {
   file: string;
   name: string;
   template: WorkflowTemplate;
   root: MappingToken;
-  jobs: WorkflowJob[];
+  jobs: AnyJob[];
 }
 
-export async function readWorkflow(file: string, root: string): Promise<Workflow> {
+export interface ReadOptions {
+  /** The repository a remote `<owner>/<repo>/.github/workflows/x.yml@ref` is read from (this one). */
+  calledRoot: string;
+}
+
+export async function readWorkflow(
+  file: string,
+  root: string,
+  options: ReadOptions = { calledRoot: root },
+): Promise<Workflow> {
   const name = path.relative(root, file);
   const content = fs.readFileSync(file, 'utf8');
   const parsed = parseWorkflow({ name, content }, new NoOperationTraceWriter());
   const errors = parsed.context.errors.getErrors();
   if (!parsed.value) throw new WorkflowError(errors[0]?.message ?? `${name}: not a workflow`);
   const tree = parsed.value as MappingToken;
-  const template = await convertWorkflowTemplate(parsed.context, tree, undefined, {
+  const sources = new Map<string, CalledSource>();
+  const fileProvider = {
+    getFileContent: (ref: FileReference) => {
+      const source = calledSource(ref, root, options);
+      sources.set(source.ref, source);
+      return Promise.resolve({
+        name: path.relative(source.root, source.file),
+        content: fs.readFileSync(source.file, 'utf8'),
+      });
+    },
+  };
+  const template = await convertWorkflowTemplate(parsed.context, tree, fileProvider, {
     errorPolicy: ErrorPolicy.TryConversion,
+    fetchReusableWorkflowDepth: 1,
   });
-  const first = errors[0] ?? template.errors?.[0];
+  // The converter adds its own errors (a call's inputs and secrets against the called workflow's) to the context.
+  const converted = parsed.context.errors.getErrors();
+  const first = converted[0] ?? template.errors?.[0];
   if (first) {
-    const line = errors[0]?.range?.start.line;
+    const line = converted[0]?.range?.start.line;
     const where = line === undefined ? {} : locate(template, line);
     throw new WorkflowError('Message' in first ? first.Message : first.message, where.job, where.step);
   }
   const jobsToken = child(tree, 'jobs');
-  const jobs = template.jobs.map((job) => {
-    if (!isJob(job))
-      throw new WorkflowError(
-        `${name}: job ${job.id.value} calls a reusable workflow, which the rehearsal does not run yet`,
-        job.id.value,
-      );
-    return describeJob(job, child(jobsToken, job.id.value));
-  });
+  const jobs: AnyJob[] = [];
+  for (const job of template.jobs) {
+    const raw = child(jobsToken, job.id.value);
+    if (isJob(job)) {
+      jobs.push(describeJob(job, raw));
+      continue;
+    }
+    const source = sources.get(job.ref.value);
+    if (!source) throw new WorkflowError(`Unable to find reusable workflow ${job.ref.value}`, job.id.value);
+    let called: Workflow;
+    try {
+      called = await readWorkflow(source.file, source.root, options);
+    } catch (e) {
+      if (!(e instanceof WorkflowError)) throw e;
+      throw new WorkflowError(`${job.ref.value}: ${e.message}`, job.id.value, e.step);
+    }
+    jobs.push({ id: job.id.value, model: job, raw, called, source });
+  }
   const workflowName = child(tree, 'name');
   return {
     file: name,
@@ -87,6 +150,18 @@ export async function readWorkflow(file: string, root: string): Promise<Workflow
     template,
     root: tree,
     jobs,
+  };
+}
+
+/** A local reference is the caller's own file; a remote one is this repository's file at that path. */
+function calledSource(ref: FileReference, root: string, options: ReadOptions): CalledSource {
+  const id = fileIdentifier(ref);
+  if (!('repository' in ref)) return { ref: id, file: path.join(root, ref.path), root };
+  return {
+    ref: id,
+    file: path.join(options.calledRoot, ref.path),
+    root: options.calledRoot,
+    repository: `${ref.owner}/${ref.repository}`,
   };
 }
 

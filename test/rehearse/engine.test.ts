@@ -1,6 +1,7 @@
 // The rehearsal engine on small workflows of a repository of their own: contexts and functions evaluated by
 // @actions/expressions, env precedence, step and job outputs, if rules with the implicit success(), needs
-// ordering, continue-on-error, timeouts, a bad expression placed in its job and step.
+// ordering, continue-on-error, timeouts, a bad expression placed in its job and step, the GitHub deployment
+// GitHub records for a job with `environment:`.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,7 @@ jobs:
       step-env-wins: \${{ steps.stepwins.outputs.shared }}
       secret: \${{ steps.facts.outputs.secret }}
       runner: \${{ steps.facts.outputs.runner }}
+      ci: \${{ steps.overrides.outputs.ci }}
     steps:
       - uses: ${CHECKOUT}
       - id: facts
@@ -57,6 +59,12 @@ jobs:
         env:
           SHARED: step
         run: echo "shared=$SHARED" >> "$GITHUB_OUTPUT"
+      # CI can be overridden (app-deploy.yml's test step sets CI: false); GITHUB_* cannot.
+      - id: overrides
+        env:
+          CI: false
+          GITHUB_REPOSITORY: mine
+        run: echo "ci=$CI $GITHUB_REPOSITORY" >> "$GITHUB_OUTPUT"
 `;
 
 const STATUS = `
@@ -149,6 +157,74 @@ jobs:
         run: echo "\${{ steps.x.outputs.y }"
 `;
 
+const ENVIRONMENTS = `
+name: environments
+on: workflow_dispatch
+jobs:
+  staging:
+    runs-on: ubuntu-latest
+    environment:
+      name: staging
+      url: \${{ steps.out.outputs.url }}
+    steps:
+      - id: out
+        run: echo "url=https://staging.example.com/\${{ github.run_id }}" >> "$GITHUB_OUTPUT"
+  broken:
+    runs-on: ubuntu-latest
+    environment: preview
+    steps:
+      - run: exit 3
+`;
+
+const CALLED = `
+name: called
+on:
+  workflow_call:
+    inputs:
+      who: { type: string, required: true }
+      loud: { type: boolean, default: false }
+    secrets:
+      token: { required: true }
+    outputs:
+      greeting:
+        value: \${{ jobs.greet.outputs.greeting }}
+env:
+  PREFIX: hello
+jobs:
+  greet:
+    runs-on: ubuntu-latest
+    outputs:
+      greeting: \${{ steps.say.outputs.greeting }}
+    steps:
+      - id: say
+        env:
+          TOKEN: \${{ secrets.token }}
+        run: |
+          echo "greeting=$PREFIX \${{ inputs.who }}\${{ inputs.loud && '!' || '' }} on \${{ github.event_name }} in \${{ github.workflow }}" >> "$GITHUB_OUTPUT"
+          echo "token length \${#TOKEN}, a secret not passed: [\${{ secrets.DATABRICKS_TOKEN }}]"
+`;
+
+const CALLER = `
+name: caller
+on: workflow_dispatch
+jobs:
+  call:
+    uses: ./.github/workflows/called.yml
+    with:
+      who: \${{ github.actor }}
+      loud: true
+    secrets:
+      token: \${{ secrets.DATABRICKS_TOKEN }}
+  after:
+    needs: call
+    runs-on: ubuntu-latest
+    outputs:
+      seen: \${{ steps.seen.outputs.seen }}
+    steps:
+      - id: seen
+        run: echo "seen=\${{ needs.call.outputs.greeting }}" >> "$GITHUB_OUTPUT"
+`;
+
 let dir: string;
 
 beforeAll(async () => {
@@ -157,6 +233,9 @@ beforeAll(async () => {
     '.github/workflows/status.yml': STATUS,
     '.github/workflows/timeouts.yml': TIMEOUTS,
     '.github/workflows/bad.yml': BAD_EXPRESSION,
+    '.github/workflows/environments.yml': ENVIRONMENTS,
+    '.github/workflows/called.yml': CALLED,
+    '.github/workflows/caller.yml': CALLER,
     'data/a.txt': 'alpha\n',
     'data/b.txt': 'beta\n',
   });
@@ -188,6 +267,7 @@ describe('lakehouse rehearse: expressions and contexts', () => {
       'after-github-env': 'from-github-env',
       'step-env-wins': 'step',
       runner: 'Linux local/' + dir.split('/').pop() + ' refs/heads/main true',
+      ci: 'false local/' + dir.split('/').pop(),
     });
     // An output that would show a secret is left out, and the log shows *** in its place.
     expect(facts.notes.join('\n')).toContain('output secret left out');
@@ -251,5 +331,58 @@ describe('lakehouse rehearse: if, needs, continue-on-error', () => {
     expect(result.firstFailure?.job).toBe('second');
     expect(result.firstFailure?.step).toBe('Broken');
     expect(result.firstFailure?.reason).toMatch(/\(Line: 14, Col: \d+\): The expression is not closed/);
+  });
+});
+
+describe('lakehouse rehearse: environments', () => {
+  it('records a GitHub deployment for each job with environment:, in_progress then how the job ended', async () => {
+    const result = await rehearseIn(dir, 'environments.yml');
+    expect(result.state).toBe('failure');
+    expect(result.recorded?.githubDeployments).toEqual([
+      {
+        environment: 'staging',
+        sha: result.commit!.sha,
+        statuses: [
+          { state: 'in_progress', environmentUrl: '' },
+          {
+            state: 'success',
+            environmentUrl: expect.stringMatching(/^https:\/\/staging\.example\.com\/\d+$/),
+          },
+        ],
+      },
+      {
+        environment: 'preview',
+        sha: result.commit!.sha,
+        statuses: [
+          { state: 'in_progress', environmentUrl: '' },
+          { state: 'failure', environmentUrl: '' },
+        ],
+      },
+    ]);
+    expect(job(result, 'staging').notes.join('\n')).toMatch(
+      /^environment staging \(url https:\/\/staging\.example\.com\/\d+\): GitHub deployment \d+ of [0-9a-f]{12} recorded, in_progress then success$/m,
+    );
+  });
+});
+
+describe('lakehouse rehearse: a reusable workflow of the same repository', () => {
+  it('runs the called jobs with the inputs and secrets the call gives, and hands its outputs to needs', async () => {
+    const result = await rehearseIn(dir, 'caller.yml');
+    expect(result.state, JSON.stringify(result.firstFailure)).toBe('success');
+    expect(result.jobs.map((j) => `${j.id}:${j.state}`)).toEqual([
+      'call:success',
+      'call/greet:success',
+      'after:success',
+    ]);
+    expect(job(result, 'call').notes[0]).toMatch(/^calls \.\/\.github\/workflows\/called\.yml \(local\//);
+    // The called file's env, typed inputs, the caller's github context, and only the secrets passed.
+    expect(job(result, 'call').outputs).toEqual({
+      greeting: 'hello lakehouse-rehearsal! on workflow_dispatch in caller',
+    });
+    expect(job(result, 'after').outputs.seen).toBe(
+      'hello lakehouse-rehearsal! on workflow_dispatch in caller',
+    );
+    const log = fs.readFileSync(step(job(result, 'call/greet'), 'say').logFile!, 'utf8');
+    expect(log).toMatch(/token length [1-9]\d*, a secret not passed: \[\]/);
   });
 });

@@ -93,7 +93,7 @@ async function storeCounts(schema: string): Promise<Omit<Overview, 'rules'>> {
 }
 
 function rowsInLoaded(result: Rehearsal): { rowsIn: number; loaded: number; quarantined: number } {
-  const load = step(job(result, 'load'), './actions/load');
+  const load = step(job(result, 'load'), './.lakehouse-actions/actions/load');
   const [, rowsIn, loaded, quarantined] =
     /Rows in = rows loaded \+ rows quarantined: ([\d,]+) = ([\d,]+) \+ ([\d,]+)/
       .exec(load.summary)!
@@ -125,7 +125,9 @@ describe('pipeline.yml, one run after another on the same cloud', () => {
       'objects-loaded': '24',
       'rows-loaded': String(counts.loaded),
     });
-    expect(step(job(first, 'transform'), './actions/databricks').summary).toContain('SUCCESS');
+    expect(step(job(first, 'transform'), './.lakehouse-actions/actions/databricks').summary).toContain(
+      'SUCCESS',
+    );
     const [silver, monthly, rules] = await Promise.all(
       GOLD.map(async (t) => {
         const snapshot = await openDeltaTable(path.join(first.deltaRoot!, ...t.split('.'))).snapshot();
@@ -259,8 +261,8 @@ describe('pipeline.yml with broken wiring', () => {
         ),
       {
         job: 'ingest',
-        step: './actions/ingest',
-        reason: /^Unexpected input\(s\) 'source-folder' for \.\/actions\/ingest/,
+        step: './.lakehouse-actions/actions/ingest',
+        reason: /^Unexpected input\(s\) 'source-folder' for \.\/\.lakehouse-actions\/actions\/ingest/,
       },
     ],
     [
@@ -273,7 +275,7 @@ describe('pipeline.yml with broken wiring', () => {
         ),
       {
         job: 'ingest',
-        step: './actions/ingest',
+        step: './.lakehouse-actions/actions/ingest',
         reason:
           /^ingest failed: dataset transactions: source path \/\S+\/data\/sample: expected a folder, found nothing$/,
       },

@@ -40,10 +40,15 @@ export const checkout: Standin = {
 async function runCheckout(call: StepCall): Promise<StepDone> {
   const { run, place } = call.runtime;
   const repository = call.inputs.repository || run.repository;
-  if (repository.toLowerCase() !== run.repository.toLowerCase())
-    return failed(call, `actions/checkout: the rehearsal has only ${run.repository}, not ${repository}`);
   const ref = call.inputs.ref;
-  if (ref && ![run.commit.sha, run.branch, `refs/heads/${run.branch}`].includes(ref))
+  // A repository a called workflow names (`<owner>/<repo>/.github/workflows/x.yml@ref`): the folder the
+  // rehearsal maps it onto, at that folder's commit, whatever the ref.
+  const other = run.repositories?.[repository.toLowerCase()];
+  let source = { repoRoot: run.repoRoot, commit: run.commit };
+  if (other) source = other;
+  else if (repository.toLowerCase() !== run.repository.toLowerCase())
+    return failed(call, `actions/checkout: the rehearsal has only ${run.repository}, not ${repository}`);
+  else if (ref && ![run.commit.sha, run.branch, `refs/heads/${run.branch}`].includes(ref))
     return failed(
       call,
       `actions/checkout: the rehearsal has only the rehearsed commit ${run.commit.sha}, not ref ${ref}`,
@@ -52,8 +57,12 @@ async function runCheckout(call: StepCall): Promise<StepDone> {
   if (target !== place.workspace && !isUnder(target, place.workspace))
     return failed(call, `Repository path '${target}' is not under '${place.workspace}'`);
   const depth = Number(call.inputs['fetch-depth'] || '1');
-  cloneCommit(run.repoRoot, run.commit, target, { repository: run.repository, branch: run.branch, depth });
-  call.io.log(`cloned ${run.commit.sha} (${run.commit.source}) into ${target}`);
+  cloneCommit(source.repoRoot, source.commit, target, { repository, branch: run.branch, depth });
+  call.io.log(
+    other
+      ? `${repository}${ref ? `@${ref}` : ''} is ${source.repoRoot} here: cloned its commit ${source.commit.sha} (${source.commit.source}) into ${target}`
+      : `cloned ${run.commit.sha} (${run.commit.source}) into ${target}`,
+  );
   const persist = booleanInput(call, 'persist-credentials', true);
   const header = `http.https://github.com/.extraheader`;
   if (persist) {
@@ -64,7 +73,7 @@ async function runCheckout(call: StepCall): Promise<StepDone> {
   }
   run.standins.prepareWorkspace(target);
   setOutput(call, 'ref', `refs/heads/${run.branch}`);
-  setOutput(call, 'commit', run.commit.sha);
+  setOutput(call, 'commit', source.commit.sha);
   if (!persist) return { ok: true };
   return succeededWithCleanup(call, () => git(['config', '--local', '--unset-all', header], target));
 }
