@@ -66,13 +66,8 @@ class HttpError extends Error {
 }
 
 export async function startGitHubServer(options: GitHubServerOptions = {}): Promise<GitHubServer> {
-  const tokens = new Set(options.tokens ?? ['ghs_testToken0123456789']);
-  const readOnly = new Set(options.readOnlyTokens ?? []);
-  const repositories = new Set(options.repositories ?? ['octo-org/lakehouse']);
-  const deployments = new Map<number, FakeDeployment & { repository: string }>();
+  const state = new GitHubState(options);
   const requests: GitHubRequestRecord[] = [];
-  let seq = 1000;
-  let url = '';
 
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -86,14 +81,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     readBody(req)
       .then((body) => body.toString('utf8'))
       .then((text) => {
-        if (text) {
-          try {
-            record.body = JSON.parse(text);
-          } catch {
-            throw new HttpError(400, 'Problems parsing JSON');
-          }
-        }
-        reply(res, record, route(record));
+        if (text) record.body = parseJson(text);
+        reply(res, record, state.route(record));
       })
       .catch((e: unknown) => {
         const error = e instanceof HttpError ? e : new HttpError(500, String(e));
@@ -109,31 +98,73 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       });
   });
 
-  function route(record: GitHubRequestRecord): { status: number; body: unknown } {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: state.url,
+    deployments: state.deployments,
+    requests,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'Problems parsing JSON');
+  }
+}
+
+/** The repositories, the tokens that may reach them, and the deployments and statuses created. */
+class GitHubState {
+  readonly deployments = new Map<number, FakeDeployment & { repository: string }>();
+  /** The server's origin, in the resources' URLs (known once it listens). */
+  url = '';
+  private seq = 1000;
+  private readonly tokens: Set<string>;
+  private readonly readOnly: Set<string>;
+  private readonly repositories: Set<string>;
+
+  constructor(options: GitHubServerOptions) {
+    this.tokens = new Set(options.tokens ?? ['ghs_testToken0123456789']);
+    this.readOnly = new Set(options.readOnlyTokens ?? []);
+    this.repositories = new Set(options.repositories ?? ['octo-org/lakehouse']);
+  }
+
+  route(record: GitHubRequestRecord): { status: number; body: unknown } {
     const token = /^(?:token|bearer) (.+)$/i.exec(record.authorization ?? '')?.[1];
-    if (!token || !(tokens.has(token) || readOnly.has(token))) throw new HttpError(401, 'Bad credentials');
+    if (!token || !(this.tokens.has(token) || this.readOnly.has(token)))
+      throw new HttpError(401, 'Bad credentials');
     const m = /^\/repos\/([^/]+)\/([^/]+)\/deployments(?:\/(\d+))?(\/statuses)?$/.exec(record.path);
     if (!m) throw new HttpError(404, 'Not Found');
     const repository = `${m[1]}/${m[2]}`;
-    if (!repositories.has(repository)) throw new HttpError(404, 'Not Found');
+    if (!this.repositories.has(repository)) throw new HttpError(404, 'Not Found');
     const writes = record.method === 'POST';
-    if (writes && readOnly.has(token)) throw new HttpError(403, 'Resource not accessible by integration');
+    if (writes && this.readOnly.has(token))
+      throw new HttpError(403, 'Resource not accessible by integration');
     if (!m[3] && record.method === 'POST')
-      return { status: 201, body: createDeployment(repository, record.body) };
-    const deployment = m[3] ? deployments.get(Number(m[3])) : undefined;
+      return { status: 201, body: this.createDeployment(repository, record.body) };
+    const deployment = m[3] ? this.deployments.get(Number(m[3])) : undefined;
     if (!deployment || deployment.repository !== repository) throw new HttpError(404, 'Not Found');
-    if (!m[4] && record.method === 'GET') return { status: 200, body: deploymentResource(deployment) };
+    if (!m[4] && record.method === 'GET') return { status: 200, body: this.deploymentResource(deployment) };
     if (m[4] && record.method === 'POST')
-      return { status: 201, body: statusResource(deployment, createStatus(deployment, record.body)) };
+      return {
+        status: 201,
+        body: this.statusResource(deployment, this.createStatus(deployment, record.body)),
+      };
     if (m[4] && record.method === 'GET')
       return {
         status: 200,
-        body: [...deployment.statuses].reverse().map((s) => statusResource(deployment, s)),
+        body: [...deployment.statuses].reverse().map((s) => this.statusResource(deployment, s)),
       };
     throw new HttpError(404, 'Not Found');
   }
 
-  function createDeployment(repository: string, body: unknown): unknown {
+  private createDeployment(repository: string, body: unknown): unknown {
     const b = (body ?? {}) as Record<string, unknown>;
     if (typeof b.ref !== 'string' || b.ref === '')
       throw new HttpError(422, 'Invalid request.\n\n"ref" wasn\'t supplied.');
@@ -145,7 +176,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     if (!/^[0-9a-f]{7,40}$/.test(b.ref) && !/^[\w./-]+$/.test(b.ref))
       throw new HttpError(422, `No ref found for: ${b.ref}`);
     const deployment: FakeDeployment & { repository: string } = {
-      id: ++seq,
+      id: ++this.seq,
       repository,
       ref: b.ref,
       sha: /^[0-9a-f]{40}$/.test(b.ref) ? b.ref : '0'.repeat(40),
@@ -155,11 +186,11 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       required_contexts: b.required_contexts,
       statuses: [],
     };
-    deployments.set(deployment.id, deployment);
-    return deploymentResource(deployment);
+    this.deployments.set(deployment.id, deployment);
+    return this.deploymentResource(deployment);
   }
 
-  function createStatus(deployment: FakeDeployment, body: unknown): FakeDeploymentStatus {
+  private createStatus(deployment: FakeDeployment, body: unknown): FakeDeploymentStatus {
     const b = (body ?? {}) as Record<string, unknown>;
     if (typeof b.state !== 'string' || !STATES.includes(b.state))
       throw new HttpError(422, 'Validation Failed', [
@@ -180,7 +211,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
           { resource: 'DeploymentStatus', code: 'invalid', field },
         ]);
     const status: FakeDeploymentStatus = {
-      id: ++seq,
+      id: ++this.seq,
       state: b.state,
       description: typeof b.description === 'string' ? b.description : '',
       environment_url: typeof b.environment_url === 'string' ? b.environment_url : '',
@@ -192,8 +223,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     return status;
   }
 
-  function deploymentResource(d: FakeDeployment & { repository: string }) {
-    const self = `${url}/repos/${d.repository}/deployments/${d.id}`;
+  private deploymentResource(d: FakeDeployment & { repository: string }) {
+    const self = `${this.url}/repos/${d.repository}/deployments/${d.id}`;
     return {
       url: self,
       id: d.id,
@@ -209,14 +240,14 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       created_at: new Date().toISOString(),
       updated_at: new Date().toISOString(),
       statuses_url: `${self}/statuses`,
-      repository_url: `${url}/repos/${d.repository}`,
+      repository_url: `${this.url}/repos/${d.repository}`,
       transient_environment: false,
       production_environment: d.environment === 'production',
     };
   }
 
-  function statusResource(d: FakeDeployment & { repository: string }, s: FakeDeploymentStatus) {
-    const deploymentUrl = `${url}/repos/${d.repository}/deployments/${d.id}`;
+  private statusResource(d: FakeDeployment & { repository: string }, s: FakeDeploymentStatus) {
+    const deploymentUrl = `${this.url}/repos/${d.repository}/deployments/${d.id}`;
     return {
       url: `${deploymentUrl}/statuses/${s.id}`,
       id: s.id,
@@ -230,21 +261,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       created_at: s.created_at,
       updated_at: s.created_at,
       deployment_url: deploymentUrl,
-      repository_url: `${url}/repos/${d.repository}`,
+      repository_url: `${this.url}/repos/${d.repository}`,
     };
   }
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    deployments,
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 function reply(
