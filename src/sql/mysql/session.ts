@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { Connection as CallbackConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import type { SqlTargetConfig } from '../../config/schema.ts';
-import { csvChunks } from '../csv-line.ts';
+import { appendPlainValues, csvChunks } from '../csv-line.ts';
 import { MysqlDialect } from './dialect.ts';
 import {
   describeServer,
@@ -128,15 +128,24 @@ export class MysqlSession extends NetworkSession<mysql.Connection, MysqlTable> {
       const set = columns.map((c, i) => `${c} = ${values[i]}`).join(', ');
       await connection.execute(`SET ${OBJECT_VARIABLE} = ?`, [objectName]);
       const sent = withoutValue(rows, objectAt);
-      return this.loadData(connection, `${into} ${LOAD_DATA_FORMAT} (${fields}) SET ${set}`, sent);
+      const plain = appendPlainValues(t.columns);
+      return this.loadData(connection, `${into} ${LOAD_DATA_FORMAT} (${fields}) SET ${set}`, sent, plain);
     });
   }
 
-  /** LOAD DATA LOCAL INFILE of rows written as CSV, streamed; `into` is the table, format and columns. */
-  private async loadData(connection: mysql.Connection, into: string, rows: RowBatches): Promise<number> {
+  /**
+   * LOAD DATA LOCAL INFILE of rows written as CSV, streamed; `into` is the table, format and columns, `plain`
+   * the values that go unquoted.
+   */
+  private async loadData(
+    connection: mysql.Connection,
+    into: string,
+    rows: RowBatches,
+    plain?: boolean[],
+  ): Promise<number> {
     const counter = { rows: 0 };
     let failure: unknown;
-    const source = Readable.from(csvChunks(rows, counter, 'NULL'));
+    const source = Readable.from(csvChunks(rows, counter, { nullText: 'NULL', plain }));
     // mysql2 does not pass a stream error on: keep it, so the load fails with the parser's reason.
     source.on('error', (e) => (failure = e));
     const [result] = await connection.query<mysql.ResultSetHeader>({

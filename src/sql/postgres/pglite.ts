@@ -14,7 +14,7 @@ import type {
   TableExport,
   TableName,
 } from '../types.ts';
-import { csvChunks } from '../csv-line.ts';
+import { appendPlainValues, csvChunks, type CsvShape } from '../csv-line.ts';
 import { tableExport } from '../export-common.ts';
 import {
   findPostgresTable,
@@ -96,13 +96,14 @@ export class PgliteSession implements SqlSession {
    * PGlite has one session (a lock file keeps other processes out), so no other load or reader waits on the
    * DROP INDEX's lock, and a rollback brings the index back.
    */
-  async appendRows(t: LoadTables, rows: RowBatches): Promise<number> {
+  async appendRows(t: LoadTables, rows: RowBatches, objectName: string): Promise<number> {
     const [{ empty } = { empty: false }] = await this.query<{ empty: boolean }>(
       this.dialect.targetIsEmpty(t),
     );
     const index = this.dialect.objectIndexStatements(t);
     if (empty) await this.execute(index.drop);
-    const copied = await this.copyIn(this.dialect.appendTarget(t), rows);
+    const plain = appendPlainValues(t.columns, objectName);
+    const copied = await this.copyIn(this.dialect.appendTarget(t), rows, { plain });
     if (empty) await this.execute(index.create);
     return copied;
   }
@@ -112,7 +113,7 @@ export class PgliteSession implements SqlSession {
    * small chunks csvChunks yields (bytes outside the JavaScript heap) rather than of one long string, which
    * would be promoted to the old generation and make the garbage collector work for it.
    */
-  private async copyIn(target: string, rows: RowBatches): Promise<number> {
+  private async copyIn(target: string, rows: RowBatches, shape: CsvShape = {}): Promise<number> {
     let total = 0;
     let parts: Buffer[] = [];
     let bytes = 0;
@@ -123,7 +124,7 @@ export class PgliteSession implements SqlSession {
       const result = await this.db.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob });
       total += result.affectedRows ?? 0;
     };
-    for await (const chunk of csvChunks(rows, { rows: 0 })) {
+    for await (const chunk of csvChunks(rows, { rows: 0 }, shape)) {
       parts.push(chunk);
       bytes += chunk.length;
       if (bytes >= COPY_BATCH_BYTES) await copy();
