@@ -314,7 +314,8 @@ engine itself, so they lower the ceiling before Node parses anything. PostgreSQL
 row by row, inside the object's transaction: building it after the copy would need a DROP INDEX, which in
 PostgreSQL locks every reader of the table out for the whole load and in MariaDB commits the transaction (DDL),
 so they keep it. PGlite has one session (a lock file keeps other processes out), so an append into an empty
-target builds the index once, after the COPY; PGlite's own COPY (PostgreSQL compiled to WebAssembly, running in
+target builds the index once, after the COPY (into a table that holds rows already, it is kept row by row, as
+before, and this run does not measure that); PGlite's own COPY (PostgreSQL compiled to WebAssembly, running in
 Node's thread, one core) is then most of its time. On this 2-core machine, shared with other work, Node and the
 server compete for the same cores.`;
 }
