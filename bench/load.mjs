@@ -45,6 +45,7 @@ const engines = [
     placeholder: (i) => `$${i}`,
     reset: (s) => s.execute(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`),
     cli: cliPostgres,
+    shaped: shapedPostgres,
   },
   {
     name: 'MariaDB 10.11 (LOAD DATA)',
@@ -60,6 +61,7 @@ const engines = [
     placeholder: () => '?',
     reset: (s) => s.execute(`DROP DATABASE IF EXISTS ${SCHEMA}`),
     cli: cliMariadb,
+    shaped: shapedMariadb,
   },
   {
     name: 'MariaDB 10.11 (batched INSERT)',
@@ -91,6 +93,7 @@ if (!(await fs.pathExists(file))) {
   await fs.move(files[0], file, { overwrite: true });
 }
 const size = (await fs.stat(file)).size;
+const shapedFile = await lineageFile(file);
 // A fresh bucket: an object left by a run with another row count would be loaded instead.
 await fs.remove(path.join(work, 'bucket'));
 
@@ -109,6 +112,7 @@ for (const engine of engines) {
     await engine.reset?.(session);
     results.push(await measureStage(engine, session));
     if (engine.cli) results.push(await engine.cli(session));
+    if (engine.shaped) results.push(await engine.shaped(session));
     results.push(await measureRowByRow(engine, session));
   } finally {
     await session.close();
@@ -168,6 +172,52 @@ async function cliMariadb(session) {
   return report('MariaDB 10.11', 'mariadb LOAD DATA LOCAL INFILE (CLI)', Number(n), seconds);
 }
 
+/**
+ * The file as the load stage's target holds it: every row with the lineage (object name, line number), for the
+ * CLI into a table of the target's shape (lineage columns and the object-name index): what the engine itself
+ * needs to write what the load stage writes.
+ */
+async function lineageFile(source) {
+  const target = source.replace(/\.csv$/, '-lineage.csv');
+  if (await fs.pathExists(target)) return target;
+  const lines = (await fs.readFile(source, 'utf8')).split('\n');
+  const out = [];
+  for (let i = 1; i < lines.length; i++) {
+    if (!lines[i]) continue;
+    const [member, date, ...item] = lines[i].split(',');
+    out.push(
+      `${member},${date},"${item.join(',').replace(/"/g, '""')}",transactions/groceries.csv,${i + 1}\n`,
+    );
+  }
+  await fs.writeFile(target, out.join(''));
+  return target;
+}
+
+async function shapedPostgres(session) {
+  const table = `${SCHEMA}.cli_shaped`;
+  await session.execute(
+    `CREATE TABLE ${table} (member_number BIGINT NOT NULL, txn_date DATE NOT NULL, item TEXT NOT NULL, _source_object TEXT NOT NULL, _source_line BIGINT NOT NULL)`,
+  );
+  await session.execute(`CREATE INDEX cli_shaped_source_object ON ${table} (_source_object)`);
+  const started = performance.now();
+  await $`psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -c ${`\\copy ${table} FROM '${shapedFile}' WITH (FORMAT csv)`}`;
+  const seconds = (performance.now() - started) / 1000;
+  const [{ n }] = await session.query(`SELECT count(*) AS n FROM ${table}`);
+  return report('PostgreSQL 15', "psql \\copy, the target's shape (CLI)", Number(n), seconds);
+}
+
+async function shapedMariadb(session) {
+  const table = `${SCHEMA}.cli_shaped`;
+  await session.execute(
+    `CREATE TABLE ${table} (member_number BIGINT NOT NULL, txn_date DATE NOT NULL, item MEDIUMTEXT NOT NULL, _source_object VARCHAR(1024) NOT NULL, _source_line BIGINT NOT NULL, INDEX (_source_object(255))) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  );
+  const started = performance.now();
+  await $`mariadb -h 127.0.0.1 -u root --local-infile=1 -e ${`LOAD DATA LOCAL INFILE '${shapedFile}' INTO TABLE ${table} CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' LINES TERMINATED BY '\\n'`}`;
+  const seconds = (performance.now() - started) / 1000;
+  const [{ n }] = await session.query(`SELECT count(*) AS n FROM ${table}`);
+  return report('MariaDB 10.11', "mariadb LOAD DATA, the target's shape (CLI)", Number(n), seconds);
+}
+
 async function measureRowByRow(engine, session) {
   const table = session.dialect.table('row_by_row');
   if (engine.name.startsWith('MariaDB')) await session.execute(`CREATE DATABASE IF NOT EXISTS ${SCHEMA}`);
@@ -207,18 +257,67 @@ function report(engine, how, rows, seconds) {
   return { engine, path: how, rows, seconds, perSecond };
 }
 
-/** Each engine's load stage as a share of its CLI's rows per second. */
+/** Each engine's load stage as a share of its CLI's rows per second: into a plain table, and into the target's shape. */
 function ratios(rows) {
+  const share = (stage, cli) =>
+    `${stage.perSecond.toLocaleString('en-US')} against ${cli.perSecond.toLocaleString('en-US')} rows/s = ${(stage.perSecond / cli.perSecond).toFixed(2)}×`;
   return rows
     .filter((r) => r.path.startsWith('load stage') && r.perSecond)
     .flatMap((stage) => {
-      const cli = rows.find((r) => r.path.includes('(CLI)') && stage.engine.startsWith(r.engine));
-      return cli
-        ? [
-            `- ${stage.engine}: ${stage.perSecond.toLocaleString('en-US')} against ${cli.perSecond.toLocaleString('en-US')} rows/s = ${(stage.perSecond / cli.perSecond).toFixed(2)}×`,
-          ]
-        : [];
+      const clis = rows.filter((r) => r.path.includes('(CLI)') && stage.engine.startsWith(r.engine));
+      const plain = clis.find((r) => !r.path.includes('shape'));
+      const shaped = clis.find((r) => r.path.includes('shape'));
+      if (!plain) return [];
+      const met = stage.perSecond >= 0.8 * plain.perSecond ? 'met' : 'not met';
+      return [
+        `- ${stage.engine}: ${share(stage, plain)} (target 0.8×: ${met})${shaped ? `; against the CLI into the target's shape: ${share(stage, shaped)}` : ''}`,
+      ];
     });
+}
+
+/** The targets of issue 15, met or not, in one paragraph. */
+function headline(rows) {
+  const stage = (engine) => rows.find((r) => r.engine === engine && r.path.startsWith('load stage'));
+  const cli = (engine, shaped) =>
+    rows.find((r) => r.engine === engine && r.path.includes('(CLI)') && r.path.includes('shape') === shaped);
+  const ratio = (a, b) => (a?.perSecond && b?.perSecond ? (a.perSecond / b.perSecond).toFixed(2) : '?');
+  const server = (name, cliName) => {
+    const s = stage(name);
+    const r = ratio(s, cli(cliName, false));
+    const met = s?.perSecond && Number(r) >= 0.8 ? 'met' : 'not met';
+    return `${name}: ${r}× its CLI (${met}; ${ratio(s, cli(cliName, true))}× the CLI loading the target's shape)`;
+  };
+  const pglite = stage('PGlite');
+  return [
+    '**Targets (issue 15):** ',
+    `PGlite ${pglite?.perSecond?.toLocaleString('en-US') ?? '?'} rows/s (at least 200,000: ${pglite?.perSecond >= 200_000 ? 'met' : 'not met'}); `,
+    `${server('PostgreSQL 15', 'PostgreSQL 15')}; `,
+    `${server('MariaDB 10.11 (LOAD DATA)', 'MariaDB 10.11')}. `,
+    "Where not met, the engine's own work for the lineage columns and the object-name index is why: see below.",
+  ].join('');
+}
+
+/** PGlite's target: 200,000 rows/s. */
+function pgliteTarget(rows) {
+  const stage = rows.find((r) => r.engine === 'PGlite' && r.path.startsWith('load stage'));
+  if (!stage?.perSecond) return [];
+  return [
+    `- PGlite: ${stage.perSecond.toLocaleString('en-US')} rows/s (target 200,000: ${stage.perSecond >= 200_000 ? 'met' : 'not met'})`,
+  ];
+}
+
+/** Why a target can be out of reach: the engine's own work for what the load stage keeps. */
+function whyNotMet() {
+  return `Where a target is not met, compare the CLI into the target's shape: the lineage columns (the object name
+and the line number on every row) and the object-name index that replacing a generation needs are work for the
+engine itself, so they lower the ceiling before Node parses anything. PostgreSQL and MariaDB maintain the index
+row by row, inside the object's transaction: building it after the copy would need a DROP INDEX, which in
+PostgreSQL locks every reader of the table out for the whole load and in MariaDB commits the transaction (DDL),
+so they keep it. PGlite has one session (a lock file keeps other processes out), so an append into an empty
+target builds the index once, after the COPY (into a table that holds rows already, it is kept row by row, as
+before, and this run does not measure that); PGlite's own COPY (PostgreSQL compiled to WebAssembly, running in
+Node's thread, one core) is then most of its time. On this 2-core machine, shared with other work, Node and the
+server compete for the same cores.`;
 }
 
 async function writeResults(rows) {
@@ -232,15 +331,21 @@ async function writeResults(rows) {
         : `| ${r.engine} | ${r.path} | ${r.rows.toLocaleString('en-US')} | ${r.seconds.toFixed(2)} | ${r.perSecond.toLocaleString('en-US')} |`,
     ),
     '',
-    "The load stage against the engine's own bulk client, same file, same run (target: at least 0.8×):",
+    "The load stage against the engine's own bulk client, same file, same run (target: at least 0.8×), and PGlite",
+    'against its 200,000 rows/s:',
     '',
     ...ratios(rows),
+    ...pgliteTarget(rows),
+    '',
+    whyNotMet(),
     '',
     'Where the load stage spends its time:',
     '',
     ...rows.filter((r) => r.split).map((r) => `- ${r.engine}: ${r.split}`),
   ].join('\n');
   const text = `# Load throughput
+
+${headline(rows)}
 
 \`node bench/load.mjs ${ROWS}\` on ${new Date().toISOString().slice(0, 10)}: one generated file of ${ROWS.toLocaleString('en-US')} rows
 (\`Member_number,Date,itemDescription\`, ${(size / 1024 / 1024).toFixed(1)} MB), Node ${process.version}, ${os.cpus().length} × ${cpu}.
@@ -261,6 +366,10 @@ ${table}
   statements), write the audit row, one transaction. The target, unlike the CLI's table, also carries the lineage
   columns (object name, line number) and the index on the object name that replacing a generation needs.
 - **CLI**: the engine's own bulk loader from its command-line client into a plain typed table, no checks: the ceiling.
+- **CLI, the target's shape**: the same client loading what the load stage writes, into a table of the target's
+  shape: the file with the lineage columns added, into a table with the object-name index. What the engine
+  itself needs for those extra columns and that index, with no parsing or checks in Node: the ceiling for a
+  load stage that keeps them.
 - **row-by-row**: one parameterized INSERT per row, one transaction, through the same driver: the floor.
 - **MySQL's bulk path**: the session takes LOAD DATA LOCAL INFILE (streamed from the parser) when the server
   allows it (\`local_infile=ON\`) and batched multi-row INSERTs of prepared statements otherwise (Cloud SQL for

@@ -6,7 +6,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import type { ColumnConfig } from '../config/schema.ts';
 import { displayText, firstInvalidUtf8 } from './display.ts';
-import { splitFields } from './fields.ts';
+import { splitFields, splitPlainFields } from './fields.ts';
 import { RecordSplitter, type RecordBatch } from './records.ts';
 import { parseValue } from './values.ts';
 
@@ -90,14 +90,18 @@ class RecordReader {
     const whole = buf.subarray(first, ends[count - 1]);
     // Plain ASCII without NUL (and without a BOM, which is not ASCII): decode once, slice by byte offsets.
     const text = isAscii(whole) && !whole.includes(0) ? whole.toString('latin1') : undefined;
+    // Without a quote anywhere in the chunk, fields are cut from its text directly.
+    const plain = text !== undefined && !text.includes('"');
     for (let r = 0; r < count; r++) {
       const line = lines[r]!;
       const apart = setApart.size ? setApart.get(r) : undefined;
       const outcome = apart
         ? apart.reason
-        : text
-          ? this.fromText(line, text.slice(starts[r]! - first, ends[r]! - first))
-          : this.fromBytes(line, buf.subarray(starts[r], ends[r]));
+        : plain
+          ? this.fromPlainText(line, text, starts[r]! - first, ends[r]! - first)
+          : text
+            ? this.fromText(line, text.slice(starts[r]! - first, ends[r]! - first))
+            : this.fromBytes(line, buf.subarray(starts[r], ends[r]));
       if (typeof outcome === 'string') {
         const raw = apart?.bytes ?? Buffer.from(buf.subarray(starts[r], ends[r]));
         events.push({
@@ -123,10 +127,27 @@ class RecordReader {
   }
 
   private fromText(line: number, text: string): CsvEvent | string | undefined {
-    const { columns, options } = this;
     if (text === '') return { kind: 'blank', line };
-    const fields = splitFields(text, options.delimiter);
+    const fields = splitFields(text, this.options.delimiter);
     if (typeof fields === 'string') return fields;
+    return this.fromFields(line, fields, text);
+  }
+
+  /** As fromText, for the record at text[start, end) of a chunk without quotes. */
+  private fromPlainText(
+    line: number,
+    text: string,
+    start: number,
+    end: number,
+  ): CsvEvent | string | undefined {
+    if (start === end) return { kind: 'blank', line };
+    const fields = splitPlainFields(text, start, end, this.options.delimiter);
+    return this.fromFields(line, fields, this.options.keepRaw ? text.slice(start, end) : '');
+  }
+
+  /** The header's positions, or a typed row; `text` is the record's (only kept with keepRaw). */
+  private fromFields(line: number, fields: string[], text: string): CsvEvent | string | undefined {
+    const { columns, options } = this;
     if (!this.positions) {
       this.positions = headerPositions(fields, columns);
       this.fieldCount = fields.length;

@@ -33,6 +33,7 @@ export function parseValue(field: string, column: ColumnConfig): Parsed {
 }
 
 function parseInteger(text: string): Parsed {
+  if (isPlainInteger(text)) return text;
   if (!/^[+-]?\d+$/.test(text)) return { error: `expected a whole number, found ${quote(text)}` };
   // Up to 15 digits fit a double exactly; only longer numbers need BigInt's range check.
   if (text.length <= 15) return String(Number(text));
@@ -111,6 +112,16 @@ function offsetMinutes(offset: string): number {
 }
 
 const DIGIT_0 = 48;
+
+/** The common case without a regular expression or a new string: 1 to 15 digits, no sign, no leading zero. */
+function isPlainInteger(text: string): boolean {
+  if (text.length > 15 || (text.charCodeAt(0) === DIGIT_0 && text.length > 1)) return false;
+  for (let i = 0; i < text.length; i++) {
+    const d = text.charCodeAt(i) - DIGIT_0;
+    if (d < 0 || d > 9) return false;
+  }
+  return true;
+}
 
 /** The common case without a regular expression: exactly YYYY-MM-DD, and a calendar date. */
 function isoDay(text: string): boolean {

@@ -31,7 +31,11 @@ export async function appendObject(
     bad: (bad: BadRecord) => void spool.add(stagedBadRecord(bad, width)),
   };
   try {
-    const rowsLoaded = await session.appendRows!(tables, objectRows(options, tables, shapes, read));
+    const rowsLoaded = await session.appendRows!(
+      tables,
+      objectRows(options, tables, shapes, read),
+      object.name,
+    );
     options.onRows?.(read.rows);
     const rowsQuarantined = await quarantine(session, tables, record, spool);
     await options.hooks?.afterStaging?.(object);

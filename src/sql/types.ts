@@ -27,10 +27,11 @@ export interface SqlSession {
   /**
    * Append mode, one pass: streams good rows — the dataset's columns as the parser normalised them, then the
    * object name and the line number (the lineage) — straight into the target through the bulk path, each value
-   * cast to its column as applyRows would cast it; returns the rows the engine reports written. Undefined where
-   * the engine stages every row instead (see plan.ts).
+   * cast to its column as applyRows would cast it; returns the rows the engine reports written. `objectName` is
+   * the name every row carries, for a bulk path that can send it once instead. Undefined where the engine stages
+   * every row instead (see plan.ts).
    */
-  appendRows?(t: LoadTables, rows: RowBatches): Promise<number>;
+  appendRows?(t: LoadTables, rows: RowBatches, objectName: string): Promise<number>;
   /**
    * The table's rows as CSV, with its column types from the engine's catalog as DuckDB types (an error names a
    * column whose type has no exact DuckDB equivalent). Read `csv` to its end before the next statement on this

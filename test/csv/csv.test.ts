@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readCsv, splitFields, type CsvEvent } from '../../src/csv/reader.ts';
+import { splitPlainFields } from '../../src/csv/fields.ts';
 import { parseValue } from '../../src/csv/values.ts';
 import type { ColumnConfig } from '../../src/config/schema.ts';
 
@@ -123,6 +124,13 @@ describe('splitFields', () => {
     expect(splitFields('"a"b,c', ',')).toBe('unexpected text after the closing quote at character 4');
     expect(splitFields('"",x,""', ',')).toEqual(['', 'x', '']);
   });
+
+  it('cuts a record without quotes out of its chunk as split would', () => {
+    const chunk = 'h1,h2\na,,b,\n;;x;;y;;\n';
+    expect(splitPlainFields(chunk, 6, 11, ',')).toEqual('a,,b,'.split(','));
+    expect(splitPlainFields(chunk, 12, 20, ';;')).toEqual(';;x;;y;;'.split(';;'));
+    expect(splitPlainFields(chunk, 0, 2, ',')).toEqual(['h1']);
+  });
 });
 
 describe('parseValue', () => {
@@ -134,6 +142,12 @@ describe('parseValue', () => {
   });
   it.each([
     ['integer', '  42 ', '42'],
+    ['integer', '0', '0'],
+    ['integer', '007', '7'],
+    ['integer', '+5', '5'],
+    ['integer', '-0', '0'],
+    ['integer', '4a', { error: 'expected a whole number, found "4a"' }],
+    ['integer', '1234567890123456', '1234567890123456'],
     ['integer', '9223372036854775808', { error: '9223372036854775808 does not fit in a 64-bit integer' }],
     ['double', '1e3', '1000'],
     ['double', 'NaN', { error: 'expected a number, found "NaN"' }],

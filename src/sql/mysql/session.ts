@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { Connection as CallbackConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import type { SqlTargetConfig } from '../../config/schema.ts';
-import { csvChunks } from '../csv-line.ts';
+import { appendPlainValues, csvChunks } from '../csv-line.ts';
 import { MysqlDialect } from './dialect.ts';
 import {
   describeServer,
@@ -36,6 +36,8 @@ const MAX_PLACEHOLDERS = 65_535;
 const INSERT_BATCH_BYTES = 4 * 1024 * 1024;
 /** How the bulk CSV (csv-line.ts) reads: every value quoted, NULL the unquoted word. */
 const LOAD_DATA_FORMAT = `CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\\n'`;
+/** The session variable an append's LOAD DATA takes the object name from. */
+const OBJECT_VARIABLE = '@lakehouse_object';
 /** Strict: a value that does not fit is an error, never a silent truncation. */
 const SQL_MODE =
   'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
@@ -106,27 +108,44 @@ export class MysqlSession extends NetworkSession<mysql.Connection, MysqlTable> {
       : this.loadData(connection, `${into} ${LOAD_DATA_FORMAT} (${columns})`, rows);
   }
 
-  /** Append mode: each row's fields cast into the target's columns by the statement itself (see appendColumns). */
-  async appendRows(t: LoadTables, rows: RowBatches): Promise<number> {
-    return this.withConnection('bulk load', (connection) => {
+  /**
+   * Append mode: each row's fields cast into the target's columns by the statement itself (see appendColumns).
+   * LOAD DATA takes the object name, the same in every row, once, as a user variable: the rows go without it,
+   * which spares the server parsing it a million times (about a fifth of the time of a load, measured).
+   */
+  async appendRows(t: LoadTables, rows: RowBatches, objectName: string): Promise<number> {
+    return this.withConnection('bulk load', async (connection) => {
       const into = this.dialect.table(t.target);
       if (this.bulkPath === 'insert') {
         const { columns, values } = this.dialect.appendColumns(t, () => '?');
         const head = `INSERT INTO ${into} (${columns.join(', ')}) VALUES `;
         return this.insertBatches(connection, head, `(${values.join(', ')})`, rows);
       }
+      const objectAt = t.columns.length;
       const { columns, values } = this.dialect.appendColumns(t, (i) => `@f${i}`);
-      const fields = values.map((_, i) => `@f${i}`).join(', ');
+      values[objectAt] = OBJECT_VARIABLE;
+      const fields = values.flatMap((_, i) => (i === objectAt ? [] : [`@f${i}`])).join(', ');
       const set = columns.map((c, i) => `${c} = ${values[i]}`).join(', ');
-      return this.loadData(connection, `${into} ${LOAD_DATA_FORMAT} (${fields}) SET ${set}`, rows);
+      await connection.execute(`SET ${OBJECT_VARIABLE} = ?`, [objectName]);
+      const sent = withoutValue(rows, objectAt);
+      const plain = appendPlainValues(t.columns);
+      return this.loadData(connection, `${into} ${LOAD_DATA_FORMAT} (${fields}) SET ${set}`, sent, plain);
     });
   }
 
-  /** LOAD DATA LOCAL INFILE of rows written as CSV, streamed; `into` is the table, format and columns. */
-  private async loadData(connection: mysql.Connection, into: string, rows: RowBatches): Promise<number> {
+  /**
+   * LOAD DATA LOCAL INFILE of rows written as CSV, streamed; `into` is the table, format and columns, `plain`
+   * the values that go unquoted.
+   */
+  private async loadData(
+    connection: mysql.Connection,
+    into: string,
+    rows: RowBatches,
+    plain?: boolean[],
+  ): Promise<number> {
     const counter = { rows: 0 };
     let failure: unknown;
-    const source = Readable.from(csvChunks(rows, counter, 'NULL'));
+    const source = Readable.from(csvChunks(rows, counter, { nullText: 'NULL', plain }));
     // mysql2 does not pass a stream error on: keep it, so the load fails with the parser's reason.
     source.on('error', (e) => (failure = e));
     const [result] = await connection.query<mysql.ResultSetHeader>({
@@ -187,6 +206,14 @@ export class MysqlSession extends NetworkSession<mysql.Connection, MysqlTable> {
       }
     await flush();
     return total;
+  }
+}
+
+/** The rows without their value at `index` (sent another way). */
+async function* withoutValue(rows: RowBatches, index: number): AsyncGenerator<(string | null)[][]> {
+  for await (const batch of rows) {
+    for (const row of batch) row.splice(index, 1);
+    yield batch;
   }
 }
 

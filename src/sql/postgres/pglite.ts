@@ -14,7 +14,7 @@ import type {
   TableExport,
   TableName,
 } from '../types.ts';
-import { csvChunks } from '../csv-line.ts';
+import { appendPlainValues, csvChunks, type CsvShape } from '../csv-line.ts';
 import { tableExport } from '../export-common.ts';
 import {
   findPostgresTable,
@@ -24,8 +24,8 @@ import {
   type PostgresTable,
 } from './export.ts';
 
-/** Characters per COPY: PGlite copies from an in-memory blob, so batches keep memory bounded. */
-const COPY_BATCH_CHARS = 16 * 1024 * 1024;
+/** Bytes per COPY: PGlite copies from an in-memory blob, so batches keep memory bounded. */
+const COPY_BATCH_BYTES = 16 * 1024 * 1024;
 /** Table pages (8 kB) per COPY … TO blob when exporting: PGlite holds each blob in memory. */
 const EXPORT_BLOCKS_PER_COPY = 2048;
 
@@ -91,19 +91,45 @@ export class PgliteSession implements SqlSession {
     return this.copyIn(`${q(table.name)} (${table.columns.map(q).join(', ')})`, rows);
   }
 
-  async appendRows(t: LoadTables, rows: RowBatches): Promise<number> {
-    return this.copyIn(this.dialect.appendTarget(t), rows);
+  /**
+   * Into an empty target, the object-name index is built after the COPY instead of row by row. Safe here only:
+   * PGlite has one session (a lock file keeps other processes out), so no other load or reader waits on the
+   * DROP INDEX's lock, and a rollback brings the index back.
+   */
+  async appendRows(t: LoadTables, rows: RowBatches, objectName: string): Promise<number> {
+    const [{ empty } = { empty: false }] = await this.query<{ empty: boolean }>(
+      this.dialect.targetIsEmpty(t),
+    );
+    const index = this.dialect.objectIndexStatements(t);
+    if (empty) await this.execute(index.drop);
+    const plain = appendPlainValues(t.columns, objectName);
+    const copied = await this.copyIn(this.dialect.appendTarget(t), rows, { plain });
+    if (empty) await this.execute(index.create);
+    return copied;
   }
 
-  /** COPY from blobs of COPY_BATCH_CHARS of CSV each; returns the rows PGlite counted. */
-  private async copyIn(target: string, rows: RowBatches): Promise<number> {
+  /**
+   * COPY from blobs of about COPY_BATCH_BYTES each; returns the rows PGlite counted. A blob is made of the
+   * small chunks csvChunks yields (bytes outside the JavaScript heap) rather than of one long string, which
+   * would be promoted to the old generation and make the garbage collector work for it.
+   */
+  private async copyIn(target: string, rows: RowBatches, shape: CsvShape = {}): Promise<number> {
     let total = 0;
-    for await (const chunk of csvChunks(rows, { rows: 0 }, '', COPY_BATCH_CHARS)) {
-      const result = await this.db.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT csv)`, [], {
-        blob: new Blob([chunk as Uint8Array<ArrayBuffer>]),
-      });
+    let parts: Buffer[] = [];
+    let bytes = 0;
+    const copy = async () => {
+      const blob = new Blob(parts as Uint8Array<ArrayBuffer>[]);
+      parts = [];
+      bytes = 0;
+      const result = await this.db.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob });
       total += result.affectedRows ?? 0;
+    };
+    for await (const chunk of csvChunks(rows, { rows: 0 }, shape)) {
+      parts.push(chunk);
+      bytes += chunk.length;
+      if (bytes >= COPY_BATCH_BYTES) await copy();
     }
+    if (bytes) await copy();
     return total;
   }
 

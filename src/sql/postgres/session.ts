@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { SqlTargetConfig } from '../../config/schema.ts';
-import { csvChunks } from '../csv-line.ts';
+import { appendPlainValues, csvChunks, type CsvShape } from '../csv-line.ts';
 import {
   describeServer,
   NetworkSession,
@@ -68,8 +68,11 @@ export class PostgresSession extends NetworkSession<pg.Client, PostgresTable> {
     return copyIn(client, `${q(table.name)} (${table.columns.map(q).join(', ')})`, rows);
   }
 
-  async appendRows(t: LoadTables, rows: RowBatches): Promise<number> {
-    return this.withConnection('bulk load', (client) => copyIn(client, this.dialect.appendTarget(t), rows));
+  async appendRows(t: LoadTables, rows: RowBatches, objectName: string): Promise<number> {
+    const plain = appendPlainValues(t.columns, objectName);
+    return this.withConnection('bulk load', (client) =>
+      copyIn(client, this.dialect.appendTarget(t), rows, { plain }),
+    );
   }
 
   protected findTable(table: TableName): Promise<PostgresTable> {
@@ -85,9 +88,14 @@ export class PostgresSession extends NetworkSession<pg.Client, PostgresTable> {
 export const openPostgres = opener(PostgresSession);
 
 /** COPY … FROM STDIN of rows written as CSV; returns the rows the server counted. */
-async function copyIn(client: pg.Client, target: string, rows: RowBatches): Promise<number> {
+async function copyIn(
+  client: pg.Client,
+  target: string,
+  rows: RowBatches,
+  shape: CsvShape = {},
+): Promise<number> {
   const sink = client.query(copyFrom(`COPY ${target} FROM STDIN WITH (FORMAT csv)`));
-  await pipeline(Readable.from(csvChunks(rows, { rows: 0 })), sink);
+  await pipeline(Readable.from(csvChunks(rows, { rows: 0 }, shape)), sink);
   return sink.rowCount;
 }
 
