@@ -187,12 +187,18 @@ export abstract class SqlDialect implements LoadDialect {
     );
   }
 
+  /** Characters a text key column holds: as many as fit, together, in one index key (where the index limits keys). */
+  keyTextLength(t: LoadTables): number {
+    if (!this.keyLimits) throw new Error(`${this.label}: index keys have no length limit`);
+    return keyTextLength(t, this.keyLimits);
+  }
+
   /** Merge mode, where the index limits keys: text keys longer than the key column holds. */
   markInvalidRows(t: LoadTables): RowCheck[] {
     const limits = this.keyLimits;
     if (!limits || t.mode !== 'merge') return [];
     const q = (n: string) => this.quote(n);
-    const length = keyTextLength(t, limits);
+    const length = this.keyTextLength(t);
     return t.columns
       .filter((c) => t.keys.includes(c.name) && c.type === 'string')
       .map((c) => {

@@ -196,7 +196,7 @@ describe('SqlServerDialect', () => {
     expect(claim.params).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
     const standing = dialect.standingLoads(merge, 'gs://bucket/raw');
     expect(flat(standing)).toBe(
-      "SELECT a.object_name, a.generation FROM [sales].[lakehouse_load_audit] a WHERE a.bucket = @p1 AND a.dataset = @p2 AND a.target_table = @p3 AND a.rows_in IS NOT NULL AND a.md5 <> N'' AND a.id = (SELECT max(b.id) FROM [sales].[lakehouse_load_audit] b WHERE b.bucket = a.bucket AND b.object_name = a.object_name AND b.rows_in IS NOT NULL) ORDER BY a.object_name",
+      "SELECT a.object_name, a.generation, a.md5 FROM [sales].[lakehouse_load_audit] a WHERE a.bucket = @p1 AND a.dataset = @p2 AND a.target_table = @p3 AND a.rows_in IS NOT NULL AND a.md5 <> N'' AND a.id = (SELECT max(b.id) FROM [sales].[lakehouse_load_audit] b WHERE b.bucket = a.bucket AND b.object_name = a.object_name AND b.rows_in IS NOT NULL) ORDER BY a.object_name",
     );
     expect(standing.params).toEqual(['gs://bucket/raw', 'prices', 'prices']);
     const moved = dialect.moveAuditRow(merge, '7', {

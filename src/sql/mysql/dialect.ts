@@ -5,14 +5,7 @@
 // MERGE (INSERT … ON DUPLICATE KEY UPDATE); and the audit row's identity is a SHA-256 of bucket, object and
 // generation, because a UNIQUE index over those long texts is not possible.
 import type { ColumnConfig } from '../../config/schema.ts';
-import {
-  anyCause,
-  decimalType,
-  keyTextLength,
-  SqlDialect,
-  type KeyLimits,
-  type Parameters,
-} from '../dialect-common.ts';
+import { anyCause, decimalType, SqlDialect, type KeyLimits, type Parameters } from '../dialect-common.ts';
 import { checkIdentifier } from '../identifiers.ts';
 import { LINEAGE, STAGING_META, type LoadTables, type Statement } from '../types.ts';
 
@@ -64,11 +57,6 @@ export class MysqlDialect extends SqlDialect {
   /** Qualified like the other tables: a temporary table lives in a database too, and there may be no current one. */
   staging(t: LoadTables): string {
     return this.table(t.staging.name);
-  }
-
-  /** Characters a text key column holds: as many as fit, together, in one index key. */
-  keyTextLength(t: LoadTables): number {
-    return keyTextLength(t, KEY_LIMITS);
   }
 
   columnType(column: ColumnConfig, t: LoadTables): string {

@@ -4,14 +4,7 @@
 // 900 bytes, so text keys are NVARCHAR(n) and longer ones are quarantined; MERGE … WITH (HOLDLOCK), because
 // MERGE alone does not lock the key range it checks; parameters are named @p1, @p2, …
 import type { ColumnConfig } from '../../config/schema.ts';
-import {
-  anyCause,
-  decimalType,
-  keyTextLength,
-  SqlDialect,
-  type KeyLimits,
-  type Parameters,
-} from '../dialect-common.ts';
+import { anyCause, decimalType, SqlDialect, type KeyLimits, type Parameters } from '../dialect-common.ts';
 import { checkIdentifier } from '../identifiers.ts';
 import { LINEAGE, STAGING_META, type LoadTables, type Statement } from '../types.ts';
 
@@ -75,10 +68,6 @@ export class SqlServerDialect extends SqlDialect {
 
   staging(t: LoadTables): string {
     return `#${checkIdentifier(t.staging.name, 'staging table')}`;
-  }
-
-  keyTextLength(t: LoadTables): number {
-    return keyTextLength(t, KEY_LIMITS);
   }
 
   columnType(column: ColumnConfig, t: LoadTables): string {
