@@ -72,7 +72,9 @@ export async function runLoad(
   openStore: StoreOpener,
 ): Promise<StageOutcome<LoadManifest>> {
   const { target } = plan;
-  if (ctx.dryRun && target.engine === 'pglite' && !fs.existsSync(path.resolve(plan.root, target.path))) {
+  // A PGlite store that is not there yet: opening it creates it (PGlite's initdb, seconds of work).
+  const newStore = target.engine === 'pglite' && !fs.existsSync(path.resolve(plan.root, target.path));
+  if (ctx.dryRun && newStore) {
     // Opening it would create it, and a dry run changes nothing.
     ctx.log.info(
       `load (dry run): the PGlite store ${target.path} does not exist yet; every object in the bucket would be loaded`,
@@ -80,15 +82,14 @@ export async function runLoad(
     return { report: { stage: 'load', dryRun: true, title: loadTitle(true), blocks: [] }, verdict: ok };
   }
   const bucket = await openBucket(plan.bucket, plan.root, { log: ctx.log });
-  // A first run creates the embedded store (PGlite's initdb): seconds that would otherwise pass without a word.
-  const creating = target.engine === 'pglite' && !fs.existsSync(path.resolve(plan.root, target.path));
-  if (creating) ctx.log.info(`load: creating the PGlite store ${target.path} (the first run only)`);
+  // Said, so that a first run's seconds of creating the store do not pass without a word.
+  if (newStore) ctx.log.info(`load: creating the PGlite store ${target.path} (the first run only)`);
   const opening = performance.now();
   const session = await openStore(target, plan.root, {
     batchRows: plan.batchRows,
     retry: { onRetry: (message) => ctx.log.warn(message) },
   });
-  if (creating)
+  if (newStore)
     ctx.log.info(`load: PGlite store created in ${formatDuration((performance.now() - opening) / 1000)}`);
   let manifest: LoadManifest;
   try {

@@ -44,15 +44,14 @@ async function runCheckout(call: StepCall): Promise<StepDone> {
   // A repository a called workflow names (`<owner>/<repo>/.github/workflows/x.yml@ref`): the folder the
   // rehearsal maps it onto, at that folder's commit, whatever the ref.
   const other = run.repositories?.[repository.toLowerCase()];
-  let source = { repoRoot: run.repoRoot, commit: run.commit };
-  if (other) source = other;
-  else if (repository.toLowerCase() !== run.repository.toLowerCase())
+  if (!other && repository.toLowerCase() !== run.repository.toLowerCase())
     return failed(call, `actions/checkout: the rehearsal has only ${run.repository}, not ${repository}`);
-  else if (ref && ![run.commit.sha, run.branch, `refs/heads/${run.branch}`].includes(ref))
+  if (!other && ref && ![run.commit.sha, run.branch, `refs/heads/${run.branch}`].includes(ref))
     return failed(
       call,
       `actions/checkout: the rehearsal has only the rehearsed commit ${run.commit.sha}, not ref ${ref}`,
     );
+  const source = other ?? { repoRoot: run.repoRoot, commit: run.commit };
   const target = path.resolve(place.workspace, call.inputs.path || '.');
   if (target !== place.workspace && !isUnder(target, place.workspace))
     return failed(call, `Repository path '${target}' is not under '${place.workspace}'`);

@@ -126,7 +126,7 @@ export class PostgresDialect extends SqlDialect {
     const name = objectIndex(t);
     return {
       drop: `DROP INDEX IF EXISTS ${this.quote(this.schema)}.${this.quote(name)}`,
-      create: `CREATE INDEX IF NOT EXISTS ${this.quote(name)} ON ${this.table(t.target)} (${this.quote(LINEAGE[0])})`,
+      create: this.createIndex(name, t.target, this.quote(LINEAGE[0])),
     };
   }
 
