@@ -31,6 +31,7 @@ export async function storeStatus(
   const bucket = await openBucket(resolved.profile.bucket, resolved.root, { log });
   const session = await openSqlStore(resolved.profile.sql, resolved.root, {
     batchRows: resolved.config.load.batchRows,
+    brief: true,
   });
   try {
     const result: DatasetStatus[] = [];

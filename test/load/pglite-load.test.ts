@@ -64,3 +64,20 @@ describe('PGlite: the object-name index of an empty target', () => {
     }
   });
 });
+
+describe('PGlite: a brief session (status)', () => {
+  it('starts PostgreSQL with small shared buffers, and a later session on the same folder with its own again', async () => {
+    const target = engine.target('brief');
+    const sharedBuffers = async (brief: boolean) => {
+      const session = await openSqlStore(target, process.cwd(), { brief });
+      try {
+        const [row] = await session.query<{ shared_buffers: string }>('SHOW shared_buffers');
+        return row?.shared_buffers;
+      } finally {
+        await session.close();
+      }
+    };
+    expect(await sharedBuffers(true)).toBe('16MB');
+    expect(await sharedBuffers(false)).toBe('128MB');
+  });
+});

@@ -2,8 +2,9 @@
 // time may open a folder (PGlite is single-user), so a lock file guards it and names the holder.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type * as PgliteModule from '@electric-sql/pglite';
 import { PostgresDialect } from './dialect.ts';
 import type {
   LoadTables,
@@ -29,12 +30,29 @@ const COPY_BATCH_BYTES = 16 * 1024 * 1024;
 /** Table pages (8 kB) per COPY … TO blob when exporting: PGlite holds each blob in memory. */
 const EXPORT_BLOCKS_PER_COPY = 2048;
 
-export async function openPglite(dataDir: string): Promise<PgliteSession> {
+// PGlite's CommonJS build, through require: the CLI runs under tsx (bin/lakehouse.js), which rewrites every ES
+// module holding a dynamic import() and builds a source map of it; for PGlite's 375 kB ES build that cost each
+// command on the embedded store about 0.35 s of CPU. require does not go through tsx's hooks.
+const { PGlite } = createRequire(import.meta.url)('@electric-sql/pglite') as typeof PgliteModule;
+type PGlite = PgliteModule.PGlite;
+
+export interface PgliteOptions {
+  /** A few small queries, as `status` runs: PostgreSQL starts with small shared buffers (BRIEF_START). */
+  brief?: boolean;
+}
+
+/**
+ * PostgreSQL's start for a brief session: 16 MB of shared buffers instead of the data folder's 128 MB, which PGlite
+ * zeroes at every start (about 0.5 s of CPU, most of its open; bench/status.mjs) and a few small queries never fill.
+ */
+const BRIEF_START = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+export async function openPglite(dataDir: string, options: PgliteOptions = {}): Promise<PgliteSession> {
   const folder = path.resolve(dataDir);
   await fsp.mkdir(path.dirname(folder), { recursive: true });
   const release = await lockFolder(folder);
   try {
-    const db = await PGlite.create(folder);
+    const db = await PGlite.create(folder, options.brief ? { startParams: BRIEF_START } : {});
     return new PgliteSession(db, folder, release);
   } catch (e) {
     release();
