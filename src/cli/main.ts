@@ -4,6 +4,7 @@
 // its stage, and prints the outcome (./report.ts). Any error ends the process with a readable message and exit 1.
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { Command, Option } from 'commander';
 import { configPath, loadConfig, type LoadOptions, type ResolvedConfig } from '../config/load.ts';
 import type { DatasetConfig } from '../config/schema.ts';
@@ -253,9 +254,21 @@ command('status', 'what is in the bucket, what is loaded, and what is waiting', 
   'dataset',
 ]).action(async (_o, cmd: Command) => {
   const c = context(cmd);
+  deferWebAssemblyOptimisation();
   const { storeStatus } = await stages.status();
   finish(await storeStatus(c.resolved, c.datasets, log), log);
 });
+
+/**
+ * For a command that runs a few small queries on PGlite (`status`): V8 optimises a WebAssembly function in the
+ * background once about 1.8 MB of its code has run, which PostgreSQL's start and first queries reach in many
+ * functions; on 2 cores those compiles cost status about 1 s of CPU for queries that last milliseconds
+ * (measured with bench/status.mjs). With this budget only a long-running function is optimised. V8's flags hold for
+ * the whole process, so only a CLI command sets them, not the library.
+ */
+function deferWebAssemblyOptimisation(): void {
+  v8.setFlagsFromString('--wasm-tiering-budget=1000000000');
+}
 
 command('run', 'run every stage in order: (sample) → ingest → load → transform').action(
   async (_o, cmd: Command) => {
