@@ -254,20 +254,21 @@ command('status', 'what is in the bucket, what is loaded, and what is waiting', 
   'dataset',
 ]).action(async (_o, cmd: Command) => {
   const c = context(cmd);
-  deferWebAssemblyOptimisation();
+  compileWebAssemblyBaselineOnly();
   const { storeStatus } = await stages.status();
   finish(await storeStatus(c.resolved, c.datasets, log), log);
 });
 
 /**
- * For a command that runs a few small queries on PGlite (`status`): V8 optimises a WebAssembly function in the
- * background once about 1.8 MB of its code has run, which PostgreSQL's start and first queries reach in many
- * functions; on 2 cores those compiles cost status about 1 s of CPU for queries that last milliseconds
- * (measured with bench/status.mjs). With this budget only a long-running function is optimised. V8's flags hold for
- * the whole process, so only a CLI command sets them, not the library.
+ * For a command that runs a few small queries on PGlite (`status`): V8 compiles PGlite's WebAssembly with its
+ * baseline compiler only. Otherwise it optimises functions in the background once they have run a while, which
+ * PostgreSQL's start passes in many; on 2 cores under load those compiles cost status about 1 s of CPU for queries
+ * that last milliseconds, and Node waits at exit for the ones still running (0.2–0.4 s; measured with
+ * bench/status.mjs). A higher tiering budget left that wait. V8's flags hold for the whole process, so only a CLI
+ * command sets them, not the library.
  */
-function deferWebAssemblyOptimisation(): void {
-  v8.setFlagsFromString('--wasm-tiering-budget=1000000000');
+function compileWebAssemblyBaselineOnly(): void {
+  v8.setFlagsFromString('--liftoff-only');
 }
 
 command('run', 'run every stage in order: (sample) → ingest → load → transform').action(
