@@ -82,11 +82,11 @@ basket_frequent_pairs AS (
   JOIN frequent_pairs f ON f.code_1 = p.code_1 AND f.code_2 = p.code_2
 ),
 basket_triples AS (
-  -- Each basket's triples whose three pairs are frequent, by two joins (max_len 1 or 2 asks for none).
+  -- Each basket's triples made of two of its frequent pairs that share their first item (max_len 1 or 2 asks for
+  -- none). Whether the third pair is frequent too is left to the count: a triple is frequent only if its pairs are.
   SELECT a.basket_id, a.code_1, a.code_2, b.code_2 AS code_3
   FROM basket_frequent_pairs a
   JOIN basket_frequent_pairs b ON b.basket_id = a.basket_id AND b.code_1 = a.code_1 AND b.code_2 > a.code_2
-  JOIN basket_frequent_pairs c ON c.basket_id = a.basket_id AND c.code_1 = a.code_2 AND c.code_2 = b.code_2
   WHERE CAST(:max_len AS INT) <= 0 OR CAST(:max_len AS INT) >= 3
 ),
 frequent_triples AS (
@@ -96,25 +96,44 @@ frequent_triples AS (
   GROUP BY t.code_1, t.code_2, t.code_3, b.baskets
   HAVING CAST(count(*) AS DOUBLE) / b.baskets >= CAST(:min_support AS DOUBLE)
 ),
-larger_baskets AS (
-  -- Single items, pairs and triples are counted above: only a basket of four or more frequent items can hold a
-  -- longer set, and the fold below runs on these alone (max_len 3 or less asks for none). Narrowing them further
-  -- to baskets holding four frequent triples folds fewer baskets but made DuckDB's plan slower on baskets with
-  -- strong associations, where the fold's cost lies.
-  SELECT basket_id FROM basket_items
+basket_frequent_triples AS (
+  -- Only these can make up a longer frequent set: every three items of a frequent set are a frequent triple
+  -- (max_len 3 or less asks for none).
+  SELECT t.basket_id, t.code_1, t.code_2, t.code_3
+  FROM basket_triples t
+  JOIN frequent_triples f ON f.code_1 = t.code_1 AND f.code_2 = t.code_2 AND f.code_3 = t.code_3
   WHERE CAST(:max_len AS INT) <= 0 OR CAST(:max_len AS INT) >= 4
+),
+triple_items AS (
+  -- Each item of a basket's frequent triples, with the number of those triples it is in.
+  SELECT basket_id, item_code, count(*) AS triples
+  FROM (SELECT basket_id, code_1 AS item_code FROM basket_frequent_triples
+        UNION ALL SELECT basket_id, code_2 FROM basket_frequent_triples
+        UNION ALL SELECT basket_id, code_3 FROM basket_frequent_triples) t
+  GROUP BY basket_id, item_code
+),
+larger_baskets AS (
+  -- Single items, pairs and triples are counted above; a set of k >= 4 items has each item in k-1 choose 2 >= 3
+  -- of its triples, all frequent if the set is. So only a basket with four items each in three of its frequent
+  -- triples can hold a longer frequent set, and the fold below runs on these alone: nearly none where items
+  -- are bought independently.
+  SELECT basket_id FROM triple_items
+  WHERE triples >= 3
   GROUP BY basket_id
   HAVING count(*) >= 4
 ),
 larger_basket_pairs AS (
-  SELECT p.basket_id, p.code_1, p.code_2
-  FROM basket_frequent_pairs p
-  JOIN larger_baskets l ON l.basket_id = p.basket_id
+  -- The pairs of the baskets' frequent triples: every two items of a longer frequent set are in one of them.
+  SELECT DISTINCT t.basket_id, p.code_1, p.code_2
+  FROM (SELECT basket_id, code_1, code_2 FROM basket_frequent_triples
+        UNION ALL SELECT basket_id, code_1, code_3 FROM basket_frequent_triples
+        UNION ALL SELECT basket_id, code_2, code_3 FROM basket_frequent_triples) p
+  JOIN larger_baskets t ON t.basket_id = p.basket_id
 ),
 neighbours AS (
-  -- Each item of a larger basket as its code negated, with the items of the basket it makes a frequent pair with.
+  -- Each item of a larger basket's frequent triples as its code negated, with the items it makes such a pair with.
   SELECT i.basket_id, -i.item_code AS member, i.item_code
-  FROM basket_items i JOIN larger_baskets l ON l.basket_id = i.basket_id
+  FROM triple_items i JOIN larger_baskets l ON l.basket_id = i.basket_id
   UNION ALL
   SELECT basket_id, code_2, code_1 FROM larger_basket_pairs
   UNION ALL
