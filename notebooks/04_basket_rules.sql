@@ -36,11 +36,13 @@ SELECT assert_true(
 -- DBTITLE 1,Frequent itemsets of any length
 -- Neither engine can loop over Apriori's levels in one statement: Spark 4.0 has no recursive CTE, and where
 -- there is one (Spark 4.1, Databricks 17+) it may not aggregate over its recursive reference, which counting a
--- level needs. So items, pairs and triples, where nearly every basket stops, are counted by joins; then each
--- basket that can hold a longer frequent set lists, in one pass, every set of its items whose pairs are all
--- frequent (the cliques of the frequent-pair graph: every frequent itemset is one, since all its pairs are
--- frequent), with a fold over the basket's items (aggregate), and one count keeps the frequent ones. The work
--- grows with the baskets and with the candidate sets they hold, not with a fixed number of levels.
+-- level needs. So items and pairs are counted by joins, and triples by joining each basket's frequent pairs that
+-- share their first item: nearly every basket stops there. A set of four or more items can only be frequent if
+-- all its triples are, so only a basket with four items each in three of its frequent triples can hold one; each
+-- such basket lists, in one pass, every set of those items whose pairs all lie in its frequent triples (the
+-- cliques of that graph: every longer frequent itemset is one), with a fold over the basket's items (aggregate),
+-- and one count keeps the frequent ones. The work grows with the baskets and with the candidate sets they hold,
+-- not with a fixed number of levels.
 CREATE OR REPLACE TABLE gold.frequent_itemsets USING DELTA AS
 WITH basket_total AS (
   SELECT CAST(count(*) AS DOUBLE) AS baskets FROM silver.baskets
@@ -122,22 +124,29 @@ larger_baskets AS (
   GROUP BY basket_id
   HAVING count(*) >= 4
 ),
-larger_basket_pairs AS (
-  -- The pairs of the baskets' frequent triples: every two items of a longer frequent set are in one of them.
-  SELECT DISTINCT t.basket_id, p.code_1, p.code_2
+fold_items AS (
+  -- The items of a larger basket that can be in a longer frequent set (in three of its frequent triples).
+  SELECT i.basket_id, i.item_code
+  FROM triple_items i JOIN larger_baskets l ON l.basket_id = i.basket_id
+  WHERE i.triples >= 3
+),
+fold_pairs AS (
+  -- The pairs of those items in one of the basket's frequent triples: every two items of a longer frequent set
+  -- are in one of its triples.
+  SELECT DISTINCT p.basket_id, p.code_1, p.code_2
   FROM (SELECT basket_id, code_1, code_2 FROM basket_frequent_triples
         UNION ALL SELECT basket_id, code_1, code_3 FROM basket_frequent_triples
         UNION ALL SELECT basket_id, code_2, code_3 FROM basket_frequent_triples) p
-  JOIN larger_baskets t ON t.basket_id = p.basket_id
+  JOIN fold_items a ON a.basket_id = p.basket_id AND a.item_code = p.code_1
+  JOIN fold_items b ON b.basket_id = p.basket_id AND b.item_code = p.code_2
 ),
 neighbours AS (
-  -- Each item of a larger basket's frequent triples as its code negated, with the items it makes such a pair with.
-  SELECT i.basket_id, -i.item_code AS member, i.item_code
-  FROM triple_items i JOIN larger_baskets l ON l.basket_id = i.basket_id
+  -- Each fold item as its code negated, with the fold items it makes such a pair with.
+  SELECT basket_id, -item_code AS member, item_code FROM fold_items
   UNION ALL
-  SELECT basket_id, code_2, code_1 FROM larger_basket_pairs
+  SELECT basket_id, code_2, code_1 FROM fold_pairs
   UNION ALL
-  SELECT basket_id, code_1, code_2 FROM larger_basket_pairs
+  SELECT basket_id, code_1, code_2 FROM fold_pairs
 ),
 item_steps AS (
   -- One fold step per item: [[-item, neighbour, ...]]. The extra list level is there because DuckDB's fold
