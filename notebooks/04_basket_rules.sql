@@ -36,11 +36,13 @@ SELECT assert_true(
 -- DBTITLE 1,Frequent itemsets of any length
 -- Neither engine can loop over Apriori's levels in one statement: Spark 4.0 has no recursive CTE, and where
 -- there is one (Spark 4.1, Databricks 17+) it may not aggregate over its recursive reference, which counting a
--- level needs. So items, pairs and triples, where nearly every basket stops, are counted by joins; then each
--- basket that can hold a longer frequent set lists, in one pass, every set of its items whose pairs are all
--- frequent (the cliques of the frequent-pair graph: every frequent itemset is one, since all its pairs are
--- frequent), with a fold over the basket's items (aggregate), and one count keeps the frequent ones. The work
--- grows with the baskets and with the candidate sets they hold, not with a fixed number of levels.
+-- level needs. So items and pairs are counted by joins, and triples by joining each basket's frequent pairs that
+-- share their first item: nearly every basket stops there. A set of four or more items can only be frequent if
+-- all its triples are, so only a basket with four items each in three of its frequent triples can hold one; each
+-- such basket lists, in one pass, every set of those items whose pairs all lie in its frequent triples (the
+-- cliques of that graph: every longer frequent itemset is one), with a fold over the basket's items (aggregate),
+-- and one count keeps the frequent ones. The work grows with the baskets and with the candidate sets they hold,
+-- not with a fixed number of levels.
 CREATE OR REPLACE TABLE gold.frequent_itemsets USING DELTA AS
 WITH basket_total AS (
   SELECT CAST(count(*) AS DOUBLE) AS baskets FROM silver.baskets
@@ -82,11 +84,11 @@ basket_frequent_pairs AS (
   JOIN frequent_pairs f ON f.code_1 = p.code_1 AND f.code_2 = p.code_2
 ),
 basket_triples AS (
-  -- Each basket's triples whose three pairs are frequent, by two joins (max_len 1 or 2 asks for none).
+  -- Each basket's triples made of two of its frequent pairs that share their first item (max_len 1 or 2 asks for
+  -- none). Whether the third pair is frequent too is left to the count: a triple is frequent only if its pairs are.
   SELECT a.basket_id, a.code_1, a.code_2, b.code_2 AS code_3
   FROM basket_frequent_pairs a
   JOIN basket_frequent_pairs b ON b.basket_id = a.basket_id AND b.code_1 = a.code_1 AND b.code_2 > a.code_2
-  JOIN basket_frequent_pairs c ON c.basket_id = a.basket_id AND c.code_1 = a.code_2 AND c.code_2 = b.code_2
   WHERE CAST(:max_len AS INT) <= 0 OR CAST(:max_len AS INT) >= 3
 ),
 frequent_triples AS (
@@ -96,29 +98,55 @@ frequent_triples AS (
   GROUP BY t.code_1, t.code_2, t.code_3, b.baskets
   HAVING CAST(count(*) AS DOUBLE) / b.baskets >= CAST(:min_support AS DOUBLE)
 ),
-larger_baskets AS (
-  -- Single items, pairs and triples are counted above: only a basket of four or more frequent items can hold a
-  -- longer set, and the fold below runs on these alone (max_len 3 or less asks for none). Narrowing them further
-  -- to baskets holding four frequent triples folds fewer baskets but made DuckDB's plan slower on baskets with
-  -- strong associations, where the fold's cost lies.
-  SELECT basket_id FROM basket_items
+basket_frequent_triples AS (
+  -- Only these can make up a longer frequent set: every three items of a frequent set are a frequent triple
+  -- (max_len 3 or less asks for none).
+  SELECT t.basket_id, t.code_1, t.code_2, t.code_3
+  FROM basket_triples t
+  JOIN frequent_triples f ON f.code_1 = t.code_1 AND f.code_2 = t.code_2 AND f.code_3 = t.code_3
   WHERE CAST(:max_len AS INT) <= 0 OR CAST(:max_len AS INT) >= 4
+),
+triple_items AS (
+  -- Each item of a basket's frequent triples, with the number of those triples it is in.
+  SELECT basket_id, item_code, count(*) AS triples
+  FROM (SELECT basket_id, code_1 AS item_code FROM basket_frequent_triples
+        UNION ALL SELECT basket_id, code_2 FROM basket_frequent_triples
+        UNION ALL SELECT basket_id, code_3 FROM basket_frequent_triples) t
+  GROUP BY basket_id, item_code
+),
+larger_baskets AS (
+  -- Single items, pairs and triples are counted above; a set of k >= 4 items has each item in k-1 choose 2 >= 3
+  -- of its triples, all frequent if the set is. So only a basket with four items each in three of its frequent
+  -- triples can hold a longer frequent set, and the fold below runs on these alone: nearly none where items
+  -- are bought independently.
+  SELECT basket_id FROM triple_items
+  WHERE triples >= 3
   GROUP BY basket_id
   HAVING count(*) >= 4
 ),
-larger_basket_pairs AS (
-  SELECT p.basket_id, p.code_1, p.code_2
-  FROM basket_frequent_pairs p
-  JOIN larger_baskets l ON l.basket_id = p.basket_id
+fold_items AS (
+  -- The items of a larger basket that can be in a longer frequent set (in three of its frequent triples).
+  SELECT i.basket_id, i.item_code
+  FROM triple_items i JOIN larger_baskets l ON l.basket_id = i.basket_id
+  WHERE i.triples >= 3
+),
+fold_pairs AS (
+  -- The pairs of those items in one of the basket's frequent triples: every two items of a longer frequent set
+  -- are in one of its triples.
+  SELECT DISTINCT p.basket_id, p.code_1, p.code_2
+  FROM (SELECT basket_id, code_1, code_2 FROM basket_frequent_triples
+        UNION ALL SELECT basket_id, code_1, code_3 FROM basket_frequent_triples
+        UNION ALL SELECT basket_id, code_2, code_3 FROM basket_frequent_triples) p
+  JOIN fold_items a ON a.basket_id = p.basket_id AND a.item_code = p.code_1
+  JOIN fold_items b ON b.basket_id = p.basket_id AND b.item_code = p.code_2
 ),
 neighbours AS (
-  -- Each item of a larger basket as its code negated, with the items of the basket it makes a frequent pair with.
-  SELECT i.basket_id, -i.item_code AS member, i.item_code
-  FROM basket_items i JOIN larger_baskets l ON l.basket_id = i.basket_id
+  -- Each fold item as its code negated, with the fold items it makes such a pair with.
+  SELECT basket_id, -item_code AS member, item_code FROM fold_items
   UNION ALL
-  SELECT basket_id, code_2, code_1 FROM larger_basket_pairs
+  SELECT basket_id, code_2, code_1 FROM fold_pairs
   UNION ALL
-  SELECT basket_id, code_1, code_2 FROM larger_basket_pairs
+  SELECT basket_id, code_1, code_2 FROM fold_pairs
 ),
 item_steps AS (
   -- One fold step per item: [[-item, neighbour, ...]]. The extra list level is there because DuckDB's fold
