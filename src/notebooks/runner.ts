@@ -63,6 +63,8 @@ export type StatementResult =
   | { kind: 'extract'; view: string; dbtable: string; rows: number }
   | { kind: 'table'; written: TableWritten }
   | { kind: 'temp-view'; view: string }
+  | { kind: 'cached'; view: string }
+  | { kind: 'table-exists'; table: string }
   | { kind: 'create-schema'; schema: string }
   | { kind: 'query'; columns: string[]; rows: Record<string, JS>[]; truncated: boolean }
   | { kind: 'assertion' };
@@ -169,6 +171,12 @@ async function execute(
       return writeTable(statement, options, where);
     case 'temp-view':
       return createTempView(statement, options);
+    case 'cache-table':
+      // Spark's CACHE TABLE v AS query computes the rows once for the statements after it: a temporary table.
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE ${quoteIdentifier(statement.view)} AS ${await duckdbSql(statement.query, options)}`,
+      );
+      return { kind: 'cached', view: statement.view };
     case 'create-schema':
       await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(statement.schema)}`);
       return { kind: 'create-schema', schema: statement.schema };
@@ -202,6 +210,9 @@ async function writeTable(
   });
   switch (statement.kind) {
     case 'create-table': {
+      // CREATE TABLE IF NOT EXISTS of a table that exists commits nothing.
+      if (statement.ifNotExists && (await tables.ensureView(statement.table)))
+        return { kind: 'table-exists', table: tableNameText(statement.table) };
       const query = await duckdbSql(statement.query, options);
       return result(
         'create or replace',

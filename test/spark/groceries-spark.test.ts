@@ -46,7 +46,7 @@ describe.skipIf(!ok)('the notebooks on Spark, on the grocery dataset extracted f
   const seconds: number[] = [];
   const sparkRoot = () => path.join(dir, 'delta-spark');
 
-  const onSpark = async (notebooks: string[], params: Record<string, string | number>) => {
+  const onSpark = async (notebooks: string[], params: Record<string, string | number | boolean>) => {
     const started = performance.now();
     runs.push(
       await transformOnSpark({
