@@ -64,7 +64,7 @@ export type StatementResult =
   | { kind: 'table'; written: TableWritten }
   | { kind: 'temp-view'; view: string }
   | { kind: 'cached'; view: string }
-  | { kind: 'table-exists'; table: string }
+  | { kind: 'table-if-absent'; table: string; created: boolean }
   | { kind: 'create-schema'; schema: string }
   | { kind: 'query'; columns: string[]; rows: Record<string, JS>[]; truncated: boolean }
   | { kind: 'assertion' };
@@ -210,9 +210,7 @@ async function writeTable(
   });
   switch (statement.kind) {
     case 'create-table': {
-      // CREATE TABLE IF NOT EXISTS of a table that exists commits nothing.
-      if (statement.ifNotExists && (await tables.ensureView(statement.table)))
-        return { kind: 'table-exists', table: tableNameText(statement.table) };
+      if (statement.ifNotExists) return createIfAbsent(statement, options);
       const query = await duckdbSql(statement.query, options);
       return result(
         'create or replace',
@@ -230,6 +228,23 @@ async function writeTable(
       return result('merge', await tables.merge(statement.table, statement.targetAlias, tail));
     }
   }
+}
+
+/**
+ * CREATE TABLE IF NOT EXISTS: creates the table when it is absent and commits nothing when it is there. Not
+ * reported as a table write either way (nor on Spark, which cannot tell which happened): the notebooks create a
+ * table empty so that a MERGE, which is reported, fills it.
+ */
+async function createIfAbsent(
+  statement: Extract<Statement, { kind: 'create-table' }>,
+  options: RunNotebooksOptions,
+): Promise<StatementResult> {
+  const table = tableNameText(statement.table);
+  if (await options.tables.ensureView(statement.table))
+    return { kind: 'table-if-absent', table, created: false };
+  const query = await duckdbSql(statement.query, options);
+  await options.tables.createOrReplace(statement.table, query, { partitionBy: statement.partitionBy });
+  return { kind: 'table-if-absent', table, created: true };
 }
 
 async function createTempView(
