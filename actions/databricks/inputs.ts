@@ -43,6 +43,14 @@ export interface DatabricksInputs {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Input full-refresh: the notebooks' full_refresh parameter, over the parameters input (false leaves them be). */
+function withFullRefresh(
+  parameters: Record<string, ParameterValue> | undefined,
+  fullRefresh: boolean,
+): Record<string, ParameterValue> | undefined {
+  return fullRefresh ? { ...parameters, full_refresh: true } : parameters;
+}
+
 export function readInputs(input: (name: string) => string): DatabricksInputs {
   const text = inputReader(input);
   const host = text('host');
@@ -76,7 +84,10 @@ export function readInputs(input: (name: string) => string): DatabricksInputs {
     clusterId: text('cluster-id'),
     workspaceFolder,
     notebooks: listOf(text('notebooks')),
-    parameters: parseParameters(text('parameters')),
+    parameters: withFullRefresh(
+      parseParameters(text('parameters')),
+      booleanInput(text, 'full-refresh', false),
+    ),
     timeoutMinutes: positiveInput(text, 'timeout-minutes'),
     pollSeconds: positiveInput(text, 'poll-seconds'),
     dryRun: booleanInput(text, 'dry-run', false),

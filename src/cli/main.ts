@@ -64,6 +64,8 @@ function context(command: Command, loadOptions?: LoadOptions): CliContext {
 }
 
 const log = consoleLogger;
+const FULL_REFRESH_HELP =
+  'rebuild every silver and gold table from all the data loaded (the notebooks’ full_refresh parameter), not only from the objects loaded since the last run';
 
 // Each command imports its stage when it runs: the stages' clients and engines, imported up front, took a second
 // of every command's start, `--version` and `status` included (bench/status.mjs measures it).
@@ -175,11 +177,13 @@ command(
       .argParser(keyValue)
       .default({}),
   )
+  .option('--full-refresh', FULL_REFRESH_HELP)
   .action(
     async (
       o: {
         notebook: string[];
         param: Record<string, string>;
+        fullRefresh?: boolean;
         on: TransformEngineName;
         master?: string;
         timeoutMinutes?: number;
@@ -192,7 +196,8 @@ command(
       const needs: LoadOptions['resolve'] = transformEngines[o.on].resolve;
       const dryRun = globalOptions(cmd).dryRun;
       const c = context(cmd, needs && { resolve: dryRun ? [] : needs });
-      const transform = { notebooks: o.notebook, params: o.param };
+      const params = { ...o.param, ...(o.fullRefresh ? { full_refresh: true } : {}) };
+      const transform = { notebooks: o.notebook, params };
       const defaultNotebooks = o.on === 'databricks';
       const { preflight } = await stages.preflight();
       await preflight(
@@ -202,7 +207,7 @@ command(
       );
       const request = {
         notebooks: o.notebook,
-        params: o.param,
+        params,
         master: o.master,
         timeoutMinutes: o.timeoutMinutes,
         pollMs: o.pollSeconds === undefined ? undefined : o.pollSeconds * 1000,
@@ -271,11 +276,11 @@ function compileWebAssemblyBaselineOnly(): void {
   v8.setFlagsFromString('--liftoff-only');
 }
 
-command('run', 'run every stage in order: (sample) → ingest → load → transform').action(
-  async (_o, cmd: Command) => {
-    await runPipeline(context(cmd));
-  },
-);
+command('run', 'run every stage in order: (sample) → ingest → load → transform')
+  .option('--full-refresh', FULL_REFRESH_HELP)
+  .action(async (o: { fullRefresh?: boolean }, cmd: Command) => {
+    await runPipeline(context(cmd), o.fullRefresh === true);
+  });
 
 command('start', 'what `npm start` does: run the pipeline on the sample data, then serve the dashboard')
   .option('--port <n>', 'the dashboard’s port, 0 for any free one (default: app.port in the config)', port)
@@ -331,7 +336,7 @@ program.addCommand(createRehearseCommand());
  * A dry run tells the transform whether the stages before it would change what it reads, so that it says "would
  * skip" only where a real run would skip.
  */
-async function runPipeline({ resolved, datasets, run }: CliContext): Promise<void> {
+async function runPipeline({ resolved, datasets, run }: CliContext, fullRefresh = false): Promise<void> {
   log.info(`lakehouse run ${run.run.id}: profile ${resolved.profileName}${run.dryRun ? ' (dry run)' : ''}`);
   const [
     { preflight },
@@ -351,7 +356,11 @@ async function runPipeline({ resolved, datasets, run }: CliContext): Promise<voi
       `load (dry run): also the ${count(uploads, 'object')} that ingest would upload (not in the bucket yet)`,
     );
   const inputsWillChange = run.dryRun && (uploads > 0 || loads > 0 || loaded === undefined);
-  finish(await runTransform(resolved, 'local', { skipUnchanged: true, inputsWillChange }, run), log);
+  // A full refresh always runs: it is asked for when the tables are not to be trusted.
+  const transform = fullRefresh
+    ? { params: { full_refresh: true } }
+    : { skipUnchanged: true, inputsWillChange };
+  finish(await runTransform(resolved, 'local', transform, run), log);
 }
 
 try {

@@ -63,6 +63,8 @@ export type StatementResult =
   | { kind: 'extract'; view: string; dbtable: string; rows: number }
   | { kind: 'table'; written: TableWritten }
   | { kind: 'temp-view'; view: string }
+  | { kind: 'cached'; view: string }
+  | { kind: 'table-if-absent'; table: string; created: boolean }
   | { kind: 'create-schema'; schema: string }
   | { kind: 'query'; columns: string[]; rows: Record<string, JS>[]; truncated: boolean }
   | { kind: 'assertion' };
@@ -169,6 +171,12 @@ async function execute(
       return writeTable(statement, options, where);
     case 'temp-view':
       return createTempView(statement, options);
+    case 'cache-table':
+      // Spark's CACHE TABLE v AS query computes the rows once for the statements after it: a temporary table.
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE ${quoteIdentifier(statement.view)} AS ${await duckdbSql(statement.query, options)}`,
+      );
+      return { kind: 'cached', view: statement.view };
     case 'create-schema':
       await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(statement.schema)}`);
       return { kind: 'create-schema', schema: statement.schema };
@@ -202,6 +210,7 @@ async function writeTable(
   });
   switch (statement.kind) {
     case 'create-table': {
+      if (statement.ifNotExists) return createIfAbsent(statement, options);
       const query = await duckdbSql(statement.query, options);
       return result(
         'create or replace',
@@ -219,6 +228,23 @@ async function writeTable(
       return result('merge', await tables.merge(statement.table, statement.targetAlias, tail));
     }
   }
+}
+
+/**
+ * CREATE TABLE IF NOT EXISTS: creates the table when it is absent and commits nothing when it is there. Not
+ * reported as a table write either way (nor on Spark, which cannot tell which happened): the notebooks create a
+ * table empty so that a MERGE, which is reported, fills it.
+ */
+async function createIfAbsent(
+  statement: Extract<Statement, { kind: 'create-table' }>,
+  options: RunNotebooksOptions,
+): Promise<StatementResult> {
+  const table = tableNameText(statement.table);
+  if (await options.tables.ensureView(statement.table))
+    return { kind: 'table-if-absent', table, created: false };
+  const query = await duckdbSql(statement.query, options);
+  await options.tables.createOrReplace(statement.table, query, { partitionBy: statement.partitionBy });
+  return { kind: 'table-if-absent', table, created: true };
 }
 
 async function createTempView(

@@ -29,6 +29,8 @@ export const SPARK_COMPAT_MACROS: readonly string[] = [
      system.main.regexp_replace(subject, pattern, replacement, 'g')`,
   // Spark numbers the days 1 (Sunday) to 7 (Saturday); DuckDB 0 to 6.
   `CREATE OR REPLACE TEMP MACRO dayofweek(d) AS CAST(system.main.dayofweek(d) + 1 AS INTEGER)`,
+  // Spark's days since 1970-01-01 (an INT), which DuckDB lacks.
+  `CREATE OR REPLACE TEMP MACRO unix_date(d) AS CAST(date_diff('day', DATE '1970-01-01', d) AS INTEGER)`,
   // Array functions of 04_basket_rules.sql (transform and aggregate take lambdas: duckdb-lambdas.ts).
   `CREATE OR REPLACE TEMP MACRO size(a) AS CAST(len(a) AS INTEGER)`,
   `CREATE OR REPLACE TEMP MACRO explode(a) AS unnest(a)`,

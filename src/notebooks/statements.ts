@@ -11,19 +11,22 @@ export const EXTRACTION_FORMATS = ['sqlserver', 'jdbc', 'org.apache.spark.sql.jd
 
 export type Statement =
   | { kind: 'extract'; view: string; format: string; options: Record<string, string> }
-  | { kind: 'create-table'; table: TableName; partitionBy: string[]; query: Token[] }
+  | { kind: 'create-table'; table: TableName; partitionBy: string[]; query: Token[]; ifNotExists: boolean }
   | { kind: 'insert'; table: TableName; query: Token[] }
   | { kind: 'merge'; table: TableName; targetAlias: string; tail: Token[] }
   | { kind: 'temp-view'; view: string; query: Token[] }
+  | { kind: 'cache-table'; view: string; query: Token[] }
   | { kind: 'create-schema'; schema: string }
   | { kind: 'query'; query: Token[]; assertion: boolean };
 
 export const STATEMENT_FORMS = [
   'CREATE OR REPLACE TEMPORARY VIEW v USING sqlserver|jdbc|org.apache.spark.sql.jdbc OPTIONS (...)',
   'CREATE OR REPLACE TABLE schema.table [USING DELTA] [PARTITIONED BY (...)] AS SELECT ...',
+  'CREATE TABLE IF NOT EXISTS schema.table [USING DELTA] [PARTITIONED BY (...)] AS SELECT ...',
   'INSERT INTO schema.table SELECT ...',
   'MERGE INTO schema.table [AS] alias USING ...',
   'CREATE OR REPLACE TEMP[ORARY] VIEW v AS SELECT ...',
+  'CACHE TABLE v AS SELECT ...',
   'CREATE SCHEMA IF NOT EXISTS schema',
   'SELECT ... (a query, including assert_true checks)',
 ];
@@ -110,6 +113,12 @@ export function classifyStatement(tokens: readonly Token[]): Statement {
   const first = c.peek();
   if (!first) throw new StatementFormError('empty statement', undefined);
   if (c.isWord('CREATE')) return classifyCreate(c);
+  if (c.acceptWord('CACHE', 'TABLE')) {
+    // Spark computes the query once and keeps it as a temporary view (locally: a temporary table).
+    const view = c.identifier('after CACHE TABLE');
+    c.expectWord('AS', `after CACHE TABLE ${view} (CACHE TABLE v AS <query>)`);
+    return { kind: 'cache-table', view, query: expectQuery(c, 'after AS') };
+  }
   if (c.acceptWord('INSERT')) {
     if (!c.acceptWord('INTO')) c.fail('expected INSERT INTO (INSERT OVERWRITE is not a supported form)');
     c.acceptWord('TABLE');
@@ -140,24 +149,9 @@ function classifyCreate(c: Cursor): Statement {
     if (c.peek()) c.fail(`expected the end of CREATE SCHEMA IF NOT EXISTS ${schema}`);
     return { kind: 'create-schema', schema };
   }
+  if (c.acceptWord('CREATE', 'TABLE', 'IF', 'NOT', 'EXISTS')) return createTable(c, true);
   if (!c.acceptWord('CREATE', 'OR', 'REPLACE')) return unsupported(c);
-  if (c.acceptWord('TABLE')) {
-    const table = c.tableName('after CREATE OR REPLACE TABLE');
-    if (c.acceptWord('USING') && !c.acceptWord('DELTA'))
-      c.fail('expected USING DELTA (tables are Delta tables)');
-    const partitionBy: string[] = [];
-    if (c.acceptWord('PARTITIONED', 'BY')) {
-      c.expectSymbol('(', 'after PARTITIONED BY');
-      for (;;) {
-        partitionBy.push(c.identifier('in PARTITIONED BY (...)'));
-        if (!c.isSymbol(',')) break;
-        c.position++;
-      }
-      c.expectSymbol(')', 'to close PARTITIONED BY (...)');
-    }
-    c.expectWord('AS', `before the query of CREATE OR REPLACE TABLE ${tableNameText(table)}`);
-    return { kind: 'create-table', table, partitionBy, query: expectQuery(c, 'after AS') };
-  }
+  if (c.acceptWord('TABLE')) return createTable(c, false);
   if (!c.acceptWord('TEMPORARY') && !c.acceptWord('TEMP')) return unsupported(c);
   c.expectWord('VIEW', 'after CREATE OR REPLACE TEMPORARY');
   const view = c.identifier('after CREATE OR REPLACE TEMPORARY VIEW');
@@ -179,6 +173,26 @@ function classifyCreate(c: Cursor): Statement {
   const options = parseOptions(c);
   if (c.peek()) c.fail('expected the end of the statement after OPTIONS (...)');
   return { kind: 'extract', view, format: formatName, options };
+}
+
+/** The rest of CREATE OR REPLACE TABLE / CREATE TABLE IF NOT EXISTS, from the table name on. */
+function createTable(c: Cursor, ifNotExists: boolean): Statement {
+  const form = ifNotExists ? 'CREATE TABLE IF NOT EXISTS' : 'CREATE OR REPLACE TABLE';
+  const table = c.tableName(`after ${form}`);
+  if (c.acceptWord('USING') && !c.acceptWord('DELTA'))
+    c.fail('expected USING DELTA (tables are Delta tables)');
+  const partitionBy: string[] = [];
+  if (c.acceptWord('PARTITIONED', 'BY')) {
+    c.expectSymbol('(', 'after PARTITIONED BY');
+    for (;;) {
+      partitionBy.push(c.identifier('in PARTITIONED BY (...)'));
+      if (!c.isSymbol(',')) break;
+      c.position++;
+    }
+    c.expectSymbol(')', 'to close PARTITIONED BY (...)');
+  }
+  c.expectWord('AS', `before the query of ${form} ${tableNameText(table)}`);
+  return { kind: 'create-table', table, partitionBy, query: expectQuery(c, 'after AS'), ifNotExists };
 }
 
 /**

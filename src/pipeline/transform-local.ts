@@ -46,7 +46,13 @@ export function transformInputs(
     );
   return {
     notebooks,
-    params: { dataset: resolved.config.datasets[0]!.name, ...settings.parameters, ...request.params },
+    // full_refresh: an incremental run unless asked (`--full-refresh`, or the config's parameters).
+    params: {
+      dataset: resolved.config.datasets[0]!.name,
+      full_refresh: false,
+      ...settings.parameters,
+      ...request.params,
+    },
   };
 }
 

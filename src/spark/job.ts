@@ -79,7 +79,9 @@ export function notebookJob(
           if (parsed.kind === 'create-schema') schemas.add(parsed.schema);
           const table = 'table' in parsed ? parsed.table : undefined;
           if (table) schemas.add(table.schema);
-          const operation = table ? operationOf(parsed.kind) : undefined;
+          // CREATE TABLE IF NOT EXISTS is not reported as a write, as on DuckDB (runner.ts, createIfAbsent).
+          const ifNotExists = parsed.kind === 'create-table' && parsed.ifNotExists;
+          const operation = table && !ifNotExists ? operationOf(parsed.kind) : undefined;
           const isQuery = parsed.kind === 'query' && !parsed.assertion;
           const form = parsed.kind === 'query' && parsed.assertion ? 'assertion' : parsed.kind;
           add(

@@ -315,6 +315,7 @@ export async function databricksSettings(
     workspaceFolder,
     parameters: {
       dataset: config.datasets[0]!.name,
+      full_refresh: false,
       ...config.transform.parameters,
       ...overrides.parameters,
     },

@@ -375,6 +375,16 @@ describe('the action’s parameters input', () => {
     expect(() => parseParameters('{a: 1')).toThrow(/found invalid YAML/);
   });
 
+  it('full-refresh sets the notebooks’ full_refresh parameter, over the parameters input', () => {
+    const read = (inputs: Record<string, string>) => readInputs((name) => inputs[name] ?? '').parameters;
+    expect(read({ 'full-refresh': 'true', parameters: 'metric: lift\nfull_refresh: false' })).toEqual({
+      metric: 'lift',
+      full_refresh: true,
+    });
+    expect(read({ 'full-refresh': 'false', parameters: 'metric: lift' })).toEqual({ metric: 'lift' });
+    expect(read({})).toBeUndefined();
+  });
+
   it('reads the inputs with their defaults', () => {
     const inputs = readInputs(
       (name) => ({ notebooks: 'a.sql, b.sql\nc.sql', 'timeout-minutes': '5' })[name] ?? '',

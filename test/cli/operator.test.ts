@@ -173,7 +173,7 @@ describe('the preflight', () => {
       [
         `lakehouse: preflight: ${path.join(dir, 'missing.sql')}: cannot read the notebook (ENOENT: no such file or directory, open '${path.join(dir, 'missing.sql')}')`,
         `lakehouse: preflight: ${shown('broken.sql')} (line 1): expected the first line to be '-- Databricks notebook source' (a Databricks SQL notebook in SOURCE format), found 'SELECT 1'`,
-        `lakehouse: preflight: ${shown('top.sql')} (line 2): parameter :top has no value (parameters given: dataset, min_support, max_len, metric, min_threshold, confidence_above; set it under transform.parameters or with --param top=…)`,
+        `lakehouse: preflight: ${shown('top.sql')} (line 2): parameter :top has no value (parameters given: dataset, full_refresh, min_support, max_len, metric, min_threshold, confidence_above; set it under transform.parameters or with --param top=…)`,
         'lakehouse: 3 problems found before anything ran',
         '',
       ].join('\n'),

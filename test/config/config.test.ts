@@ -89,8 +89,8 @@ describe('lakehouse.yml', () => {
     delete process.env.GCS_BUCKET;
     delete process.env.SQLSERVER_CONNECTION_STRING;
     expect(mistakesOf(base, 'gcp')).toEqual([
-      'lakehouse.yml:54: profiles.gcp.bucket: environment variable GCS_BUCKET is not set (expected by ${env:GCS_BUCKET})',
-      'lakehouse.yml:57: profiles.gcp.sql.connection: environment variable SQLSERVER_CONNECTION_STRING is not set (expected by ${env:SQLSERVER_CONNECTION_STRING})',
+      'lakehouse.yml:55: profiles.gcp.bucket: environment variable GCS_BUCKET is not set (expected by ${env:GCS_BUCKET})',
+      'lakehouse.yml:58: profiles.gcp.sql.connection: environment variable SQLSERVER_CONNECTION_STRING is not set (expected by ${env:SQLSERVER_CONNECTION_STRING})',
       '2 mistakes in lakehouse.yml',
     ]);
     expect(errorOf(base, 'staging')).toBe(
@@ -112,10 +112,10 @@ describe('lakehouse.yml', () => {
         ),
       ),
     ).toBe(
-      'lakehouse.yml:50: profiles.local.render.apiKey: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+      'lakehouse.yml:51: profiles.local.render.apiKey: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
     );
     expect(errorOf(withDatabricks('dapi123456'))).toBe(
-      'lakehouse.yml:50: profiles.local.databricks.token: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+      'lakehouse.yml:51: profiles.local.databricks.token: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
     );
     expect(
       errorOf(
@@ -157,7 +157,7 @@ describe('lakehouse.yml', () => {
     expect(() =>
       parseConfig(withDatabricks, '/project/lakehouse.yml', undefined, { resolve: ['databricks'] }),
     ).toThrow(
-      'lakehouse.yml:50: profiles.local.databricks.token: environment variable LAKEHOUSE_UNSET_TOKEN is not set (expected by ${env:LAKEHOUSE_UNSET_TOKEN})',
+      'lakehouse.yml:51: profiles.local.databricks.token: environment variable LAKEHOUSE_UNSET_TOKEN is not set (expected by ${env:LAKEHOUSE_UNSET_TOKEN})',
     );
   });
 
@@ -203,7 +203,7 @@ describe('lakehouse.yml', () => {
       });
       expect(redact('secret dose-config-client-secret-424242')).toBe('secret ***');
       expect(errorOf(withDatabricks('clientId: sp-app-id, clientSecret: dose-inline'))).toBe(
-        'lakehouse.yml:50: profiles.local.databricks.clientSecret: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
+        'lakehouse.yml:51: profiles.local.databricks.clientSecret: expected a reference to an environment variable like ${env:NAME}, found a literal secret (secrets must come from the environment)',
       );
     });
 

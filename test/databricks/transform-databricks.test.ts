@@ -156,7 +156,8 @@ describe('planning a Databricks transform', () => {
     expect(s).toMatchObject({
       workspaceFolder: '/Shared/x',
       warehouseId: 'wh-9',
-      parameters: { dataset: 'transactions', min_support: 0.001, metric: 'confidence' },
+      // full_refresh: false unless asked (an incremental run), as `lakehouse transform` passes it.
+      parameters: { dataset: 'transactions', full_refresh: false, min_support: 0.001, metric: 'confidence' },
     });
     // A cluster given by the caller replaces the profile's warehouse.
     expect(await databricksSettings(resolved, { existingClusterId: 'c-2' })).toMatchObject({
@@ -338,7 +339,7 @@ describe('lakehouse transform --on databricks', () => {
       /02_enrich\s+notebooks\/02_enrich\.sql\s+\/Shared\/cli\/02_enrich\s+01_extract_clean/,
     );
     expect(result.stdout).toContain(
-      'parameters: {"dataset":"transactions","min_support":"0.001","max_len":"0","metric":"confidence"',
+      'parameters: {"dataset":"transactions","full_refresh":"false","min_support":"0.001","max_len":"0","metric":"confidence"',
     );
     expect(server.requests).toEqual([]);
   });

@@ -30,6 +30,7 @@ import {
   readRulesCsv,
 } from './helpers.ts';
 import { groceriesDataset } from '../helpers/datasets.ts';
+import { RUN_TABLES } from '../spark/compare.ts';
 
 export const METRICS = [
   ['antecedent support', 'antecedent_support'],
@@ -93,7 +94,7 @@ export function defineGroceriesSuite(engine: EngineUnderTest, namespace: string,
     let conn: DuckDBConnection;
     let run: RunResult;
 
-    const runWith = (params: Record<string, string | number>) =>
+    const runWith = (params: Record<string, string | number | boolean>) =>
       runNotebooks({
         notebooks: allNotebooks,
         conn,
@@ -129,20 +130,7 @@ export function defineGroceriesSuite(engine: EngineUnderTest, namespace: string,
     });
 
     it('writes every silver and gold table, in notebook order', () => {
-      expect(run.tables.map((t) => t.table)).toEqual([
-        'silver.transactions',
-        'silver.baskets',
-        'silver.transactions_enriched',
-        'gold.sales_daily',
-        'gold.sales_monthly',
-        'gold.sales_yearly',
-        'gold.sales_year_correlation',
-        'gold.item_popularity',
-        'gold.top_customers',
-        'gold.basket_size_distribution',
-        'gold.frequent_itemsets',
-        'gold.association_rules',
-      ]);
+      expect(run.tables.map((t) => t.table)).toEqual(RUN_TABLES);
       expect(run.tables.find((t) => t.table === 'silver.baskets')?.rows).toBe(14_963);
     });
 
@@ -235,6 +223,7 @@ export function defineGroceriesSuite(engine: EngineUnderTest, namespace: string,
       // As strings, the way Databricks widgets and job parameters pass them.
       await runWith({
         dataset: APRIORI_PARAMS.dataset,
+        full_refresh: 'false',
         min_support: '0.001',
         max_len: '0',
         metric: 'confidence',

@@ -22,6 +22,7 @@ export const OBJECT_NAME = 'groceries/transactions.csv';
 /** The original analysis (Apriori_rules.csv): support ≥ 0.001, lift ≥ 0.8, then confidence > 0.1. */
 export const APRIORI_PARAMS = {
   dataset: DATASET,
+  full_refresh: false,
   min_support: 0.001,
   max_len: 0,
   metric: 'lift',

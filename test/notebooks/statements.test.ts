@@ -57,11 +57,31 @@ describe('classifyStatement', () => {
       table: { schema: 'gold', name: 'daily sales' },
       partitionBy: ['year', 'month'],
       query: 'WITH x AS (SELECT 1) SELECT * FROM x',
+      ifNotExists: false,
     });
     expect(classify('create or replace table s.t as select 1')).toMatchObject({
       kind: 'create-table',
       partitionBy: [],
     });
+  });
+
+  it('reads CREATE TABLE IF NOT EXISTS ... AS and CACHE TABLE ... AS', () => {
+    expect(
+      text(classify('CREATE TABLE IF NOT EXISTS s.t USING DELTA PARTITIONED BY (year) AS SELECT 1 AS year')),
+    ).toEqual({
+      kind: 'create-table',
+      table: { schema: 's', name: 't' },
+      partitionBy: ['year'],
+      query: 'SELECT 1 AS year',
+      ifNotExists: true,
+    });
+    expect(text(classify('CACHE TABLE lines AS SELECT * FROM raw'))).toEqual({
+      kind: 'cache-table',
+      view: 'lines',
+      query: 'SELECT * FROM raw',
+    });
+    expect(() => classify('CACHE TABLE lines')).toThrow(/expected AS after CACHE TABLE lines/);
+    expect(() => classify('CREATE TABLE s.t AS SELECT 1')).toThrow(/not one of the statement forms/);
   });
 
   it('reads INSERT INTO, MERGE INTO (with or without alias), temporary views, schemas and queries', () => {

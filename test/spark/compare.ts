@@ -20,6 +20,23 @@ export const TWELVE_TABLES = [
   'gold.association_rules',
 ];
 
+/** The incremental run's bookkeeping (notebook 01): the lines with their lineage, the objects they came from. */
+export const STATE_TABLES = ['silver.transaction_lines', 'silver.loaded_objects', 'silver.changed_baskets'];
+
+/** Every table the notebooks keep; silver.changed_objects, which lists what one run read, aside. */
+export const KEPT_TABLES = [...TWELVE_TABLES, ...STATE_TABLES];
+
+/** The tables a run writes, in order (the bookkeeping included; silver.changed_baskets twice). */
+export const RUN_TABLES = [
+  'silver.changed_objects',
+  'silver.changed_baskets',
+  'silver.transaction_lines',
+  'silver.loaded_objects',
+  ...TWELVE_TABLES.slice(0, 10),
+  'silver.changed_baskets',
+  ...TWELVE_TABLES.slice(10),
+];
+
 export interface TableDifference {
   table: string;
   /** Column name: type, as each side's Delta schema has it, when they differ. */

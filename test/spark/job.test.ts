@@ -105,6 +105,7 @@ describe('the notebooks as one job', () => {
     const notebooks = await Promise.all(allNotebooks.map(readNotebook));
     const params = {
       dataset: 'transactions',
+      full_refresh: false,
       min_support: 0.001,
       metric: 'lift',
       min_threshold: 0.8,
