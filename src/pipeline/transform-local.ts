@@ -116,7 +116,9 @@ async function lastRunInputs(
 }
 
 function unchangedSince(last: TransformManifest): string {
-  return `nothing changed since run ${last.runId} (same loads, notebooks and parameters); its ${count(last.tables.length, 'table version')} ${last.tables.length === 1 ? 'stands' : 'stand'}`;
+  // A table written twice in a run (a work table emptied at the end) still has one version standing.
+  const tables = new Set(last.tables.map((t) => t.table)).size;
+  return `nothing changed since run ${last.runId} (same loads, notebooks and parameters); its ${count(tables, 'table version')} ${tables === 1 ? 'stands' : 'stand'}`;
 }
 
 /**

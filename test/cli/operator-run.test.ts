@@ -58,9 +58,14 @@ describe('a pipeline run, as an operator sees it', () => {
           /^ {2}loaded {2}transactions\/\S+\.csv: [\d,]+ in = [\d,]+ loaded \+ [\d,]+ quarantined/,
         );
       const tables = lines.filter((l) => /^ {2}(silver|gold)\./.test(l));
-      expect(tables).toHaveLength(12);
+      // 16 tables, silver.changed_baskets written twice (filled, then emptied at the end); a merged table's first
+      // version is 1 (created empty, then merged into), a rebuilt one's 0.
+      expect(tables).toHaveLength(17);
       for (const line of tables)
-        expect(line).toMatch(/^ {2}(silver|gold)\.\w+\s+version\s+0 {2}[\d,]+ rows?$/);
+        expect(line).toMatch(/^ {2}(silver|gold)\.\w+\s+version\s+[0-2] {2}[\d,]+ rows?$/);
+      expect(lines).toContainEqual(
+        expect.stringMatching(/^ {2}silver\.transactions +version {3}1 {2}[\d,]+ rows$/),
+      );
       expect(lines).toContain('  gold.sales_year_correlation        version   0  1 row');
       // One number format: the log's sentences group thousands as the tables do.
       expect(lines).toContainEqual(
@@ -99,7 +104,7 @@ describe('a pipeline run, as an operator sees it', () => {
     const dry = await lakehouse(['-c', config, '--dry-run', 'run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(
-      `transform (dry run): would skip: nothing changed since run ${last} (same loads, notebooks and parameters); its 12 table versions stand\n`,
+      `transform (dry run): would skip: nothing changed since run ${last} (same loads, notebooks and parameters); its 16 table versions stand\n`,
     );
     expect(dry.stdout).not.toContain('would write');
     // A dry run after a change of parameter would run the transform, and says what it would write.
@@ -114,7 +119,7 @@ describe('a pipeline run, as an operator sees it', () => {
     expect(list.code, list.stderr).toBe(0);
     const delta = path.join(dir, '.lakehouse/delta');
     const listed = list.stdout.trim().split('\n');
-    expect(listed[0]).toBe(`12 tables in ${delta}`);
+    expect(listed[0]).toBe(`16 tables in ${delta}`);
     expect(listed[1]).toMatch(/^table\s+version\s+rows\s+files\s+committed$/);
     expect(listed.slice(3).map((l) => l.split(/\s+/)[0])).toEqual([
       'gold.association_rules',
@@ -127,6 +132,10 @@ describe('a pipeline run, as an operator sees it', () => {
       'gold.sales_yearly',
       'gold.top_customers',
       'silver.baskets',
+      'silver.changed_baskets',
+      'silver.changed_objects',
+      'silver.loaded_objects',
+      'silver.transaction_lines',
       'silver.transactions',
       'silver.transactions_enriched',
     ]);
@@ -155,7 +164,7 @@ describe('a pipeline run, as an operator sees it', () => {
     const wrong = await lakehouse(['-c', config, 'table', 'show', 'gold.association_rule']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe(
-      `lakehouse: table gold.association_rule: not found in ${delta}; the tables there: gold.association_rules, gold.basket_size_distribution, gold.frequent_itemsets, gold.item_popularity, gold.sales_daily, gold.sales_monthly, gold.sales_year_correlation, gold.sales_yearly, gold.top_customers, silver.baskets, silver.transactions, silver.transactions_enriched\n`,
+      `lakehouse: table gold.association_rule: not found in ${delta}; the tables there: gold.association_rules, gold.basket_size_distribution, gold.frequent_itemsets, gold.item_popularity, gold.sales_daily, gold.sales_monthly, gold.sales_year_correlation, gold.sales_yearly, gold.top_customers, silver.baskets, silver.changed_baskets, silver.changed_objects, silver.loaded_objects, silver.transaction_lines, silver.transactions, silver.transactions_enriched\n`,
     );
   });
 
