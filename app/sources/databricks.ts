@@ -1,6 +1,9 @@
 // The tables in a Databricks SQL warehouse, through src/databricks/sql.ts. Table versions and history come from
 // DESCRIBE HISTORY, columns from DESCRIBE TABLE, time travel from VERSION AS OF. With run manifests, the queries
-// read the versions the last successful run wrote (VERSION AS OF) rather than the latest.
+// read the versions the last successful run wrote (VERSION AS OF) rather than the latest. The manifests of the
+// transform runs on Databricks come from the warehouse's run log (src/databricks/run-log.ts), those of a folder too
+// when one is given.
+import { readRunLog } from '../../src/databricks/run-log.ts';
 import { openWarehouse, WarehouseError } from '../../src/databricks/sql.ts';
 import type { Warehouse, WarehouseConfig } from '../../src/databricks/sql.ts';
 import { servedVersions } from '../runs.ts';
@@ -16,11 +19,20 @@ import { SourceError } from '../source.ts';
 import * as sql from '../sql.ts';
 import { TABLES } from '../sql.ts';
 import type { TableName } from '../sql.ts';
-import { manifestReader } from './manifests.ts';
+import { manifestReader, type StageManifest } from './manifests.ts';
 
 export interface DatabricksSourceOptions extends WarehouseConfig {
-  /** Run manifests: which versions to serve, the run history (optional: a deployed app usually has none). */
+  /** A folder of run manifests, besides the warehouse's run log (optional: a deployed app usually has none). */
   manifestsDir?: string;
+}
+
+/** The folder's manifests and the logged runs the folder does not hold (the same run can be in both), oldest first. */
+export function withRunLog(fromFolder: StageManifest[], logged: StageManifest[]): StageManifest[] {
+  const key = (m: StageManifest) => `${m.stage} ${m.runId} ${m.startedAt}`;
+  const known = new Set(fromFolder.map(key));
+  return [...fromFolder, ...logged.filter((m) => !known.has(key(m)))].sort((a, b) =>
+    a.startedAt.localeCompare(b.startedAt),
+  );
 }
 
 function sourceError(error: unknown): unknown {
@@ -92,7 +104,13 @@ export function databricksSource(options: DatabricksSourceOptions): DataSource {
     }
   }
 
-  const manifests = manifestReader(options.manifestsDir);
+  const folder = manifestReader(options.manifestsDir);
+  const manifests = async () => {
+    const logged = await readRunLog(warehouse).catch((error: unknown) => {
+      throw sourceError(error);
+    });
+    return withRunLog(await folder(), logged);
+  };
   // The versions queries read, for the tables whose served version is not the latest.
   let pinned: Partial<Record<TableName, number>> = {};
 

@@ -5,15 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createStoreSource } from '../notebooks/sql-source.ts';
-import { openPostgres } from '../sql/postgres/session.ts';
+import type { SqlSession } from '../sql/types.ts';
 import { writeManifest } from '../stages/manifest.ts';
 import { transform } from '../stages/transform.ts';
 import type { Logger } from '../util/log.ts';
 
 export interface NotebookCompute {
-  /** PostgreSQL connection string and schema of the store the load filled. */
-  connection: string;
-  schema: string;
+  /** Opens the SQL store the load filled (a session per task, closed when the task ends). */
+  openStore: () => Promise<SqlSession>;
   deltaRoot: string;
   manifestsDir: string;
   /** Where the notebooks sent are kept, one file per task. */
@@ -33,11 +32,7 @@ export function notebookRunner(compute: NotebookCompute) {
     const file = path.join(compute.notebooksDir, `${task.taskKey}.sql`);
     fs.writeFileSync(file, task.source);
     const log = fileLogger(compute.logFile, task.path);
-    const session = await openPostgres({
-      engine: 'postgres',
-      connection: compute.connection,
-      schema: compute.schema,
-    });
+    const session = await compute.openStore();
     try {
       const manifest = await transform({
         notebooks: [file],

@@ -12,6 +12,7 @@ import { startGcsServer } from '../standins/gcs/server.ts';
 import { startGitHubIdTokenServer } from '../standins/github/id-token.ts';
 import { startGitHubServer } from '../standins/github/server.ts';
 import { startRenderServer } from '../standins/render/server.ts';
+import { openPostgres } from '../sql/postgres/session.ts';
 import { notebookRunner } from './databricks-notebooks.ts';
 import type { StandinEnvironment } from './types.ts';
 
@@ -181,8 +182,7 @@ async function startServers(
     token: databricksToken,
     warehouses: ['rehearsal-warehouse'],
     runNotebook: notebookRunner({
-      connection: POSTGRES_URL,
-      schema,
+      openStore: () => openPostgres({ engine: 'postgres', connection: POSTGRES_URL, schema }),
       deltaRoot,
       manifestsDir: path.join(home, 'manifests'),
       notebooksDir: path.join(options.runDir, 'databricks', 'notebooks'),

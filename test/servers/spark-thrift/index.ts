@@ -75,6 +75,8 @@ export async function startSparkThriftServer(options: {
       SPARK_THRIFT_KEYSTORE: keystore,
       SPARK_THRIFT_KEYSTORE_PASSWORD: password,
     },
+    // Tables created through the server (spark-warehouse/) live in this run's folder, not in the caller's.
+    cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const close = async () => {

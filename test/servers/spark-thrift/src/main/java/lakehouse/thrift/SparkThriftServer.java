@@ -303,7 +303,9 @@ public final class SparkThriftServer implements TCLIService.Iface {
       else if (op.error != null) state = TOperationState.ERROR_STATE;
       else state = TOperationState.FINISHED_STATE;
       resp.setOperationState(state);
-      resp.setHasResultSet(true);
+      // A statement without columns (CREATE, INSERT) has no result set, as HiveServer2 says of DDL: the driver then
+      // fetches nothing.
+      resp.setHasResultSet(state != TOperationState.FINISHED_STATE || op.schema.fields().length > 0);
       if (state == TOperationState.ERROR_STATE) {
         resp.setErrorMessage(String.valueOf(op.error.getMessage()));
         if (op.error instanceof SparkThrowable t && t.getSqlState() != null) resp.setSqlState(t.getSqlState());
@@ -341,7 +343,9 @@ public final class SparkThriftServer implements TCLIService.Iface {
     TGetResultSetMetadataResp resp = new TGetResultSetMetadataResp(ok());
     try {
       Operation op = finished(operation(req.getOperationHandle()));
-      TTableSchema schema = new TTableSchema();
+      // A statement without rows (CREATE, INSERT) has an empty schema: the list must still be there, empty, as Spark's
+      // own server sends it (an unset list fails the Thrift encoding).
+      TTableSchema schema = new TTableSchema(new ArrayList<>());
       StructField[] fields = op.schema.fields();
       for (int i = 0; i < fields.length; i++) schema.addToColumns(new TColumnDesc(fields[i].name(), typeDesc(fields[i].dataType()), i + 1));
       resp.setSchema(schema);
