@@ -12,10 +12,14 @@ import { argv, chalk, fs, glob, path } from 'zx';
 const root = path.resolve(import.meta.dirname, '..');
 const check = argv.check === true;
 
-// A bundled ES module has no `require`; some dependencies still call it for Node built-ins.
+// A bundled ES module has no `require`, `__dirname` or `__filename`; some CommonJS dependencies still use them (for
+// Node built-ins; the Databricks SQL driver's modules read __dirname when loaded).
 const banner = [
   "import { createRequire as __lakehouseCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __lakehouseFileURLToPath } from 'node:url';",
   'const require = __lakehouseCreateRequire(import.meta.url);',
+  'const __filename = __lakehouseFileURLToPath(import.meta.url);',
+  "const __dirname = __lakehouseFileURLToPath(new URL('.', import.meta.url));",
 ].join('\n');
 
 async function bundle(entry, outDir) {
@@ -36,6 +40,10 @@ async function bundle(entry, outDir) {
     logLevel: 'warning',
     // A git worktree may link node_modules to the main checkout's; paths in the bundle stay node_modules/….
     preserveSymlinks: true,
+    // The Databricks SQL driver (the databricks action reads table versions through it) loads native add-ons only
+    // when asked: lz4-napi inside a try (without it the driver asks for no LZ4 compression), its Rust kernel only as
+    // an opt-in backend. A bundle cannot hold .node files, so they stay outside and the driver's Thrift path is used.
+    external: ['lz4-napi', '@databricks/databricks-sql-kernel-*', '*.node'],
   });
   // The bundle is an ES module whatever the package.json above it says.
   await fs.writeFile(path.join(outDir, 'package.json'), '{ "type": "module" }\n');

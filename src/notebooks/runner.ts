@@ -5,17 +5,17 @@
 // documented forms only (see statements.ts). Tables go through a TableStore (Delta, or plain
 // DuckDB tables), extraction views through a SqlSource (the configured SQL store).
 import type { DuckDBConnection, JS } from '@duckdb/node-api';
-import { isSignificant, type Token } from './lexer.ts';
+import type { Token } from './lexer.ts';
 import { ParamError, paramNames, renderForDuckDB, type NotebookParams } from './params.ts';
 import { NotebookError, readNotebook, type NotebookCell, type NotebookLocation } from './parser.ts';
 import { ASSERTION_MARKER, installSparkCompat } from './spark-compat.ts';
 import type { SqlSource } from './sql-source.ts';
 import {
+  referencedTables,
   classifyStatement,
   StatementFormError,
   tableNameText,
   type Statement,
-  type TableName,
 } from './statements.ts';
 import { quoteIdentifier, type TableStore } from './table-store.ts';
 
@@ -284,27 +284,6 @@ async function runQuery(
     rows: rows.slice(0, limit),
     truncated: rows.length > limit,
   };
-}
-
-/**
- * Two-part names (`schema.table`) a statement mentions. `alias.column` pairs are found too; the
- * store answers that no such table exists, which costs one catalog lookup.
- */
-export function referencedTables(tokens: readonly Token[]): TableName[] {
-  const t = tokens.filter(isSignificant);
-  const isName = (k: Token | undefined) => k?.kind === 'word' || k?.kind === 'backquoted';
-  const isDot = (k: Token | undefined) => k?.kind === 'symbol' && k.text === '.';
-  const found = new Map<string, TableName>();
-  for (let i = 0; i + 2 < t.length; i++) {
-    if (!isName(t[i]) || !isDot(t[i + 1]) || !isName(t[i + 2])) continue;
-    if (isDot(t[i - 1]) || isDot(t[i + 3]) || (t[i + 3]?.kind === 'symbol' && t[i + 3]!.text === '('))
-      continue;
-    const unquote = (k: Token) =>
-      k.kind === 'backquoted' ? k.text.slice(1, -1).replaceAll('``', '`') : k.text;
-    const name = { schema: unquote(t[i]!), name: unquote(t[i + 2]!) };
-    found.set(tableNameText(name), name);
-  }
-  return [...found.values()];
 }
 
 function asNotebookError(e: unknown, where: NotebookLocation): NotebookError {

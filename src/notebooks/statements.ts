@@ -280,3 +280,24 @@ function unsupported(c: Cursor): never {
     c.peek()?.line,
   );
 }
+
+/**
+ * Two-part names (`schema.table`) a statement mentions. `alias.column` pairs are found too; the
+ * store answers that no such table exists, which costs one catalog lookup.
+ */
+export function referencedTables(tokens: readonly Token[]): TableName[] {
+  const t = tokens.filter(isSignificant);
+  const isName = (k: Token | undefined) => k?.kind === 'word' || k?.kind === 'backquoted';
+  const isDot = (k: Token | undefined) => k?.kind === 'symbol' && k.text === '.';
+  const found = new Map<string, TableName>();
+  for (let i = 0; i + 2 < t.length; i++) {
+    if (!isName(t[i]) || !isDot(t[i + 1]) || !isName(t[i + 2])) continue;
+    if (isDot(t[i - 1]) || isDot(t[i + 3]) || (t[i + 3]?.kind === 'symbol' && t[i + 3]!.text === '('))
+      continue;
+    const unquote = (k: Token) =>
+      k.kind === 'backquoted' ? k.text.slice(1, -1).replaceAll('``', '`') : k.text;
+    const name = { schema: unquote(t[i]!), name: unquote(t[i + 2]!) };
+    found.set(tableNameText(name), name);
+  }
+  return [...found.values()];
+}

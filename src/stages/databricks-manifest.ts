@@ -8,7 +8,8 @@ import type { Warehouse } from '../databricks/sql.ts';
 import type { TableWritten } from '../notebooks/runner.ts';
 import type { RunInfo } from '../util/run.ts';
 import type { DatabricksTransformPlan, DatabricksTransformResult } from './transform-databricks.ts';
-import { planTransform, type PlannedNotebook, type TransformManifest } from './transform.ts';
+import { planTransform, type PlannedNotebook } from '../notebooks/plan.ts';
+import type { TransformManifest } from './transform.ts';
 
 /** What the notebooks write, found from their statements, and each table's version before the run. */
 export interface VersionsBefore {
@@ -71,7 +72,11 @@ export async function databricksManifest(input: DatabricksManifestInput): Promis
 
 /** The tables whose version moved during the run, in the notebooks' order, with the version and rows they have now. */
 async function tablesWritten(warehouse: Warehouse, before: VersionsBefore): Promise<TableWritten[]> {
-  const writes = before.planned.flatMap((p) => p.tables.map((table) => ({ table, notebook: p.notebook })));
+  // A table written by two notebooks (a work table emptied at the end) is listed once, by the last one.
+  const writers = new Map(
+    before.planned.flatMap((p) => p.tables.map((table) => [table, p.notebook] as const)),
+  );
+  const writes = [...writers].map(([table, notebook]) => ({ table, notebook }));
   const after = await latestCommits(
     warehouse,
     writes.map((w) => w.table),

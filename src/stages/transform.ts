@@ -8,16 +8,18 @@ import path from 'node:path';
 import { DuckDBInstance, type JS } from '@duckdb/node-api';
 import { createDeltaTableStore } from '../notebooks/delta-table-store.ts';
 import type { NotebookParams } from '../notebooks/params.ts';
-import { NotebookError, readNotebook } from '../notebooks/parser.ts';
-import { referencedTables, runNotebooks, type CellEvent, type TableWritten } from '../notebooks/runner.ts';
+import { NotebookError } from '../notebooks/parser.ts';
+import { planTransform } from '../notebooks/plan.ts';
+import { runNotebooks, type CellEvent, type TableWritten } from '../notebooks/runner.ts';
 import type { SqlSource } from '../notebooks/sql-source.ts';
-import { classifyStatement, tableNameText } from '../notebooks/statements.ts';
 import { AUDIT_TABLE, type SqlSession } from '../sql/types.ts';
 import { count, formatNumber } from '../util/format.ts';
 import { consoleLogger, type Logger } from '../util/log.ts';
 import { noProgress, type Progress } from '../util/progress.ts';
 import type { RunInfo } from '../util/run.ts';
 import type { Manifest } from './manifest.ts';
+
+export { planTransform, type PlannedNotebook } from '../notebooks/plan.ts';
 
 export interface TransformOptions {
   notebooks: string[];
@@ -215,38 +217,6 @@ export function isUnchanged(
     last.status !== 'failed' &&
     last.tables.every((t) => existsSync(path.join(last.deltaRoot, ...t.table.split('.'), '_delta_log')))
   );
-}
-
-/** What a notebook writes and reads, from its statements without running anything. */
-export interface PlannedNotebook {
-  notebook: string;
-  /** Tables it writes. */
-  tables: string[];
-  /** Two-part names its statements mention that it does not write (tables it reads, and alias.column pairs). */
-  mentions: string[];
-  /** SQL store tables its extraction views read (their `dbtable` option). */
-  extracts: string[];
-}
-
-/** The tables each notebook would write and read (a dry run shows it; a run records it for the lineage). */
-export async function planTransform(notebooks: string[]): Promise<PlannedNotebook[]> {
-  const planned = [];
-  for (const file of notebooks) {
-    const notebook = await readNotebook(file);
-    const tables = new Set<string>();
-    const mentioned = new Set<string>();
-    const extracts = new Set<string>();
-    for (const { tokens } of notebook.cells.flatMap((c) => c.statements)) {
-      const s = classifyStatement(tokens);
-      if (s.kind === 'create-table' || s.kind === 'insert' || s.kind === 'merge')
-        tables.add(tableNameText(s.table));
-      if (s.kind === 'extract' && s.options.dbtable) extracts.add(s.options.dbtable);
-      for (const name of referencedTables(tokens)) mentioned.add(tableNameText(name));
-    }
-    const mentions = [...mentioned].filter((t) => !tables.has(t));
-    planned.push({ notebook: file, tables: [...tables], mentions, extracts: [...extracts] });
-  }
-  return planned;
 }
 
 /** Each notebook as the manifest records it: time, cells, and what it read (for the app's lineage). */

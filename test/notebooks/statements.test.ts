@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { joinTokens, tokenize } from '../../src/notebooks/lexer.ts';
 import { ParamError, renderForDuckDB, sqlLiteral } from '../../src/notebooks/params.ts';
-import { referencedTables } from '../../src/notebooks/runner.ts';
-import { classifyStatement, StatementFormError, type Statement } from '../../src/notebooks/statements.ts';
+import {
+  classifyStatement,
+  referencedTables,
+  StatementFormError,
+  type Statement,
+} from '../../src/notebooks/statements.ts';
 
 const classify = (sql: string) => classifyStatement(tokenize(sql));
 const text = (s: Statement) => {
