@@ -92,11 +92,16 @@ function addTransform(g: Graph, run: TransformManifest, sqlNodes: Map<string, st
     );
     notebookIds.set(n.path, id);
   }
+  // A table written by two notebooks of the run (a work table the last notebook empties) is drawn from its first
+  // writer only: a link from the later one would close a cycle through the notebooks that read it in between, and a
+  // lineage diagram (ECharts' Sankey) must have none.
+  const drawn = new Set<string>();
   for (const t of run.tables) {
     const version = t.version === undefined ? '' : ` v${t.version}`;
     const table = g.node(`table:${t.table}`, 'table', `${t.table}${version}`, `${fmt(t.rows)} rows`);
     const notebook = [...notebookIds].find(([p]) => p === t.notebook || p.endsWith(t.notebook))?.[1];
-    if (notebook) g.link(notebook, table, t.operation);
+    if (notebook && !drawn.has(t.table)) g.link(notebook, table, t.operation);
+    drawn.add(t.table);
   }
   for (const n of run.notebooks) {
     const id = notebookIds.get(n.path) as string;

@@ -32,6 +32,8 @@ const PARAMS = {
   metric: 'lift',
   min_threshold: 0.8,
   confidence_above: 0.1,
+  // Each size runs in a fresh store, so every run is a full one whatever this says.
+  full_refresh: false,
 };
 
 // ---------------------------------------------------------------- synthetic baskets

@@ -8,7 +8,9 @@ import { WarehouseError, type Warehouse } from './sql.ts';
 export const RUN_LOG_SCHEMA = 'lakehouse_runs';
 export const RUN_LOG_TABLE = `${RUN_LOG_SCHEMA}.transform_runs`;
 
-const backquote = (name: string) => `\`${name.replaceAll('`', '``')}\``;
+// Plain names stay unquoted: every Databricks SQL dialect (and the warehouses that stand in for it) reads them.
+const backquote = (name: string) =>
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `\`${name.replaceAll('`', '``')}\``;
 const tableSql = (table: string) => table.split('.').map(backquote).join('.');
 
 /** Spark's and Databricks' error classes for a table or schema that is not there. */
@@ -69,7 +71,11 @@ export async function appendRunLog(warehouse: Warehouse, manifest: TransformMani
   );
 }
 
-/** Every run logged, oldest first; none before the first run made the table. */
+/**
+ * Every run logged, oldest first. None before the first run made the table, and none where the log cannot be read
+ * as a query (a warehouse without it, or without access to it): the app then serves the latest versions, as it does
+ * for any table it cannot read; a warehouse that does not answer is still an error.
+ */
 export async function readRunLog(warehouse: Warehouse): Promise<TransformManifest[]> {
   try {
     const rows = await warehouse.query<{ manifest: unknown }>(
@@ -77,7 +83,7 @@ export async function readRunLog(warehouse: Warehouse): Promise<TransformManifes
     );
     return rows.map((r) => JSON.parse(String(r.manifest)) as TransformManifest);
   } catch (e) {
-    if (isMissing(e)) return [];
+    if (isMissing(e) || (e instanceof WarehouseError && e.reason === 'query')) return [];
     throw e;
   }
 }

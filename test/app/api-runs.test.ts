@@ -95,7 +95,8 @@ describe('a transform that fails in the middle', () => {
     expect(failed.code).not.toBe(0);
     expect(failed.stderr + failed.stdout).toMatch(/unknown rule metric bogus/);
 
-    // The failed run has its manifest: where, why, and the ten table versions written before.
+    // The failed run has its manifest: where, why, and the table versions written before (every app table but the
+    // mined ones, and the incremental notebooks' work tables).
     const manifest = latestManifest();
     expect(manifest).toMatchObject({
       status: 'failed',
@@ -104,16 +105,21 @@ describe('a transform that fails in the middle', () => {
     expect(manifest.failure?.notebook).toMatch(/04_basket_rules\.sql$/);
     expect(manifest.failure?.message).toMatch(/assertion failed: unknown rule metric bogus/);
     const mined = ['gold.frequent_itemsets', 'gold.association_rules'];
-    expect(manifest.tables.map((t) => t.table).sort()).toEqual(
-      TABLES.filter((t) => !mined.includes(t)).sort(),
+    // A table's version as a run left it (its last write in that run).
+    const versionIn = (m: TransformManifest, table: string) =>
+      m.tables.filter((t) => t.table === table).at(-1)?.version;
+    const appTablesWritten = [...new Set(manifest.tables.map((t) => t.table))].filter((t) =>
+      (TABLES as readonly string[]).includes(t),
     );
-    expect(manifest.tables.every((t) => t.version === 1)).toBe(true);
+    expect(appTablesWritten.sort()).toEqual(TABLES.filter((t) => !mined.includes(t)).sort());
+    for (const table of appTablesWritten)
+      expect(versionIn(manifest, table), table).toBeGreaterThan(versionIn(served, table)!);
 
-    // Every table is still served at version 0, though ten have a version 1.
+    // Every table is still served at the version the successful run left, though ten have a newer one.
     const tables = await get<TableInfo[]>('/api/tables');
     for (const t of tables) {
-      expect(t.version, t.name).toBe(0);
-      expect(t.latestVersion, t.name).toBe(manifest.tables.some((m) => m.table === t.name) ? 1 : 0);
+      expect(t.version, t.name).toBe(versionIn(served, t.name));
+      expect(t.latestVersion, t.name).toBe(versionIn(manifest, t.name) ?? versionIn(served, t.name));
     }
     expect(await dataAnswers()).toEqual(before);
 
@@ -126,18 +132,24 @@ describe('a transform that fails in the middle', () => {
         message: expect.stringMatching(/unknown rule metric bogus/),
       },
     });
-    expect(snapshot.failedAfter?.tablesWritten).toHaveLength(10);
+    expect(snapshot.failedAfter?.tablesWritten).toHaveLength(manifest.tables.length);
 
     // The history says which run wrote each version; the failed version is still there for time travel.
     const history = await get<TableCommit[]>('/api/tables/silver.transactions/history');
-    expect(history.map((e) => [e.version, e.run])).toEqual([
-      [1, { runId: manifest.runId, status: 'failed' }],
-      [0, { runId: served.runId, status: 'succeeded' }],
+    expect(history.slice(0, 2).map((e) => [e.version, e.run])).toEqual([
+      [versionIn(manifest, 'silver.transactions'), { runId: manifest.runId, status: 'failed' }],
+      [versionIn(served, 'silver.transactions'), { runId: served.runId, status: 'succeeded' }],
     ]);
+    const newerVersion = versionIn(manifest, 'gold.item_popularity')!;
+    const olderVersion = versionIn(served, 'gold.item_popularity')!;
     const items = (version: number) =>
       get<TableRows>(`/api/tables/gold.item_popularity/rows?version=${version}&limit=500`);
-    const [newer, older] = await Promise.all([items(1), items(0)]);
-    expect(newer).toMatchObject({ version: 1, servedVersion: 0, latestVersion: 1 });
+    const [newer, older] = await Promise.all([items(newerVersion), items(olderVersion)]);
+    expect(newer).toMatchObject({
+      version: newerVersion,
+      servedVersion: olderVersion,
+      latestVersion: newerVersion,
+    });
     expect(JSON.stringify(newer.rows)).toContain(PLANTED);
     expect(JSON.stringify(older.rows)).not.toContain(PLANTED);
     expect(JSON.stringify(await get('/api/items/top?limit=1000'))).not.toContain(PLANTED);
@@ -221,13 +233,15 @@ describe('the pipeline as the manifests describe it', () => {
     const first = runs.at(-1)!;
     expect(first.stages.map((s) => s.stage)).toEqual(['ingest', 'load', 'transform']);
     expect(first.stages[1]!.counts.rowsLoaded).toBeGreaterThan(10_000);
-    expect(first.stages[2]!.counts).toEqual({ notebooks: 4, tables: TABLES.length });
+    // Every write counts: the app's tables, the incremental notebooks' work tables, silver.changed_baskets twice.
+    expect(first.stages[2]!.counts).toEqual({ notebooks: 4, tables: 17 });
     expect(first.seconds).toBeGreaterThan(0);
   });
 
   test('a table pages through its rows at any version, with its column types and descriptions', async () => {
     const page = (offset: number) =>
-      get<TableRows>(`/api/tables/silver.transactions_enriched/rows?version=0&offset=${offset}&limit=40`);
+      // Version 1: the incremental notebooks create the table empty (version 0), then merge the first run's rows.
+      get<TableRows>(`/api/tables/silver.transactions_enriched/rows?version=1&offset=${offset}&limit=40`);
     const [a, b] = await Promise.all([page(0), page(40)]);
     expect(a.rowCount).toBeGreaterThan(80);
     expect([a.rows.length, b.rows.length, b.offset]).toEqual([40, 40, 40]);
