@@ -75,11 +75,14 @@ OPTIONS (
 -- replaced, withdrawn), those silver holds that the audit no longer has, and every object on a full refresh.
 -- Object names only: a table, because a view may not use parameters.
 CREATE OR REPLACE TABLE silver.changed_objects USING DELTA AS
-SELECT coalesce(a.object_name, h.object_name) AS object_name, a.generation, a.rows_loaded
+-- The audit's columns take new names inside: Spark 4 drops an alias to the same name over a no-op cast (a MariaDB
+-- audit's generation is a string already) and then fails its plan check on the outer join's two `generation`s.
+SELECT coalesce(a.object_name, h.object_name) AS object_name, a.newest_generation AS generation,
+       a.newest_rows AS rows_loaded
 FROM (
-  SELECT object_name, generation, rows_loaded
+  SELECT object_name, newest_generation, newest_rows
   FROM (
-    SELECT object_name, CAST(generation AS STRING) AS generation, CAST(rows_loaded AS BIGINT) AS rows_loaded,
+    SELECT object_name, CAST(generation AS STRING) AS newest_generation, CAST(rows_loaded AS BIGINT) AS newest_rows,
            row_number() OVER (PARTITION BY object_name ORDER BY loaded_at DESC) AS recency
     FROM load_audit
     WHERE dataset = :dataset
@@ -87,7 +90,8 @@ FROM (
   WHERE recency = 1
 ) a
 FULL OUTER JOIN silver.loaded_objects h ON a.object_name = h.object_name
-WHERE CAST(:full_refresh AS BOOLEAN) OR a.generation IS NULL OR h.generation IS NULL OR a.generation <> h.generation;
+WHERE CAST(:full_refresh AS BOOLEAN) OR a.newest_generation IS NULL OR h.generation IS NULL
+   OR a.newest_generation <> h.generation;
 
 -- COMMAND ----------
 
